@@ -1,0 +1,18 @@
+"""The one exception type for mistakes a user can make or fix."""
+
+# Exit status for "no audio device": lets a wrapper fall back to exporting a file.
+NO_AUDIO_DEVICE = 3
+
+
+class VoicecoachError(Exception):
+    """A problem a person can fix; its message is meant to be read by them."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def at(path, line, message):
+    """Return a VoicecoachError whose message starts with `file:line:`."""
+    where = f"{path}:{line}" if line else f"{path}"
+    return VoicecoachError(f"{where}: {message}")

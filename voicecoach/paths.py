@@ -1,0 +1,48 @@
+"""Where things live: the scripts folder, the audio cache, the default session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_SCRIPT = "pelvic-floor-release.yaml"
+
+
+def checkout_root() -> Path | None:
+    """The voicecoach checkout this package runs from, if it runs from one."""
+    root = Path(__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
+    try:
+        if 'name = "voicecoach"' in pyproject.read_text(encoding="utf-8"):
+            return root
+    except OSError:
+        pass
+    return None
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """--cache-dir, else $VOICECOACH_CACHE, else the checkout's audio_cache/, else the user cache dir."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("VOICECOACH_CACHE"):
+        return Path(os.environ["VOICECOACH_CACHE"])
+    root = checkout_root()
+    if root is not None:
+        return root / "audio_cache"
+    return Path(platformdirs.user_cache_dir("voicecoach")) / "audio"
+
+
+def scripts_dir() -> Path:
+    """./scripts when it exists, else the checkout's scripts/."""
+    here = Path("scripts")
+    if here.is_dir():
+        return here
+    root = checkout_root()
+    return root / "scripts" if root is not None else here
+
+
+def default_script() -> Path:
+    """The session `voicecoach play` runs when given no script."""
+    return scripts_dir() / DEFAULT_SCRIPT

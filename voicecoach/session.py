@@ -1,0 +1,78 @@
+"""A session: a script resolved into a timeline, with every phrase's samples ready to mix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import speech
+from .cache import Cache, phrase_key
+from .errors import at
+from .mix import assemble
+from .script import Script, load_script, phrases
+from .speech import Voice, samples_to_ms
+from .timeline import Timeline, build_timeline
+
+
+@dataclass(frozen=True)
+class Session:
+    script: Script
+    voice: Voice
+    timeline: Timeline
+    clips: Mapping[str, np.ndarray]
+    synthesised: int          # phrases rendered by the engine now; 0 when all came from the cache
+
+    def audio(self) -> np.ndarray:
+        """The whole session as int16 samples at speech.RATE."""
+        return assemble(self.timeline, self.clips)
+
+
+def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None) -> Voice:
+    """The voice to use: CLI options over the script's `voice:` over the calm defaults."""
+    wanted = name or script.voice.name
+    if wanted:
+        try:
+            wanted = speech.resolve_voice_name(wanted, voices if voices is not None else speech.list_voices())
+        except Exception as e:
+            if name:
+                raise
+            raise at(script.path, 1, f"voice.name: {e}") from None
+    return Voice(
+        name=wanted,
+        rate=int(rate or script.voice.rate or speech.DEFAULT_RATE_WPM),
+        volume=float(volume if volume is not None else (script.voice.volume or speech.DEFAULT_VOLUME)),
+    )
+
+
+def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | None = None) -> tuple[dict, int]:
+    """Samples for every text: from the cache, rendering (and caching) the missing ones once."""
+    clips, missing = {}, []
+    for text in texts:
+        samples = cache.get(phrase_key(voice, text))
+        if samples is None:
+            missing.append(text)
+        else:
+            clips[text] = samples
+    if missing:
+        speech.render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples),
+                      progress=progress)
+        for text in missing:
+            samples = cache.get(phrase_key(voice, text))
+            if samples is None:
+                raise at(cache.root, 0, f"the phrase {text[:40]!r} was rendered but did not reach the cache")
+            clips[text] = samples
+    return clips, len(missing)
+
+
+def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+            voice: str | None = None, rate: int | None = None, volume: float | None = None,
+            progress: Callable[[str], None] | None = None) -> Session:
+    """Load a script, make sure every phrase is rendered, and lay out its timeline."""
+    script = load_script(path, overrides)
+    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
+    clips, synthesised = gather(chosen, phrases(script.steps), cache, progress)
+    durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
+    return Session(script, chosen, build_timeline(script, durations), clips, synthesised)

@@ -1,0 +1,253 @@
+"""Speech: turning phrases into samples with pyttsx3, in worker processes that cannot hang us."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .errors import VoicecoachError
+
+RATE = 24_000                 # internal sample rate: 24 samples per millisecond, exactly
+SAMPLES_PER_MS = RATE // 1000
+DEFAULT_RATE_WPM = 140        # calm: slower than espeak's 175
+DEFAULT_VOLUME = 1.0
+# |sample| at or above this (about -42 dBFS) counts as audible; trimming to it
+# makes a cue's first audible sample land on its scheduled time.
+AUDIBLE = 256
+PHRASE_TIMEOUT = float(os.environ.get("VOICECOACH_TTS_TIMEOUT", "30"))
+
+INSTALL_HINT = ("no speech engine found: install espeak-ng "
+                "(Debian/Ubuntu: sudo apt-get install espeak-ng) and pyttsx3 (pip install pyttsx3)")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Everything that decides how a phrase sounds (and so its cache key)."""
+    engine: str = "pyttsx3"
+    name: str | None = None          # engine voice id; None is the engine's default
+    rate: int = DEFAULT_RATE_WPM     # words per minute
+    volume: float = DEFAULT_VOLUME   # 0..1
+
+    def identity(self) -> dict:
+        return {"engine": self.engine, "voice": self.name or "", "rate": int(self.rate),
+                "volume": round(float(self.volume), 3)}
+
+
+def samples_to_ms(n: int) -> int:
+    """Length in whole milliseconds that `n` samples occupy (rounded up)."""
+    return -(-n // SAMPLES_PER_MS)
+
+
+def to_internal(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mono int16 at any rate -> int16 at RATE with leading and trailing silence trimmed."""
+    x = np.asarray(samples, dtype=np.int16)
+    if rate != RATE and len(x):
+        import soxr  # a well-kept, fast, high-quality resampler
+        y = soxr.resample(x.astype(np.float32), rate, RATE, quality="HQ")
+        x = np.clip(np.round(y), -32768, 32767).astype(np.int16)
+    loud = np.flatnonzero(np.abs(x.astype(np.int32)) >= AUDIBLE)
+    if not len(loud):
+        return np.zeros(0, dtype=np.int16)
+    return np.ascontiguousarray(x[loud[0]: loud[-1] + 1])
+
+
+def _read_wav(path: str, expected_rate: int | None) -> tuple[np.ndarray, int]:
+    with wave.open(path, "rb") as w:
+        if w.getsampwidth() != 2:
+            raise VoicecoachError(f"the speech engine wrote {8 * w.getsampwidth()}-bit audio; expected 16-bit")
+        frames = w.readframes(w.getnframes())
+        channels, rate = w.getnchannels(), w.getframerate()
+    x = np.frombuffer(frames, dtype="<i2")
+    if channels > 1:
+        x = x.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    # pyttsx3 writes a 22050 Hz header whatever the voice; MBROLA voices are 16 kHz.
+    return x, expected_rate or rate
+
+
+def _true_rate(voice_id: str | None) -> int | None:
+    if voice_id and ("mb-" in voice_id or voice_id.startswith("mb/")):
+        return 16_000
+    return None
+
+
+# ---------------------------------------------------------------- worker side
+
+def _open_engine(voice: Voice):
+    import pyttsx3
+    engine = pyttsx3.init("espeak") if sys.platform.startswith("linux") else pyttsx3.init()
+    if voice.name:
+        engine.setProperty("voice", voice.name)
+    engine.setProperty("rate", int(voice.rate))
+    engine.setProperty("volume", float(voice.volume))
+    return engine
+
+
+def _render_worker(voice: Voice, texts: list[str], store: Callable, conn, timeout: float) -> None:
+    """Child process: render each text, hand it to `store`, report per phrase on `conn`."""
+    # pyttsx3 prints "Audio saved to ..." for every file; keep our stdout clean.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        import threading
+        engine = _open_engine(voice)
+        finished = threading.Event()
+        engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
+        with tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as tmp:
+            for i, text in enumerate(texts):
+                path = os.path.join(tmp, f"{i}.wav")
+                finished.clear()
+                engine.save_to_file(text, path)
+                engine.runAndWait()
+                # runAndWait may return before the file is written (pyttsx3 #149):
+                # wait for the driver's end-of-utterance, then for a complete file.
+                finished.wait(timeout)
+                samples, rate = _wait_for_wav(path, timeout, _true_rate(voice.name))
+                store(text, to_internal(samples, rate))
+                conn.send(("done", text))
+    except BaseException as e:  # reported to the parent, which decides what the user sees
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+def _wait_for_wav(path: str, timeout: float, true_rate: int | None):
+    deadline = time.monotonic() + timeout
+    last_size = -1
+    while True:
+        try:
+            size = os.path.getsize(path)
+            if size == last_size and size >= 44:
+                return _read_wav(path, true_rate)
+            last_size = size
+        except (OSError, EOFError, wave.Error):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the speech engine wrote no complete file")
+        time.sleep(0.002)
+
+
+def _voices_worker(conn) -> None:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    try:
+        import pyttsx3
+        engine = pyttsx3.init("espeak") if sys.platform.startswith("linux") else pyttsx3.init()
+        voices = [(v.id, v.name, list(v.languages or []), v.gender) for v in engine.getProperty("voices")]
+        conn.send(("voices", voices))
+    except BaseException as e:
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- parent side
+
+def _context():
+    # Fork is fast and the parent never loads espeak itself, so children start clean.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _engine_error(message: str) -> VoicecoachError:
+    lowered = message.lower()
+    if "espeak" in lowered and ("could not" in lowered or "no such file" in lowered or "oserror" in lowered
+                                or "cannot open" in lowered or "not found" in lowered):
+        return VoicecoachError(INSTALL_HINT)
+    if "modulenotfounderror" in lowered:
+        return VoicecoachError(INSTALL_HINT)
+    return VoicecoachError(f"the speech engine failed: {message}")
+
+
+def list_voices(timeout: float = 20.0) -> list[dict]:
+    """The voices the speech engine offers: id, name, languages, gender."""
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_voices_worker, args=(child,), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            raise VoicecoachError(f"the speech engine did not list its voices within {timeout:g} s")
+        kind, payload = parent.recv()
+    except EOFError:
+        raise VoicecoachError(INSTALL_HINT) from None
+    finally:
+        proc.kill()
+        proc.join()
+    if kind == "error":
+        raise _engine_error(payload)
+    return [{"id": i, "name": n, "languages": l, "gender": g} for i, n, l, g in payload]
+
+
+def resolve_voice_name(name: str, voices: list[dict]) -> str:
+    """The engine id for a voice given by id, name or language; an unknown one is an error."""
+    wanted = name.strip().lower()
+    for v in voices:
+        if wanted in (v["id"].lower(), v["name"].lower()):
+            return v["id"]
+    for v in voices:
+        if v["id"].lower().split("/")[-1] == wanted or wanted in [l.lower() for l in v["languages"]]:
+            return v["id"]
+    close = [v["id"] for v in voices if wanted.split("-")[0] in v["id"].lower()][:8]
+    hint = f"; close ones: {', '.join(close)}" if close else ""
+    raise VoicecoachError(f"there is no voice {name!r} (see `voicecoach voices`{hint})")
+
+
+def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray], None],
+           *, workers: int | None = None, timeout: float | None = None,
+           progress: Callable[[str], None] | None = None) -> None:
+    """Render every text with `voice`, calling `store(text, samples)` in worker processes."""
+    texts = list(dict.fromkeys(texts))
+    if not texts:
+        return
+    timeout = PHRASE_TIMEOUT if timeout is None else timeout
+    n = workers or min(os.cpu_count() or 1, 4, math.ceil(len(texts) / 6))
+    n = max(1, min(n, len(texts)))
+    # Longest texts first, dealt round-robin, so workers finish together.
+    order = sorted(texts, key=len, reverse=True)
+    chunks = [order[i::n] for i in range(n)]
+    ctx = _context()
+    procs, conns, pending = [], {}, set(texts)
+    try:
+        for chunk in chunks:
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_render_worker, args=(voice, chunk, store, child, timeout), daemon=True)
+            proc.start()
+            child.close()
+            procs.append(proc)
+            conns[parent] = chunk
+        while conns:
+            ready = wait_for(list(conns), timeout=timeout + 5)
+            if not ready:
+                stuck = next(iter(pending))
+                raise VoicecoachError(
+                    f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
+                    "try again, or check that espeak-ng works (espeak-ng \"hello\")")
+            for conn in ready:
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:
+                    del conns[conn]
+                    continue
+                if kind == "error":
+                    raise _engine_error(payload)
+                pending.discard(payload)
+                if progress:
+                    progress(payload)
+        if pending:
+            raise VoicecoachError(f"the speech engine stopped before rendering {next(iter(pending))[:60]!r}")
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
