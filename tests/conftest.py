@@ -1,0 +1,35 @@
+"""Shared fixtures: a private audio cache per test and a helper that writes small scripts."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from voicecoach.cache import Cache
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+
+
+@pytest.fixture
+def cache(tmp_path) -> Cache:
+    """An empty phrase cache in a temporary folder."""
+    return Cache(tmp_path / "cache")
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Cache:
+    """One cache for the whole run, for tests that only need rendered phrases, not a cold cache."""
+    return Cache(tmp_path_factory.mktemp("shared-cache"))
+
+
+@pytest.fixture
+def write_script(tmp_path):
+    """write_script(body, name=...) -> path of a script file; `body` is dedented YAML."""
+    def write(body: str, name: str = "test.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
+        return path
+    return write
