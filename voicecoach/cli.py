@@ -12,7 +12,6 @@ import click
 from . import __version__, paths, speech
 from .cache import Cache
 from .errors import VoicecoachError
-from .script import parse_overrides
 from .timeline import clock, describe
 
 
@@ -52,7 +51,7 @@ def _cache(ctx: click.Context) -> Cache:
 
 
 def _options(sets, voice, rate, volume) -> dict:
-    return {"overrides": parse_overrides(sets), "voice": voice, "rate": rate, "volume": volume}
+    return {"overrides": list(sets), "voice": voice, "rate": rate, "volume": volume}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -119,7 +119,7 @@ class Script:
 # ---------------------------------------------------------------- values
 
 _PARAM = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))")
-_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)?\s*")
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|seconds?|secs|sec|s|minutes?|mins|min|m|hours?|h)?\s*")
 _UNIT = {None: 1, "ms": Fraction(1, 1000), "h": 3600}
 
 
@@ -417,14 +417,14 @@ def _steps(node: Node, r: _Resolver, depth: int, what: str) -> tuple:
 _TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags"}
 
 
-def parse_overrides(pairs) -> dict[str, object]:
+def parse_overrides(pairs, where: str = "") -> dict[str, object]:
     """`["hold=8", "size=2"]` -> {"hold": 8, "size": 2}; raises on a malformed pair."""
     out = {}
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or not value.strip():
-            raise VoicecoachError(f"--set {pair!r}: write it as name=value, for example --set hold=8")
+            raise VoicecoachError(f"{where}--set {pair!r}: write it as name=value, for example --set hold=8")
         out[name] = _typed(value.strip())
     return out
 
@@ -471,8 +471,8 @@ def _voice(node: Node | None, r: _Resolver) -> VoiceSettings:
     )
 
 
-def load_script(path, overrides: Mapping[str, object] | None = None) -> Script:
-    """Load and validate a script, with `--set` overrides applied to its params."""
+def load_script(path, overrides=None) -> Script:
+    """Load and validate a script, with `--set` overrides (a mapping, or "name=value" texts) applied."""
     doc = Document.load(path)
     return script_from_document(doc, overrides or {})
 
@@ -490,6 +490,9 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
     version = f["voicecoach"].scalar("voicecoach")
     if version != FORMAT_VERSION:
         raise f["voicecoach"].error(f"format version {version!r} is not known; this voicecoach reads version {FORMAT_VERSION}")
+    if not isinstance(overrides, Mapping):
+        line = f["params"].line if "params" in f else root.line
+        overrides = parse_overrides(overrides, where=f"{doc.path}:{line}: ")
     params, lines = _params(f.get("params"), overrides, doc.path)
     r = _Resolver(params, lines)
     for key in ("title", "steps"):
