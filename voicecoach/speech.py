@@ -93,8 +93,8 @@ def _open_engine(voice: Voice):
     return engine
 
 
-def _render_worker(voice: Voice, texts: list[str], store: Callable, conn, timeout: float) -> None:
-    """Child process: render each text, hand it to `store`, report per phrase on `conn`."""
+def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: float) -> None:
+    """Child process: render one text with a fresh engine, hand it to `store`, report on `conn`."""
     # pyttsx3 prints "Audio saved to ..." for every file; keep our stdout clean.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -104,17 +104,15 @@ def _render_worker(voice: Voice, texts: list[str], store: Callable, conn, timeou
         finished = threading.Event()
         engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
         with tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as tmp:
-            for i, text in enumerate(texts):
-                path = os.path.join(tmp, f"{i}.wav")
-                finished.clear()
-                engine.save_to_file(text, path)
-                engine.runAndWait()
-                # runAndWait may return before the file is written (pyttsx3 #149):
-                # wait for the driver's end-of-utterance, then for a complete file.
-                finished.wait(timeout)
-                samples, rate = _wait_for_wav(path, timeout, _true_rate(voice.name))
-                store(text, to_internal(samples, rate))
-                conn.send(("done", text))
+            path = os.path.join(tmp, "phrase.wav")
+            engine.save_to_file(text, path)
+            engine.runAndWait()
+            # runAndWait may return before the file is written (pyttsx3 #149):
+            # wait for the driver's end-of-utterance, then for a complete file.
+            finished.wait(timeout)
+            samples, rate = _wait_for_wav(path, timeout, _true_rate(voice.name))
+            store(text, to_internal(samples, rate))
+            conn.send(("done", text))
     except BaseException as e:  # reported to the parent, which decides what the user sees
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
@@ -210,44 +208,48 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     texts = list(dict.fromkeys(texts))
     if not texts:
         return
-    timeout = PHRASE_TIMEOUT if timeout is None else timeout
-    n = workers or min(os.cpu_count() or 1, 4, math.ceil(len(texts) / 6))
-    n = max(1, min(n, len(texts)))
-    # Longest texts first, dealt round-robin, so workers finish together.
-    order = sorted(texts, key=len, reverse=True)
-    chunks = [order[i::n] for i in range(n)]
-    ctx = _context()
-    procs, conns, pending = [], {}, set(texts)
     try:
-        for chunk in chunks:
-            parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_render_worker, args=(voice, chunk, store, child, timeout), daemon=True)
-            proc.start()
-            child.close()
-            procs.append(proc)
-            conns[parent] = chunk
-        while conns:
-            ready = wait_for(list(conns), timeout=timeout + 5)
+        # Loaded once here (no engine is started) so each forked worker skips the import.
+        import pyttsx3  # noqa: F401
+    except (ImportError, OSError):
+        raise VoicecoachError(INSTALL_HINT) from None
+    timeout = PHRASE_TIMEOUT if timeout is None else timeout
+    n = max(1, min(workers or os.cpu_count() or 1, len(texts)))
+    # espeak-ng carries state from one utterance to the next, so the same phrase
+    # comes out a few samples different after other phrases. One fresh engine per
+    # phrase makes every render of a phrase identical, whatever was rendered before.
+    queue = sorted(texts, key=len, reverse=True)
+    ctx = _context()
+    running: dict = {}   # connection -> (process, text, deadline)
+    try:
+        while queue or running:
+            while queue and len(running) < n:
+                text = queue.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_render_worker, args=(voice, text, store, child, timeout), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (proc, text, time.monotonic() + timeout + 5)
+            soonest = min(deadline for _, _, deadline in running.values())
+            ready = wait_for(list(running), timeout=max(0.0, soonest - time.monotonic()))
             if not ready:
-                stuck = next(iter(pending))
+                stuck = min(running.values(), key=lambda r: r[2])[1]
                 raise VoicecoachError(
                     f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
                     "try again, or check that espeak-ng works (espeak-ng \"hello\")")
             for conn in ready:
+                proc, text, _ = running.pop(conn)
                 try:
                     kind, payload = conn.recv()
                 except EOFError:
-                    del conns[conn]
-                    continue
+                    kind, payload = "error", f"the worker for {text[:60]!r} stopped unexpectedly"
+                conn.close()
+                proc.join()
                 if kind == "error":
                     raise _engine_error(payload)
-                pending.discard(payload)
                 if progress:
                     progress(payload)
-        if pending:
-            raise VoicecoachError(f"the speech engine stopped before rendering {next(iter(pending))[:60]!r}")
     finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.kill()
+        for proc, _, _ in running.values():
+            proc.kill()
             proc.join()
