@@ -1,0 +1,64 @@
+"""Speech: the real engine renders at the internal rate, trimmed to the audible part."""
+
+import numpy as np
+import pytest
+
+from voicecoach import speech
+from voicecoach.cache import phrase_key
+from voicecoach.errors import VoicecoachError
+from voicecoach.speech import AUDIBLE, RATE, Voice, to_internal
+
+
+def test_to_internal_resamples_and_trims():
+    rate = 22050
+    t = np.arange(rate) / rate
+    tone = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
+    padded = np.concatenate([np.zeros(2205, np.int16), tone, np.zeros(4410, np.int16)])
+    out = to_internal(padded, rate)
+    assert abs(len(out) - RATE) <= 30                  # one second of tone, the silence gone
+    assert abs(int(out[0])) >= AUDIBLE and abs(int(out[-1])) >= AUDIBLE
+    # still 440 Hz: the resampler kept the pitch (a wrong rate would shift it)
+    spectrum = np.abs(np.fft.rfft(out.astype(float)))
+    assert abs(np.argmax(spectrum) * RATE / len(out) - 440) < 3
+
+
+def test_silence_becomes_an_empty_clip():
+    assert len(to_internal(np.zeros(1000, np.int16), 22050)) == 0
+
+
+@pytest.mark.slow
+def test_real_speech_is_rendered_once_per_text_and_slower_at_a_lower_rate(cache):
+    # `store` runs in the worker processes, so results travel through a real cache.
+    def store_for(voice):
+        return lambda text, samples: cache.put(phrase_key(voice, text), samples)
+
+    texts = ["Let your shoulders drop.", "Breathe in", "Let your shoulders drop."]
+    calm, quick = Voice(rate=120), Voice(rate=240)
+    speech.render(calm, texts, store_for(calm))
+    speech.render(quick, texts[:1], store_for(quick))
+    assert len(list(cache.root.rglob("*.wav"))) == 3
+    slow, fast = cache.get(phrase_key(calm, texts[0])), cache.get(phrase_key(quick, texts[0]))
+    assert slow.dtype == np.int16 and 0.5 * RATE < len(slow) < 5 * RATE
+    assert 1.5 < len(slow) / len(fast) < 2.6
+    assert abs(int(slow[0])) >= AUDIBLE
+
+
+@pytest.mark.slow
+def test_voices_are_listed_and_unknown_names_refused():
+    voices = speech.list_voices()
+    assert len(voices) > 10 and any(v["id"] == "gmw/en-us" for v in voices)
+    assert speech.resolve_voice_name("en-us", voices) == "gmw/en-us"
+    with pytest.raises(VoicecoachError, match="no voice 'klingon-x'"):
+        speech.resolve_voice_name("klingon-x", voices)
+
+
+@pytest.mark.slow
+def test_a_hanging_engine_is_an_error_not_a_hang(monkeypatch):
+    import time
+
+    def never_finishes(voice):
+        time.sleep(3600)
+
+    monkeypatch.setattr(speech, "_open_engine", never_finishes)  # forked workers inherit it
+    with pytest.raises(VoicecoachError, match="did not finish"):
+        speech.render(Voice(), ["Hello."], lambda t, s: None, timeout=0.5)
