@@ -1,28 +1,81 @@
-"""Playing a session through the sound card (simpleaudio)."""
+"""`voicecoach play`: a prepared session through an output, with a status line and keys."""
 
 from __future__ import annotations
 
-import numpy as np
+import time
+from pathlib import Path
+from typing import Mapping
 
-from .errors import NO_AUDIO_DEVICE, VoicecoachError
-from .speech import RATE
+from .cache import Cache
+from .output import Output, SimpleaudioOutput
+from .player import Player, section_index
+from .session import prepare
+from .terminal import HELP, Keys, StatusLine
+from .timeline import clock
+
+TICK = 0.05   # seconds between status redraws while playing
 
 
-def play_samples(samples: np.ndarray) -> None:
-    """Play mono int16 samples at RATE to the end; Ctrl-C stops the sound at once."""
+def run(player: Player, keys: Keys, status: StatusLine, tick: float = TICK) -> str:
+    """Play to the end or until `q`; returns "done" or "quit". The sound stops on any way out."""
     try:
-        import simpleaudio
-    except ImportError:
-        raise VoicecoachError("playing needs simpleaudio (pip install simpleaudio); "
-                              "or write a file with `voicecoach export`") from None
-    data = np.ascontiguousarray(samples, dtype=np.int16)
-    try:
-        handle = simpleaudio.play_buffer(data, 1, 2, RATE)
-    except Exception as e:
-        raise VoicecoachError(f"no audio device to play on ({e}); "
-                              "write the session to a file instead with `voicecoach export`",
-                              exit_code=NO_AUDIO_DEVICE) from None
-    try:
-        handle.wait_done()
+        player.start()
+        while True:
+            now = player.poll()
+            status.show(now)
+            if now.state == "done":
+                return "done"
+            timeout = tick
+            if now.state == "waiting":
+                timeout = min(tick * 4, max(0.0, now.wait_left / 1000))
+            key = keys.read(timeout)
+            if key is None:
+                continue
+            if key in "qQ":
+                return "quit"
+            if key == " ":
+                player.toggle_pause()
+            elif key in "\r\n":
+                player.go_on()
+            elif key in "nN":
+                player.next_section()
+            elif key in "pP":
+                player.previous_section()
     finally:
-        handle.stop()
+        player.stop()
+
+
+def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+                voice: str | None = None, rate: int | None = None, volume: float | None = None,
+                hands_free: bool = False, pre_roll: int = 20, section: str | None = None,
+                output: Output | None = None, stdin=None, stdout=None, clock_fn=time.monotonic) -> str:
+    """Play a script with live progress and keys; returns "done" or "quit"."""
+    # Open the device first: a machine without one says so before any waiting.
+    output = output if output is not None else SimpleaudioOutput()
+    try:
+        if hands_free:
+            from .handsfree import prepare_hands_free
+            session = prepare_hands_free(path, cache, overrides=overrides, voice=voice, rate=rate,
+                                         volume=volume, pre_roll_s=pre_roll, section=section)
+            start_ms = 0
+        else:
+            session = prepare(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume)
+            start_ms = session.timeline.sections[section_index(session.timeline, section)].start \
+                if section is not None else 0
+        timeline = session.timeline
+        status = StatusLine(session.script.title, stdout)
+        with Keys(stdin) as keys:
+            player = Player(timeline, session.audio(), output, waits=keys.interactive and not hands_free,
+                            start_ms=start_ms, clock=clock_fn)
+            length = clock(timeline.length - start_ms).split(".")[0]
+            mode = " hands-free" if hands_free else ""
+            status.note(f"Playing{mode}: {session.script.title} ({length}). "
+                        + (HELP if keys.interactive else "Ctrl-C stops."))
+            try:
+                how = run(player, keys, status)
+            finally:
+                status.end()
+        status.note("Stopped. Come back whenever you like." if how == "quit" else "Done. Well done for taking this time.")
+        return how
+    finally:
+        output.close()
