@@ -118,16 +118,19 @@ def export(ctx, script, output, sets, voice, rate, volume):
 @cli.command()
 @click.argument("script", required=False, type=click.Path(dir_okay=False))
 @voice_options
+@click.option("--hands-free", is_flag=True,
+              help="For the shower: a spoken pre-roll, a soft tone before each phase, a slower, louder voice; "
+                   "no key is ever needed.")
+@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+              help="With --hands-free: seconds between 'Starting in ...' and the session.")
+@click.option("--from", "section", metavar="SECTION", help='Start at this section, e.g. --from "Closing".')
 @click.pass_context
 @friendly
-def play(ctx, script, sets, voice, rate, volume):
-    """Play SCRIPT (default: the pelvic floor release session) on the speakers."""
-    from .play import play_samples
-    from .session import prepare
-    session = prepare(script or paths.default_script(), _cache(ctx), **_options(sets, voice, rate, volume))
-    click.echo(f"Playing {session.script.title} ({clock(session.timeline.length).rsplit('.', 1)[0]}). "
-               "Ctrl-C stops.")
-    play_samples(session.audio())
+def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section):
+    """Play SCRIPT (default: the pelvic floor release session) with live progress and keys."""
+    from .play import play_script
+    play_script(script or paths.default_script(), _cache(ctx), **_options(sets, voice, rate, volume),
+                hands_free=hands_free, pre_roll=pre_roll, section=section)
 
 
 @cli.command()
