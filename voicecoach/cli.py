@@ -142,6 +142,231 @@ def voices():
         click.echo(f"{v['id']:<28} {v['name']:<28} {langs}")
 
 
+def db_option(fn):
+    return click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",
+                        help="The practice log (default: practice.sqlite3 in your user data folder; "
+                             "or set VOICECOACH_DB).")(fn)
+
+
+def entry_options(fn):
+    fn = click.option("--when", metavar="DAY", help="When it was: today (default), yesterday, 2026-11-20, "
+                                                    "or 2026-11-20 19:30.")(fn)
+    fn = click.option("--note", metavar="TEXT", help="A few words for yourself.")(fn)
+    fn = click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard, 2 hard, 3 okay, "
+                                                      "4 comfortable, 5 very comfortable (or the words).")(fn)
+    return fn
+
+
+def _noted(log, entry_id: int) -> str:
+    from .practice import COMFORT
+    e = log.get(entry_id)
+    what = {"trainer": f"trainer size {e.size}", "session": e.script or "a session"}.get(e.kind, "other practice")
+    if e.kind == "session" and e.script:
+        what = f"{e.script}" + "".join(f" {k}={v}" for k, v in e.params.items())
+    felt = f", {COMFORT[e.comfort]}" if e.comfort else ""
+    return f"Noted: {what}{felt}, {e.started:%a %d %b}. Entry {e.id}."
+
+
+def _add_entry(db, kind, comfort, note, when, **fields) -> None:
+    from .practice import open_log, parse_comfort, parse_when
+    with open_log(db) as log:
+        entry_id = log.add(kind, comfort=parse_comfort(comfort), note=note,
+                           when=parse_when(when) if when else None, **fields)
+        click.echo(_noted(log, entry_id))
+
+
+@cli.group("log")
+def log_group():
+    """Your private practice log: note practice, say how it felt, take it with you or delete it."""
+
+
+@log_group.command("trainer")
+@click.option("--size", type=click.IntRange(1, 10), required=True, help="The trainer size you used.")
+@entry_options
+@db_option
+@friendly
+def log_trainer(size, comfort, note, when, db):
+    """Note trainer practice done without the player."""
+    _add_entry(db, "trainer", comfort, note, when, size=size)
+
+
+@log_group.command("session")
+@click.argument("script")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="The settings you used, e.g. size=2.")
+@click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
+@entry_options
+@db_option
+@friendly
+def log_session(script, sets, minutes, comfort, note, when, db):
+    """Note a session from SCRIPT that you did from memory, without the player."""
+    from .library import find
+    from .script import parse_overrides
+    path = find(script, paths.scripts_dir())
+    _add_entry(db, "session", comfort, note, when, script=path.name, params=parse_overrides(sets),
+               minutes=minutes)
+
+
+@log_group.command("other")
+@click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
+@entry_options
+@db_option
+@friendly
+def log_other(minutes, comfort, note, when, db):
+    """Note any other practice (a shower routine, time with a partner, ...); it counts for the week."""
+    _add_entry(db, "other", comfort, note, when, minutes=minutes)
+
+
+@log_group.command("rate")
+@click.argument("entry", type=int, required=False)
+@click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard .. 5 very comfortable (or the words).")
+@click.option("--note", metavar="TEXT", help="A few words for yourself.")
+@db_option
+@friendly
+def log_rate(entry, comfort, note, db):
+    """Say how an entry felt (default: the latest one, e.g. the session just played)."""
+    from .practice import open_log, parse_comfort
+    if comfort is None and note is None:
+        raise VoicecoachError("give --comfort, --note or both")
+    with open_log(db) as log:
+        e = log.rate(entry, comfort=parse_comfort(comfort), note=note)
+        click.echo(_noted(log, e.id))
+
+
+@log_group.command("list")
+@click.option("--last", type=click.IntRange(1), default=20, show_default=True, help="How many entries to show.")
+@db_option
+@friendly
+def log_list(last, db):
+    """The latest entries in the log."""
+    from .practice import COMFORT, open_log
+    with open_log(db) as log:
+        entries = log.entries()[-last:]
+    if not entries:
+        click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
+    for e in entries:
+        what = f"trainer size {e.size}" if e.kind == "trainer" else e.script or e.kind
+        done = ""
+        if e.kind == "session":
+            done = "partial" if e.status == "partial" else "complete"
+        cells = [f"{e.id:>4}", f"{e.started:%Y-%m-%d %H:%M}", f"{what:<28}", f"{done:<8}",
+                 f"{COMFORT.get(e.comfort, ''):<16}", e.note or ""]
+        click.echo("  ".join(cells).rstrip())
+
+
+@log_group.command("export")
+@click.option("--csv", "as_csv", is_flag=True, default=True, help="As CSV (the default and only format).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (mode 0600) "
+                                                                       "instead of the screen.")
+@db_option
+@friendly
+def log_export(as_csv, output, db):
+    """Take your data with you: every entry as CSV."""
+    import io
+    import os
+    from .export import atomic_path
+    from .practice import open_log
+    with open_log(db) as log:
+        if output is None:
+            log.export_csv(click.get_text_stream("stdout"))
+            return
+        text = io.StringIO()
+        count = log.export_csv(text)
+    try:
+        with atomic_path(Path(output)) as tmp:
+            os.chmod(tmp, 0o600)
+            tmp.write_text(text.getvalue(), encoding="utf-8")
+    except OSError as e:
+        raise VoicecoachError(f"{output}: could not be written ({e.strerror or e}); nothing was left behind") \
+            from None
+    click.echo(f"Wrote {count} entries to {output}.", err=True)
+
+
+@log_group.command("forget")
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@db_option
+@friendly
+def log_forget(yes, db):
+    """Delete the whole practice log, for good."""
+    from .practice import db_path, forget, open_log
+    path = db_path(db)
+    if not path.exists():
+        click.echo(f"There is no practice log at {path}; nothing to delete.")
+        return
+    if not yes:
+        with open_log(path) as log:
+            count = log.count()
+        if not click.confirm(f"This deletes all {count} entries in {path}, for good. Delete them?", default=False):
+            click.echo("Nothing was deleted.")
+            return
+    count = forget(path)
+    click.echo(f"Deleted the practice log ({count} entries).")
+
+
+@log_group.command("check")
+@db_option
+@friendly
+def log_check(db):
+    """Check that the practice log file is sound."""
+    from .practice import open_log
+    with open_log(db) as log:
+        problems, count = log.check(), log.count()
+    if problems:
+        raise VoicecoachError(f"{log.path}: " + "; ".join(problems))
+    click.echo(f"{log.path}: sound, {count} entries.")
+
+
+@cli.command("progress")
+@click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE.png",
+              help="Also draw a chart: days a week and trainer size over time.")
+@click.option("--program", "program_file", type=click.Path(dir_okay=False),
+              help="The program to follow (default: scripts/program.yaml).")
+@db_option
+@friendly
+def progress_cmd(plot, program_file, db):
+    """How this week is going, your current stage, and a gentle next step."""
+    from datetime import date
+    from .practice import open_log
+    from .program import load_program
+    from .progress import describe, summarise
+    stages, trouble = (), None
+    path = Path(program_file) if program_file else paths.scripts_dir() / "program.yaml"
+    if program_file or path.is_file():
+        try:
+            stages = load_program(path).stages
+        except VoicecoachError as e:
+            if program_file:
+                raise
+            trouble = f"(The program could not be read, so stages are left out: {e})"
+    with open_log(db) as log:
+        entries = log.entries()
+    progress = summarise(entries, stages, date.today())
+    click.echo(describe(progress))
+    if trouble:
+        click.echo(trouble, err=True)
+    if plot:
+        from .chart import write_png
+        click.echo(f"Chart: {write_png(progress, plot)}")
+
+
+@cli.command("remind")
+@click.option("--days", default="mon,wed,fri", show_default=True, help="Which days, e.g. mon,wed,fri or daily.")
+@click.option("--at", "at", default="20:00", show_default=True, metavar="HH:MM", help="The time of day.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ics file to write.")
+@click.option("--title", help="What the calendar shows (default: a discreet \"A few minutes for me\").")
+@click.option("--minutes", type=click.IntRange(1, 240), default=15, show_default=True, help="How long the event is.")
+@friendly
+def remind_cmd(days, at, output, title, minutes):
+    """Write a calendar file with a weekly reminder to practise; import it into any calendar app."""
+    from .reminders import TITLE, parse_days, parse_time, write_ics
+    chosen, when = parse_days(days), parse_time(at)
+    title = " ".join((title or TITLE).split())
+    if not title:
+        raise VoicecoachError("--title is empty; leave it out for the discreet default")
+    path = write_ics(output, chosen, when, title=title, minutes=minutes)
+    click.echo(f"Wrote {path}: \"{title}\", {','.join(chosen)} at {when:%H:%M}, weekly. "
+               "Open it with your calendar app to add it.")
+
+
 def main():
     cli(obj={})
 
