@@ -70,16 +70,23 @@ def cli(ctx, cache_dir):
 @click.pass_context
 @friendly
 def list_cmd(ctx, folder):
-    """The scripts in scripts/, with title and length."""
-    from .library import catalogue
-    for entry in catalogue(Path(folder) if folder else paths.scripts_dir(), _cache(ctx)):
+    """The scripts in scripts/, with title and length, then the program's stages in order."""
+    from .library import catalogue, minutes, programs
+    folder = Path(folder) if folder else paths.scripts_dir()
+    for entry in catalogue(folder, _cache(ctx)):
         if entry.error:
             click.echo(f"{entry.path.name:<34} (cannot be read) {entry.error}")
             continue
-        minutes = clock(entry.length).rsplit(".", 1)[0]
-        click.echo(f"{entry.path.name:<34} {minutes:>8}  {entry.title}")
+        click.echo(f"{entry.path.name:<34} {minutes(entry.length):>8}  {entry.title}")
         if entry.about:
             click.echo(f"{'':<34} {'':>8}  {entry.about}")
+    for found in programs(folder, _cache(ctx)):
+        if found.error:
+            click.echo(f"\n{found.path.name:<34} (cannot be read) {found.error}")
+            continue
+        click.echo(f"\nProgram: {found.program.title} ({found.path.name}; `voicecoach show {found.path.stem}`)")
+        for s in found.stages:
+            click.echo(f"{s.number:>4}. {s.stage.name:<28} {minutes(s.length):>8}  {s.stage.label()}")
 
 
 @cli.command()
@@ -89,8 +96,16 @@ def list_cmd(ctx, folder):
 @click.pass_context
 @friendly
 def show(ctx, script, as_json, sets, voice, rate, volume):
-    """The timeline of SCRIPT: every cue with its start time (nothing is played)."""
+    """The timeline of SCRIPT: every cue with its start time (nothing is played); a program lists its stages."""
+    from .library import describe_program, find, open_program
     from .session import prepare
+    script = find(script, paths.scripts_dir())
+    found = open_program(script, _cache(ctx), voice=voice, rate=rate, volume=volume) if script.is_file() else None
+    if found is not None:
+        if sets:
+            raise VoicecoachError(f"{script}: --set applies to a script; each stage of a program sets its own")
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) if as_json else describe_program(found))
+        return
     session = prepare(script, _cache(ctx), **_options(sets, voice, rate, volume))
     if as_json:
         data = session.timeline.to_dict()
