@@ -73,7 +73,7 @@ def test_a_program_is_listed_as_a_program_not_a_broken_script(folder, cache):
 def test_a_broken_program_carries_its_error(folder, cache, write_script):
     write_script(PROGRAM.replace("frequency: every day", "frequency: sometimes"), "program.yaml")
     [found] = programs(folder, cache)
-    assert found.program is None and "program.yaml:14:" in found.error
+    assert found.program is None and "program.yaml:13:" in found.error
     assert "program.yaml" not in {e.path.name for e in catalogue(folder, cache)}
 
 
