@@ -214,11 +214,11 @@ def log_trainer(size, comfort, note, when, db):
 @friendly
 def log_session(script, sets, minutes, comfort, note, when, db):
     """Note a session from SCRIPT that you did from memory, without the player."""
-    from .library import find
     from .script import parse_overrides
-    path = find(script, paths.scripts_dir())
-    _add_entry(db, "session", comfort, note, when, script=path.name, params=parse_overrides(sets),
-               minutes=minutes)
+    name = Path(script).name if Path(script).suffix == ".yaml" else f"{Path(script).name}.yaml"
+    if not (Path(script).is_file() or (paths.scripts_dir() / name).is_file()):
+        raise VoicecoachError(f"there is no script {script!r} (`voicecoach list` shows them)")
+    _add_entry(db, "session", comfort, note, when, script=name, params=parse_overrides(sets), minutes=minutes)
 
 
 @log_group.command("other")
@@ -282,7 +282,7 @@ def log_export(as_csv, output, db):
     from .practice import open_log
     with open_log(db) as log:
         if output is None:
-            log.export_csv(click.get_text_stream("stdout"))
+            log.export_csv(sys.stdout)
             return
         text = io.StringIO()
         count = log.export_csv(text)

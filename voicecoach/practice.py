@@ -173,20 +173,27 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _version(conn: sqlite3.Connection, path: Path) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return
     if version > SCHEMA_VERSION:
         raise VoicecoachError(f"{path}: this practice log was written by a newer voicecoach "
                               f"(format {version}); this one reads up to format {SCHEMA_VERSION}. "
                               "Nothing was changed.")
     if version == 0 and _tables(conn):
         raise VoicecoachError(f"{path}: this is not a voicecoach practice log; nothing was changed")
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    if version == SCHEMA_VERSION:
+        return
     # One transaction for every step: a failed migration leaves the file exactly as it was.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if version == 0:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]   # another process may have just done it
+        if version == SCHEMA_VERSION:
+            pass
+        elif version == 0:
             for statement in _statements(_CURRENT):
                 conn.execute(statement)
         else:
@@ -198,6 +205,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if version and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        os.chmod(path, 0o600)   # earlier versions did not insist on a private file; this one does
 
 
 def _statements(script: str) -> list[str]:
@@ -343,10 +352,11 @@ def open_log(path: str | os.PathLike | None = None) -> Log:
     conn = None
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        version = _version(conn, path)      # before WAL, which rewrites the header of any file it touches
         conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed entry survives a power cut too, not only a killed process.
         conn.execute("PRAGMA synchronous = FULL")
-        _migrate(conn, path)
+        _migrate(conn, path, version)
     except sqlite3.Error as e:
         if conn is not None:
             conn.close()
