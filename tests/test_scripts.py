@@ -70,7 +70,7 @@ def test_the_library_is_complete():
 @pytest.mark.parametrize("path", SCRIPTS, ids=ids(SCRIPTS))
 def test_loads_with_title_about_params_and_sections(path):
     script = load_script(path)
-    assert script.title and script.about
+    assert script.title and script.about and script.params
     assert sum(type(s).__name__ == "Section" for s in script.steps) >= 2
     assert CLAIM.search(script.about), "the about text states the approximate length"
     if script.length is not None:
