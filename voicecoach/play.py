@@ -19,6 +19,7 @@ TICK = 0.05   # seconds between status redraws while playing
 def run(player: Player, keys: Keys, status: StatusLine, tick: float = TICK) -> str:
     """Play to the end or until `q`; returns "done" or "quit". The sound stops on any way out."""
     try:
+        status.show(player.status())
         player.start()
         while True:
             now = player.poll()

@@ -24,11 +24,11 @@ AGAIN_MS = 2000
 @dataclass(frozen=True)
 class Status:
     """What the player is doing, for a status line."""
-    state: str                 # playing, paused, waiting, done
+    state: str                 # ready (not started), playing, paused, waiting, done
     position: int              # ms into the session
     length: int                # ms
     section: str | None        # name of the section playing, None before the first
-    cue: str | None            # text of the latest cue at or before the position in this section
+    cue: str | None            # the latest spoken cue at or before the position, in this section
     wait_left: int = 0         # ms left of a wait's timeout
 
 
@@ -61,7 +61,7 @@ class Player:
         self.audio = audio
         self.output = output
         self.clock = clock
-        self.state = "paused"
+        self.state = "ready"
         self.cursor = min(start_ms * SAMPLES_PER_MS, len(audio))   # where the current write began
         self._written = 0            # samples handed over since the cursor
         self._wait = None            # (end of prompt, where playing goes on) of the wait ahead or held
@@ -69,7 +69,8 @@ class Player:
         # (prompt end, resume point) in samples, for every wait that holds for some time.
         self._waits = sorted((c.end * SAMPLES_PER_MS, (c.end + c.wait) * SAMPLES_PER_MS)
                              for c in timeline.cues if c.role == "wait" and c.wait > 0) if waits else []
-        self._cue_starts = [c.start for c in timeline.cues]
+        self._spoken = [c for c in timeline.cues if c.kind == "speech"]
+        self._spoken_starts = [c.start for c in self._spoken]
 
     # ------------------------------------------------------------ driving
 
@@ -128,7 +129,7 @@ class Player:
             here = self.position()
             self.output.stop()
             self.cursor, self._written, self.state = here, 0, "paused"
-        elif self.state == "paused":
+        elif self.state in ("paused", "ready"):
             self._play_from(self.cursor)
         elif self.state == "waiting":
             self._play_from(self._wait[1])
@@ -164,7 +165,7 @@ class Player:
             self.stop()
             self.cursor = len(self.audio)
             self.state = "done"
-        elif self.state == "paused":
+        elif self.state in ("paused", "ready"):
             self.output.stop()
             self.cursor, self._written = sample, 0
         else:
@@ -183,11 +184,8 @@ class Player:
         pos = self.position()
         ms = min(pos // SAMPLES_PER_MS, self.timeline.length)
         i = self.timeline.section_at(ms)
-        cue = None
-        k = bisect.bisect_right(self._cue_starts, ms) - 1
-        if k >= 0 and self.timeline.cues[k].section == i:
-            c = self.timeline.cues[k]
-            cue = c.text if c.kind == "speech" else None
+        k = bisect.bisect_right(self._spoken_starts, ms) - 1
+        cue = self._spoken[k].text if k >= 0 and self._spoken[k].section == i else None
         wait_left = 0
         if self.state == "waiting":
             wait_left = max(0, int((self._deadline - self.clock()) * 1000))
