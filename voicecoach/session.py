@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
 from . import speech
 from .cache import Cache, phrase_key
 from .errors import at
-from .mix import assemble
+from .mix import BLOCK_MS, assemble, blocks
 from .script import Script, load_script, phrases
 from .speech import Voice, samples_to_ms
 from .timeline import Timeline, build_timeline
@@ -28,6 +28,10 @@ class Session:
     def audio(self) -> np.ndarray:
         """The whole session as int16 samples at speech.RATE."""
         return assemble(self.timeline, self.clips)
+
+    def blocks(self, block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
+        """The same samples as audio(), block by block in one reused buffer: stream them, do not keep them."""
+        return blocks(self.timeline, self.clips, block_ms)
 
 
 def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None) -> Voice:

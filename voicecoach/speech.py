@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import multiprocessing
 import os
@@ -62,7 +63,7 @@ def to_internal(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.ascontiguousarray(x[loud[0]: loud[-1] + 1])
 
 
-def _read_wav(path: str, expected_rate: int | None) -> tuple[np.ndarray, int]:
+def _read_wav(path, expected_rate: int | None) -> tuple[np.ndarray, int]:
     with wave.open(path, "rb") as w:
         if w.getsampwidth() != 2:
             raise VoicecoachError(f"the speech engine wrote {8 * w.getsampwidth()}-bit audio; expected 16-bit")
@@ -82,6 +83,10 @@ def _true_rate(voice_id: str | None) -> int | None:
 
 
 # ---------------------------------------------------------------- worker side
+
+# On Linux pyttsx3 drives espeak-ng, whose driver can write into memory; other drivers need a path.
+_IN_MEMORY = sys.platform.startswith("linux")
+
 
 def _open_engine(voice: Voice):
     import pyttsx3
@@ -103,20 +108,34 @@ def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: floa
         engine = _open_engine(voice)
         finished = threading.Event()
         engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
-        with tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as tmp:
-            path = os.path.join(tmp, "phrase.wav")
-            engine.save_to_file(text, path)
-            engine.runAndWait()
-            # runAndWait may return before the file is written (pyttsx3 #149):
-            # wait for the driver's end-of-utterance, then for a complete file.
-            finished.wait(timeout)
-            samples, rate = _wait_for_wav(path, timeout, _true_rate(voice.name))
-            store(text, to_internal(samples, rate))
-            conn.send(("done", text))
+        samples, rate = _synthesise(engine, finished, text, timeout, _true_rate(voice.name))
+        store(text, to_internal(samples, rate))
+        conn.send(("done", text))
     except BaseException as e:  # reported to the parent, which decides what the user sees
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
         conn.close()
+
+
+def _synthesise(engine, finished, text: str, timeout: float, true_rate: int | None):
+    if _IN_MEMORY:
+        # The espeak driver writes its WAV with `wave`, which takes a file object, and reports the
+        # end of the utterance only after writing it: no file, no polling for a complete one.
+        target = io.BytesIO()
+        engine.save_to_file(text, target)
+        engine.runAndWait()
+        if not finished.wait(timeout):
+            raise TimeoutError("the speech engine did not finish the phrase")
+        target.seek(0)
+        return _read_wav(target, true_rate)
+    with tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as tmp:
+        path = os.path.join(tmp, "phrase.wav")
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        # runAndWait may return before the file is written (pyttsx3 #149):
+        # wait for the driver's end-of-utterance, then for a complete file.
+        finished.wait(timeout)
+        return _wait_for_wav(path, timeout, true_rate)
 
 
 def _wait_for_wav(path: str, timeout: float, true_rate: int | None):
@@ -209,12 +228,18 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     if not texts:
         return
     try:
-        # Loaded once here (no engine is started) so each forked worker skips the import.
+        # Loaded once here, engine not started, so each forked worker skips the imports and the
+        # loading of libespeak-ng (they were most of a worker's start-up).
         import pyttsx3  # noqa: F401
+        if _IN_MEMORY:
+            import pyttsx3.drivers.espeak  # noqa: F401
     except (ImportError, OSError):
         raise VoicecoachError(INSTALL_HINT) from None
+    import soxr  # noqa: F401  (for to_internal in the workers)
     timeout = PHRASE_TIMEOUT if timeout is None else timeout
-    n = max(1, min(workers or os.cpu_count() or 1, len(texts)))
+    # A worker spends much of its life waiting (pyttsx3 polls every 10 ms for the end of the
+    # utterance), so two per core keep the cores busy.
+    n = max(1, min(workers or 2 * (os.cpu_count() or 1), len(texts)))
     # espeak-ng carries state from one utterance to the next, so the same phrase
     # comes out a few samples different after other phrases. One fresh engine per
     # phrase makes every render of a phrase identical, whatever was rendered before.

@@ -1,0 +1,126 @@
+"""One benchmark case in its own process, so its peak RSS is its own: `python -m benchmarks.case`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WRITE_BLOCK = 1 << 20
+
+
+def peak_rss_mb() -> float:
+    """The largest resident set of this process or any child it waited for (TTS workers, ffmpeg)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # Linux reports KiB
+
+
+def naive(script: Path, out: Path) -> dict:
+    """Build the session the naive way, then export it to WAV and to MP3 (timed apart)."""
+    import tempfile
+    from . import naive as baseline
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # pyttsx3 prints a line per file
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        session = baseline.build(script, Path(tmp))
+        built = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    baseline.export(session, out.with_suffix(".wav"))
+    wav = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    baseline.export(session, out.with_suffix(".mp3"))
+    mp3 = time.perf_counter() - t0
+    return {"build": built, "wav": wav, "mp3": mp3, "audio_ms": len(session)}
+
+
+def voicecoach(script: Path, out: Path, cache: Path) -> dict:
+    """voicecoach's public export path, as `voicecoach export` runs it."""
+    import inspect
+    from voicecoach.cache import Cache
+    from voicecoach.export import export_script
+    # Export may skip a file that is already up to date; the benchmark wants the work done.
+    options = {"force": True} if "force" in inspect.signature(export_script).parameters else {}
+    t0 = time.perf_counter()
+    done = export_script(script, out, Cache(cache), **options)
+    seconds = time.perf_counter() - t0
+    if getattr(done, "skipped", False):
+        raise RuntimeError("export skipped the file as up to date; nothing was measured")
+    timeline = done.session.timeline
+    speech = sum(c.length for c in timeline.cues if c.kind == "speech")
+    return {"seconds": seconds, "audio_ms": timeline.length, "synthesised": done.session.synthesised,
+            "cues": len(timeline.cues), "phrases": len(done.session.clips), "speech_share": speech / timeline.length,
+            "bytes": out.stat().st_size}
+
+
+def render(script: Path, out: Path, cache: Path) -> dict:
+    """What export builds on: prepare a session and stream its blocks into a plain WAV (no loudness step)."""
+    import wave
+    from voicecoach.cache import Cache
+    from voicecoach.session import prepare
+    from voicecoach.speech import RATE
+    t0 = time.perf_counter()
+    session = prepare(script, Cache(cache))
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        for block in session.blocks():
+            w.writeframesraw(block)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "audio_ms": session.timeline.length, "synthesised": session.synthesised,
+            "bytes": out.stat().st_size}
+
+
+def write_limit(out: Path, size: int) -> dict:
+    """Writing `size` bytes to a new file from one reused buffer: what the disk allows."""
+    block = bytes(WRITE_BLOCK)
+    t0 = time.perf_counter()
+    with open(out, "wb") as f:
+        left = size
+        while left > 0:
+            left -= f.write(block[:min(left, WRITE_BLOCK)])
+    return {"seconds": time.perf_counter() - t0}
+
+
+def ffmpeg_limit(wav: Path, out: Path, bitrate: str) -> dict:
+    """ffmpeg alone encoding the finished WAV with export's settings."""
+    t0 = time.perf_counter()
+    subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-i", str(wav),
+                    "-b:a", bitrate, str(out)], check=True, stdin=subprocess.DEVNULL)
+    return {"seconds": time.perf_counter() - t0}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.case")
+    p.add_argument("case", choices=["naive", "voicecoach", "render", "write", "ffmpeg"])
+    p.add_argument("--script", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--cache", type=Path)
+    p.add_argument("--bytes", type=int)
+    p.add_argument("--wav", type=Path)
+    p.add_argument("--bitrate", default="64k")
+    p.add_argument("--result", type=Path, required=True)
+    a = p.parse_args(argv)
+    if a.case == "naive":
+        result = naive(a.script, a.out)
+    elif a.case == "voicecoach":
+        result = voicecoach(a.script, a.out, a.cache)
+    elif a.case == "render":
+        result = render(a.script, a.out, a.cache)
+    elif a.case == "write":
+        result = write_limit(a.out, a.bytes)
+    else:
+        result = ffmpeg_limit(a.wav, a.out, a.bitrate)
+    result["peak_rss_mb"] = peak_rss_mb()
+    a.result.write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

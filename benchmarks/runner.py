@@ -1,0 +1,231 @@
+"""The benchmark runner: naive vs voicecoach (cold and warm, WAV and MP3) vs the hardware's limits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .sessions import write_session
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {
+    "cold_vs_naive": 10.0,      # cold 30-min WAV at least this many times faster than naive
+    "cold_realtime": 300.0,     # ... and at least this many times faster than real time
+    "warm_wav_vs_write": 3.0,   # warm WAV at most this many times the plain write
+    "warm_mp3_vs_ffmpeg": 1.2,  # warm MP3 at most this many times ffmpeg alone
+    "growth_60_30": 2.2,        # 60-min time at most this many times the 30-min time
+    "rss_60_warm_mb": 200.0,    # peak RSS of the 60-min warm render
+}
+
+
+def run_case(args: list[str], work: Path) -> dict:
+    """Run one case in a fresh interpreter; its own timing and peak RSS come back as JSON."""
+    result = work / f"result-{time.monotonic_ns()}.json"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.case", *args, "--result", str(result)],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark case {args[0]} failed:\n{proc.stderr[-3000:]}")
+    data = json.loads(result.read_text())
+    result.unlink()
+    data["process_seconds"] = wall
+    return data
+
+
+def repeated(runs: list[dict]) -> dict:
+    """The median time of several runs and the largest peak RSS among them."""
+    out = dict(runs[0])
+    out["seconds"] = statistics.median(r["seconds"] for r in runs)
+    out["runs"] = [round(r["seconds"], 4) for r in runs]
+    out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    return out
+
+
+def measure_size(minutes: float, work: Path, repeat: int, naive: bool, log) -> dict:
+    """Every case for one session length."""
+    folder = work / f"{minutes:g}min"
+    folder.mkdir()
+    script = write_session(folder, minutes)
+    cases: dict[str, dict] = {}
+
+    def vc(name: str, fmt: str, cache_for_run):
+        log(f"  {name} ×{repeat}")
+        runs = []
+        for i in range(repeat):
+            cache = cache_for_run(i)
+            runs.append(run_case(["voicecoach", "--script", str(script), "--out", str(folder / f"{name}-{i}.{fmt}"),
+                                  "--cache", str(cache)], work))
+        cases[name] = repeated(runs)
+
+    vc("voicecoach_cold_wav", "wav", lambda i: folder / f"cold-wav-{i}")
+    vc("voicecoach_cold_mp3", "mp3", lambda i: folder / f"cold-mp3-{i}")
+    # Every cold run filled its own cache: the first of them serves the warm runs.
+    vc("voicecoach_warm_wav", "wav", lambda i: folder / "cold-wav-0")
+    vc("voicecoach_warm_mp3", "mp3", lambda i: folder / "cold-wav-0")
+    log(f"  voicecoach_render_wav ×{repeat}")
+    cases["voicecoach_render_wav"] = repeated([
+        run_case(["render", "--script", str(script), "--out", str(folder / f"render-{i}.wav"),
+                  "--cache", str(folder / "cold-wav-0")], work) for i in range(repeat)])
+    wav = folder / "voicecoach_warm_wav-0.wav"
+    log(f"  limits ×{repeat}")
+    cases["limit_write"] = repeated([run_case(["write", "--out", str(folder / "limit.raw"),
+                                               "--bytes", str(wav.stat().st_size)], work) for _ in range(repeat)])
+    cases["limit_ffmpeg"] = repeated([run_case(["ffmpeg", "--wav", str(wav), "--out", str(folder / "limit.mp3")], work)
+                                      for _ in range(repeat)])
+    if naive:
+        log("  naive ×1 (one save_to_file + runAndWait per cue, then session += ...)")
+        n = run_case(["naive", "--script", str(script), "--out", str(folder / "naive")], work)
+        base = {"audio_ms": n["audio_ms"], "peak_rss_mb": n["peak_rss_mb"], "runs": 1}
+        cases["naive_wav"] = {**base, "seconds": n["build"] + n["wav"], "build": n["build"]}
+        cases["naive_mp3"] = {**base, "seconds": n["build"] + n["mp3"], "build": n["build"]}
+    info = cases["voicecoach_warm_wav"]
+    for c in cases.values():
+        c["realtime"] = c.get("audio_ms", info["audio_ms"]) / 1000 / c["seconds"]
+    return {"minutes": minutes, "audio_minutes": info["audio_ms"] / 60000, "speech_share": info["speech_share"],
+            "cues": info["cues"], "phrases": info["phrases"], "wav_bytes": info["bytes"], "cases": cases}
+
+
+ROWS = [
+    ("naive_wav", "naive → WAV", "naive_wav", None),
+    ("naive_mp3", "naive → MP3", "naive_mp3", None),
+    ("voicecoach_cold_wav", "voicecoach cold → WAV", "naive_wav", "limit_write"),
+    ("voicecoach_cold_mp3", "voicecoach cold → MP3", "naive_mp3", "limit_ffmpeg"),
+    ("voicecoach_warm_wav", "voicecoach warm → WAV", "naive_wav", "limit_write"),
+    ("voicecoach_warm_mp3", "voicecoach warm → MP3", "naive_mp3", "limit_ffmpeg"),
+    ("voicecoach_render_wav", "warm, mix only → plain WAV", "naive_wav", "limit_write"),
+    ("limit_write", "limit: write the bytes", None, None),
+    ("limit_ffmpeg", "limit: ffmpeg WAV → MP3", None, None),
+]
+
+
+def table(size: dict) -> str:
+    """One session's cases side by side, as ratios."""
+    c = size["cases"]
+    lines = [f"\n{size['minutes']:g}-minute session: {size['audio_minutes']:.1f} min of audio, "
+             f"{size['speech_share']:.0%} speech, {size['cues']} cues, {size['phrases']} distinct phrases",
+             f"  {'case':<26}{'× faster than naive':>20}{'× the limit':>13}{'× real time':>13}"
+             f"{'peak RSS':>10}{'(s)':>9}"]
+    for key, label, vs_naive, vs_limit in ROWS:
+        if key not in c:
+            if key.startswith("naive"):
+                lines.append(f"  {label:<26}{'not run (capped: see --naive-max)':>36}")
+            continue
+        r = c[key]
+        faster = f"{c[vs_naive]['seconds'] / r['seconds']:.1f}" if vs_naive in c and vs_naive != key else "—"
+        limit = f"{r['seconds'] / c[vs_limit]['seconds']:.2f}" if vs_limit else "—"
+        lines.append(f"  {label:<26}{faster:>20}{limit:>13}{r['realtime']:>13.0f}"
+                     f"{r['peak_rss_mb']:>8.0f}MB{r['seconds']:>9.3f}")
+    return "\n".join(lines)
+
+
+def growth(sizes: dict, key: str, small: float, large: float) -> float | None:
+    """How much longer the large session takes than the small one (time ratio)."""
+    if small in sizes and large in sizes and key in sizes[small]["cases"] and key in sizes[large]["cases"]:
+        return sizes[large]["cases"][key]["seconds"] / sizes[small]["cases"][key]["seconds"]
+    return None
+
+
+def verdicts(sizes: dict, info: list | None = None) -> list[tuple[str, float, float, bool]]:
+    """Each target with its measured figure: (what, figure, target, met); figures for context go to `info`."""
+    out = []
+    info = [] if info is None else info
+
+    def check(what, figure, target, at_most):
+        out.append((what, figure, target, figure <= target if at_most else figure >= target))
+
+    if 30 in sizes:
+        c = sizes[30]["cases"]
+        if "naive_wav" in c:
+            check("cold 30-min WAV: × faster than naive", c["naive_wav"]["seconds"] / c["voicecoach_cold_wav"]["seconds"],
+                  TARGETS["cold_vs_naive"], False)
+        check("cold 30-min WAV: × real time", c["voicecoach_cold_wav"]["realtime"], TARGETS["cold_realtime"], False)
+        check("warm 30-min WAV: × the plain write", c["voicecoach_warm_wav"]["seconds"] / c["limit_write"]["seconds"],
+              TARGETS["warm_wav_vs_write"], True)
+        check("warm 30-min MP3: × ffmpeg alone", c["voicecoach_warm_mp3"]["seconds"] / c["limit_ffmpeg"]["seconds"],
+              TARGETS["warm_mp3_vs_ffmpeg"], True)
+        # Not a target: the part export builds on (prepare + mix.blocks into a plain WAV, no loudness step).
+        info.append(("warm 30-min mix only → plain WAV: × the plain write",
+                     c["voicecoach_render_wav"]["seconds"] / c["limit_write"]["seconds"]))
+    for key in ("voicecoach_warm_wav", "voicecoach_cold_wav", "voicecoach_warm_mp3", "voicecoach_cold_mp3"):
+        g = growth(sizes, key, 30, 60)
+        if g is not None:
+            check(f"{key.replace('voicecoach_', '')}: 60-min time / 30-min time", g, TARGETS["growth_60_30"], True)
+    if 60 in sizes:
+        for key in ("voicecoach_warm_wav", "voicecoach_warm_mp3"):
+            check(f"{key.replace('voicecoach_', '')} 60-min: peak RSS (MB)", sizes[60]["cases"][key]["peak_rss_mb"],
+                  TARGETS["rss_60_warm_mb"], True)
+        info.append(("warm 60-min mix only → plain WAV: peak RSS (MB)",
+                     sizes[60]["cases"]["voicecoach_render_wav"]["peak_rss_mb"]))
+    g = growth(sizes, "voicecoach_render_wav", 30, 60)
+    if g is not None:
+        info.append(("warm mix only → plain WAV: 60-min time / 30-min time", g))
+    return out
+
+
+def summary(sizes: dict) -> str:
+    lines = ["\nGrowth with length (time ratio; audio-length ratio in brackets):"]
+    keys = sorted(sizes)
+    for a, b in zip(keys, keys[1:]):
+        span = sizes[b]["audio_minutes"] / sizes[a]["audio_minutes"]
+        parts = []
+        for key in ("naive_wav", "voicecoach_cold_wav", "voicecoach_warm_wav", "voicecoach_warm_mp3",
+                    "voicecoach_render_wav"):
+            g = growth(sizes, key, a, b)
+            parts.append(f"{key}: {g:.2f}" if g is not None else f"{key}: not run")
+        lines.append(f"  {a:g} → {b:g} min [{span:.2f}]  " + ", ".join(parts))
+    info: list = []
+    checks = verdicts(sizes, info)
+    if checks:
+        lines.append("\nTargets:")
+        for what, figure, target, met in checks:
+            lines.append(f"  {'met ' if met else 'MISS'}  {what}: {figure:.2f} (target {target:g})")
+    for what, figure in info:
+        lines.append(f"  info  {what}: {figure:.2f}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--sizes", default="10,30,60", help="session lengths in minutes, comma separated")
+    p.add_argument("--repeat", type=int, default=3, help="runs per voicecoach and limit case (median is shown)")
+    p.add_argument("--naive-max", type=float, default=30,
+                   help="skip the naive baseline above this many minutes (it grows quadratically)")
+    p.add_argument("--tiny", action="store_true", help="one very short session, one run each: a smoke test")
+    p.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    p.add_argument("--keep", type=Path, help="work in this folder and keep the rendered files")
+    a = p.parse_args(argv)
+    sizes_wanted = [0.5] if a.tiny else [float(s) for s in a.sizes.split(",") if s.strip()]
+    repeat = 1 if a.tiny else max(1, a.repeat)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
+        work = Path(a.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        sizes = {}
+        for minutes in sizes_wanted:
+            log(f"{minutes:g}-minute session")
+            sizes[minutes] = measure_size(minutes, work, repeat, minutes <= a.naive_max, log)
+            print(table(sizes[minutes]), flush=True)
+    print(summary(sizes))
+    if sizes_wanted and any(m > a.naive_max for m in sizes_wanted):
+        print(f"\nThe naive baseline was not run above {a.naive_max:g} minutes (it grows quadratically); "
+              "its growth between the sizes it ran is shown above.")
+    if a.json:
+        a.json.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                                      "repeat": repeat, "naive_max_minutes": a.naive_max,
+                                      "targets": TARGETS,
+                                      "verdicts": [{"what": w, "figure": f, "target": t, "met": m}
+                                                   for w, f, t, m in verdicts(sizes)],
+                                      "sizes": [sizes[m] for m in sizes]}, indent=2))
+    return 0

@@ -1,0 +1,40 @@
+"""The benchmark runner still runs: a tiny session through every case (no timing is asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.sessions import script_text, write_session
+from voicecoach.script import load_script, phrases
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = {"naive_wav", "naive_mp3", "voicecoach_cold_wav", "voicecoach_cold_mp3", "voicecoach_warm_wav",
+         "voicecoach_warm_mp3", "voicecoach_render_wav", "limit_write", "limit_ffmpeg"}
+
+
+def test_generated_sessions_are_valid_scripts_that_grow_with_the_length(tmp_path):
+    short, long = (load_script(write_session(tmp_path, m)) for m in (10, 30))
+    assert len(long.steps) > 2 * len(short.steps)
+    assert "Round 1 of" in script_text(10) and len(phrases(long.steps)) > len(phrases(short.steps))
+
+
+@pytest.mark.slow
+def test_the_runner_measures_every_case_of_a_tiny_session(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--tiny", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "× faster than naive" in proc.stdout and "limit: ffmpeg" in proc.stdout
+    report = json.loads(out.read_text())
+    (size,) = report["sizes"]
+    assert set(size["cases"]) == CASES
+    for name, case in size["cases"].items():
+        assert case["seconds"] > 0 and case["peak_rss_mb"] > 0 and case["realtime"] > 0, name
+    assert size["cases"]["voicecoach_cold_wav"]["synthesised"] == size["phrases"] > 0
+    assert size["cases"]["voicecoach_warm_wav"]["synthesised"] == 0
+    # The naive baseline renders the same steps: its session is about as long (it does not trim silence).
+    naive_ms, ours_ms = size["cases"]["naive_wav"]["audio_ms"], size["audio_minutes"] * 60000
+    assert 0.9 < naive_ms / ours_ms < 1.3
