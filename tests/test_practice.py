@@ -380,3 +380,26 @@ def test_a_failed_migration_leaves_the_old_log_as_it_was(db, monkeypatch):
     assert conn.execute("SELECT id, note FROM practice ORDER BY id").fetchall()[0] == (1, "first time, went fine")
     assert conn.execute("SELECT count(*) FROM practice").fetchone()[0] == 3
     conn.close()
+
+
+def test_recording_a_played_session(db):
+    with practice.recording(db, "trainer.yaml", {"size": 2}, 480_000) as record:
+        record.completed_ms = 480_000
+    with pytest.raises(KeyboardInterrupt):
+        with practice.recording(db, "trainer.yaml", {"size": 2}, 480_000) as stopped:
+            stopped.completed_ms = 61_000
+            raise KeyboardInterrupt
+    with open_log(db) as log:
+        done, interrupted = log.entries()
+    assert (done.id, done.status, done.completed_ms) == (record.id, "complete", 480_000)
+    assert (interrupted.status, interrupted.completed_ms, interrupted.finished is not None) == ("partial", 61_000, True)
+
+
+def test_an_unusable_log_never_stops_a_session(tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database\n" * 200)
+    warnings, played = [], []
+    with practice.recording(broken, "trainer.yaml", {}, 1000, warn=warnings.append) as record:
+        played.append(True)
+    assert played and record.id is None
+    assert len(warnings) == 1 and warnings[0].startswith("This session is not being logged: ")
