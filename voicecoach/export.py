@@ -1,24 +1,53 @@
-"""Export: writing a session to an audio file atomically (WAV directly, MP3 through pydub/ffmpeg)."""
+"""Export: sessions to phone-ready files (MP3, M4A, Opus, WAV) at a steady loudness, with tags,
+chapters and a transcript; whole programs to a numbered folder with a playlist. Atomic, and
+skipped when nothing changed."""
 
 from __future__ import annotations
 
+import bisect
+import functools
+import hashlib
+import json
 import os
-import shutil
+import re
 import tempfile
 import wave
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
+from . import ffmpeg, loudness
 from .cache import Cache
 from .errors import VoicecoachError
 from .session import Session, prepare
-from .speech import RATE
+from .speech import RATE, SAMPLES_PER_MS
+from .tags import Tags, chapters, ffmetadata, read_fingerprint, write_tags
+from .timeline import Timeline
+from .tones import chime
+from .transcript import webvtt
 
-FORMATS = {".wav": "wav", ".mp3": "mp3"}
+FORMATS = {".wav": "wav", ".mp3": "mp3", ".m4a": "m4a", ".opus": "opus"}
 MP3_BITRATE = "64k"   # mono speech at 24 kHz: transparent enough, small for a phone
+# Per format: the encoder and container. Speech in mono at our 24 kHz, which all four take natively.
+ENCODERS = {
+    "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3"],
+    # "ipod" is the MP4 muxer flavour for .m4a that Apple and Android players expect.
+    "m4a": ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-f", "ipod"],
+    # compression_level 5: a third of the default's time, no audible loss for speech.
+    "opus": ["-c:a", "libopus", "-b:a", "32k", "-compression_level", "5", "-f", "opus"],
+}
+EXPORT_VERSION = 1            # part of every fingerprint: bump when the same input should sound different
+BLOCK_MS = 20_000             # how much audio is in memory at once while streaming to ffmpeg
+MAX_ATTEMPTS = 4              # encodes allowed to land the loudness inside its tolerance
+PRE_PASSES = 3                # measuring passes (no encoding) to find the gain before the first encode
+PRE_TOLERANCE = 0.2           # LU: how close those passes get before encoding
+PASSES = 4                    # passes over the audio a typical export makes (for progress bars)
+ARTIST = "voicecoach"
+NEUTRAL = "Relaxation"        # what discreet files say about themselves
 
 
 def audio_format(path: Path) -> str:
@@ -40,17 +69,53 @@ def check_target(path: Path) -> str:
         raise VoicecoachError(f"{path}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise VoicecoachError(f"{path}: cannot write in {parent} (permission denied)")
-    if fmt == "mp3" and shutil.which("ffmpeg") is None:
-        raise VoicecoachError("MP3 export needs ffmpeg: install it (Debian/Ubuntu: sudo apt-get install ffmpeg), "
-                              "or export to .wav")
+    if fmt != "wav":
+        try:
+            ffmpeg.executable()
+        except VoicecoachError:
+            raise VoicecoachError(f"{fmt.upper()} export needs ffmpeg: install it (Debian/Ubuntu: sudo apt-get "
+                                  "install ffmpeg), or export to .wav") from None
     return fmt
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep_partials(path: Path) -> None:
+    """Remove temporary files an earlier, killed export of `path` left beside it."""
+    path = Path(path)
+    try:
+        leftovers = list(path.parent.glob(f".{glob_escape(path.name)}.*.partial"))
+    except OSError:
+        return
+    for tmp in leftovers:
+        found = re.match(rf"\.{re.escape(path.name)}\.(\d+)\.", tmp.name)
+        if found and not _alive(int(found.group(1))):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def glob_escape(name: str) -> str:
+    """`name` with glob's special characters made literal."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 @contextmanager
 def atomic_path(path: Path):
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".partial")
+    sweep_partials(path)
+    # The pid in the name lets a later export tell a dead export's leftovers from a running one's.
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.{os.getpid()}.", suffix=".partial")
     os.close(fd)
     # mkstemp makes 0600 files; an exported session should get the usual mode.
     umask = os.umask(0)
@@ -67,43 +132,304 @@ def atomic_path(path: Path):
         raise
 
 
+def _written(path: Path):
+    """Context: turn OS and encoder failures while writing `path` into one clear line."""
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except OSError as e:
+            raise VoicecoachError(f"{path}: could not be written ({e.strerror or e}); "
+                                  "nothing was left behind") from None
+        except VoicecoachError as e:
+            if str(e).startswith(str(path)):
+                raise
+            raise VoicecoachError(f"{path}: {e}; nothing was left behind") from None
+    return guard()
+
+
+def write_text(path: Path, text: str) -> bool:
+    """Write `text` to `path` atomically unless it already holds exactly that; True if written."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    with _written(path), atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return True
+
+
 def write_audio(samples: np.ndarray, path: Path, *, title: str | None = None) -> Path:
-    """Write mono int16 samples at RATE to `path` (.wav or .mp3), atomically."""
+    """Write mono int16 samples at RATE to `path` as they are (no loudness change), atomically."""
     path = Path(path)
     fmt = check_target(path)
     data = np.asarray(samples, dtype="<i2")
-    try:
-        with atomic_path(path) as tmp:
-            if fmt == "wav":
-                with wave.open(str(tmp), "wb") as w:
-                    w.setnchannels(1)
-                    w.setsampwidth(2)
-                    w.setframerate(RATE)
-                    w.writeframes(data.tobytes())
-            else:
-                from pydub import AudioSegment
-                segment = AudioSegment(data=data.tobytes(), sample_width=2, frame_rate=RATE, channels=1)
-                tags = {"title": title} if title else None
-                segment.export(str(tmp), format="mp3", bitrate=MP3_BITRATE, tags=tags).close()
-    except OSError as e:
-        raise VoicecoachError(f"{path}: could not be written ({e.strerror or e}); nothing was left behind") from None
-    except Exception as e:  # pydub raises CouldntEncodeError with ffmpeg's whole log
-        if type(e).__name__ == "CouldntEncodeError":
-            raise VoicecoachError(f"{path}: ffmpeg could not encode the file; is the disk full?") from None
-        raise
+    with _written(path), atomic_path(path) as tmp:
+        if fmt == "wav":
+            with wave.open(str(tmp), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(RATE)
+                w.writeframes(data.tobytes())
+        else:
+            ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS[fmt] + [str(tmp)], feed=[data])
+            if title:
+                write_tags(tmp, fmt, Tags(title=title, album=title, artist=ARTIST))
     return path
+
+
+def blocks(timeline: Timeline, clips: Mapping[str, np.ndarray], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
+    """The session as consecutive int16 blocks: the same samples as mix.assemble, in bounded memory."""
+    tone = functools.lru_cache(maxsize=None)(chime)   # each distinct chime synthesised once
+    placed = [(cue.start * SAMPLES_PER_MS, index,
+               tone(cue.length, cue.pitch) if cue.kind == "chime" else clips[cue.text])
+              for index, cue in enumerate(timeline.cues)]
+    placed.sort(key=lambda p: p[0])
+    starts = [p[0] for p in placed]
+    longest = max((len(p[2]) for p in placed), default=0)
+    total, step = timeline.length * SAMPLES_PER_MS, block_ms * SAMPLES_PER_MS
+    for b0 in range(0, total, step):
+        b1 = min(b0 + step, total)
+        out = np.zeros(b1 - b0, dtype=np.int16)
+        near = placed[bisect.bisect_left(starts, b0 - longest): bisect.bisect_left(starts, b1)]
+        # Later cues overwrite earlier ones where they overlap, exactly as assemble does.
+        for at, _, clip in sorted(near, key=lambda p: p[1]):
+            lo, hi = max(at, b0), min(at + len(clip), b1)
+            if lo < hi:
+                out[lo - b0: hi - b0] = clip[lo - at: hi - at]
+        yield out
+
+
+def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
+    """A digest of everything that decides the exported file's bytes: audio, timing, format, tags."""
+    digest = hashlib.sha256()
+    settings = {"version": EXPORT_VERSION, "format": fmt, "encoder": ENCODERS[fmt], "rate": RATE,
+                "loudness": [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, loudness.CEILING],
+                "voice": session.voice.identity(), "timeline": session.timeline.to_dict(), "tags": tags.to_dict()}
+    digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
+    for text in sorted(session.clips):
+        digest.update(text.encode() + b"\0" + np.ascontiguousarray(session.clips[text], dtype="<i2").tobytes())
+    return digest.hexdigest()
+
+
+def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
+           progress: Callable[[int], None] | None = None) -> loudness.Loudness:
+    """Stream `session` through gain and limiter into `tmp`; re-encode until its loudness is on target."""
+    def feed():
+        return blocks(session.timeline, session.clips)
+
+    def ms(samples):
+        if progress:
+            progress(samples // SAMPLES_PER_MS)
+    raw = loudness.measure_samples(feed(), progress=ms)
+    silent = raw.integrated < loudness.SILENT
+    ceiling, threshold = loudness.CEILING, None if silent else raw.integrated
+    gain = loudness.first_gain(raw)
+    tried = []
+    while not silent and len(tried) < PRE_PASSES:
+        # Compressor and limiter take some loudness away; cheap passes (no encoder) find the gain.
+        level = loudness.measure_samples(feed(), chain=loudness.chain(gain, ceiling, threshold), progress=ms)
+        tried.append((gain, level.integrated))
+        if abs(level.integrated - loudness.TARGET_LUFS) <= PRE_TOLERANCE:
+            break
+        gain = loudness.next_gain(tried)
+    meta = []
+    if fmt == "m4a" and tags.chapters:
+        # mutagen cannot write MP4 chapters; ffmpeg writes them (a chapter track and Nero chpl) as it muxes.
+        meta_file = tmp.with_name(tmp.name + ".chapters")
+        meta_file.write_text(ffmetadata(tags), encoding="utf-8")
+        meta = ["-f", "ffmetadata", "-i", str(meta_file), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+    try:
+        for attempt in range(MAX_ATTEMPTS):
+            ffmpeg.run(ffmpeg.PCM_INPUT + meta + ["-af", loudness.chain(gain, ceiling, threshold)] + ENCODERS[fmt] + [str(tmp)],
+                       feed=feed(), progress=ms)
+            got = loudness.measure_file(tmp)
+            if silent or got.within(tolerance=loudness.AIM_TOLERANCE, max_peak=loudness.MAX_TRUE_PEAK - 0.1):
+                break
+            tried.append((gain, got.integrated))
+            gain, ceiling = loudness.next_gain(tried), loudness.lower_ceiling(ceiling, got)
+        else:
+            if not got.within():
+                raise VoicecoachError(f"could not reach {loudness.TARGET_LUFS:g} LUFS with true peak under "
+                                      f"{loudness.MAX_TRUE_PEAK:g} dBTP (got {got.integrated:.1f} LUFS, "
+                                      f"{got.true_peak:.1f} dBTP)")
+    finally:
+        if meta:
+            meta_file.unlink(missing_ok=True)
+    write_tags(tmp, fmt, tags)
+    return got
 
 
 @dataclass(frozen=True)
 class Exported:
     path: Path
     session: Session
+    skipped: bool = False                      # the file was already up to date: no work done
+    loudness: loudness.Loudness | None = None  # as measured in the written file
+    transcript: Path | None = None
+    transcript_written: bool = False
 
 
-def export_script(script: str | Path, out: str | Path, cache: Cache, **options) -> Exported:
+def session_tags(session: Session, *, discreet: bool, title: str | None = None, album: str | None = None,
+                 track: int | None = None, tracks: int | None = None) -> Tags:
+    """What a phone shows for a session; when discreet, only neutral words."""
+    if discreet:
+        return Tags(title=f"Session {track:02d}" if track else "Session", album=NEUTRAL, artist=NEUTRAL,
+                    track=track, tracks=tracks, chapters=chapters(session.timeline, discreet=True))
+    name = title or session.script.title
+    return Tags(title=name, album=album or name, artist=ARTIST, track=track, tracks=tracks,
+                chapters=chapters(session.timeline))
+
+
+def export_session(session: Session, out: Path, tags: Tags, *, transcript: bool = True, force: bool = False,
+                   progress: Callable[[int], None] | None = None) -> Exported:
+    """Write `session` to `out` (format by extension), unless an identical export is already there."""
+    out = Path(out)
+    fmt = check_target(out)
+    tags = replace(tags, fingerprint=fingerprint(session, fmt, tags))
+    skipped = not force and out.is_file() and read_fingerprint(out) == tags.fingerprint
+    measured = None
+    if not skipped:
+        with _written(out), atomic_path(out) as tmp:
+            measured = encode(session, tmp, fmt, tags, progress)
+    vtt, vtt_written = None, False
+    if transcript:
+        vtt = out.with_suffix(".vtt")
+        vtt_written = write_text(vtt, webvtt(session.timeline))
+    return Exported(out, session, skipped, measured, vtt, vtt_written)
+
+
+def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet: bool = False,
+                  transcript: bool | None = None, force: bool = False,
+                  progress: Callable[[int], None] | None = None, **options) -> Exported:
     """Render `script` (with --set overrides and voice options) and write it to `out`."""
     out = Path(out)
     check_target(out)
     session = prepare(script, cache, **options)
-    write_audio(session.audio(), out, title=session.script.title)
-    return Exported(out, session)
+    return export_session(session, out, session_tags(session, discreet=discreet),
+                          transcript=(not discreet) if transcript is None else transcript,
+                          force=force, progress=progress)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One file of a program folder: what to play, and under which name."""
+    title: str
+    script: Path
+    params: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class ProgramExport:
+    folder: Path
+    title: str
+    files: tuple            # Exported, in order
+    playlist: Path
+    readme: Path
+    removed: tuple = ()     # files of an earlier export that the program no longer has
+
+    @property
+    def unchanged(self) -> bool:
+        return all(f.skipped for f in self.files)
+
+    @property
+    def synthesised(self) -> int:
+        return sum(f.session.synthesised for f in self.files)
+
+
+def program_stages(path: Path, overrides: Mapping[str, object] | None = None) -> tuple[str, tuple]:
+    """(title, stages) of a program file; a single script is a program of one stage."""
+    from .document import Document
+    from .program import is_program, program_from_document
+    doc = Document.load(path)
+    if is_program(doc):
+        if overrides:
+            raise VoicecoachError(f"{path}: --set applies to a script; each stage of a program sets its own")
+        program = program_from_document(doc)
+        return program.title, tuple(Stage(s.name, s.script, dict(s.set)) for s in program.stages)
+    from .script import load_script
+    script = load_script(path, overrides)
+    return script.title, (Stage(script.title, Path(path), dict(overrides or {})),)
+
+
+def _folder(folder: Path) -> Path:
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise VoicecoachError(f"{folder}: is a file; give a folder for the program")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise VoicecoachError(f"{folder}: cannot make this folder ({e.strerror or e})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise VoicecoachError(f"{folder}: cannot write in this folder (permission denied)")
+    return folder
+
+
+def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
+                   transcript: bool | None = None, force: bool = False,
+                   progress: Callable[[float, str], None] | None = None, overrides: Mapping | None = None,
+                   voice: str | None = None, rate: int | None = None, volume: float | None = None) -> ProgramExport:
+    """Export every stage of the program at `path` into `folder`: numbered files, playlist, README."""
+    from .playlist import PLAYLIST, README, Entry, m3u8, parse_m3u8, readme, stage_file
+    if f".{fmt}" not in FORMATS:
+        raise VoicecoachError(f"unknown audio format {fmt}; use one of {', '.join(f[1:] for f in FORMATS)}")
+    title, stages = program_stages(Path(path), overrides)
+    folder = _folder(folder)
+    with_transcript = (not discreet) if transcript is None else transcript
+    # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
+    sessions = [prepare(s.script, cache, overrides=s.params, voice=voice, rate=rate, volume=volume) for s in stages]
+    album = NEUTRAL if discreet else title
+    done, entries = [], []
+    # Progress: the fraction of all passes over all stages' audio, with the stage being worked on.
+    total = max(1, sum(s.timeline.length for s in sessions) * PASSES)
+    before_stage = 0
+    for number, (stage, session) in enumerate(zip(stages, sessions), start=1):
+        name = stage_file(number, stage.title, fmt, discreet=discreet)
+        tags = session_tags(session, discreet=discreet, title=stage.title, album=album,
+                            track=number, tracks=len(stages))
+        share = session.timeline.length * PASSES
+        label = f"Stage {number} of {len(stages)}: {tags.title}"
+        worked = [0]
+
+        def step(ms, label=label, share=share, worked=worked, start=before_stage):
+            worked[0] = min(share, worked[0] + ms)
+            progress((start + worked[0]) / total, label)
+        done.append(export_session(session, folder / name, tags, transcript=with_transcript, force=force,
+                                   progress=step if progress else None))
+        before_stage += share
+        if progress:
+            progress(before_stage / total, label)
+        entries.append(Entry(name, tags.title, session.timeline.length))
+    playlist, notes = folder / PLAYLIST, folder / README
+    try:
+        before = parse_m3u8(playlist.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        before = []
+    write_text(playlist, m3u8(entries, album))
+    write_text(notes, readme(album, entries, discreet=discreet, transcripts=with_transcript))
+    removed = _remove_stale(folder, [e.file for e in before], {e.file for e in entries}, with_transcript)
+    return ProgramExport(folder, album, tuple(done), playlist, notes, removed)
+
+
+_OURS = re.compile(r"^(\d\d |Session \d\d\.)")
+
+
+def _remove_stale(folder: Path, old: list, keep: set, transcripts: bool) -> tuple:
+    # Only files an earlier export listed in its playlist, named as we name them: never a user's own file.
+    removed = []
+    for name in old:
+        if name in keep or "/" in name or not _OURS.match(name) or Path(name).suffix not in FORMATS:
+            continue
+        for path in (folder / name, (folder / name).with_suffix(".vtt")):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    if not transcripts:
+        for name in keep:
+            vtt = (folder / name).with_suffix(".vtt")
+            if vtt.is_file():
+                vtt.unlink()
+                removed.append(vtt)
+    return tuple(removed)

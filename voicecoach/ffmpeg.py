@@ -1,0 +1,69 @@
+"""Running ffmpeg: our int16 samples streamed to its stdin, its log read back, and it dies with us."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .errors import VoicecoachError
+from .speech import RATE
+
+# Raw mono int16 at our internal rate, read from stdin.
+PCM_INPUT = ["-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
+INSTALL_HINT = "this needs ffmpeg: install it (Debian/Ubuntu: sudo apt-get install ffmpeg)"
+
+
+def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+    # PR_SET_PDEATHSIG: if we are killed (even with SIGKILL) ffmpeg goes too, instead of
+    # finishing a file nobody will rename.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def executable() -> str:
+    """The ffmpeg program, or a clear error when it is missing."""
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise VoicecoachError(INSTALL_HINT)
+    return found
+
+
+def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
+        progress: Callable[[int], None] | None = None) -> str:
+    """Run ffmpeg with `args`, writing each block of `feed` to its stdin; return its log."""
+    command = [executable(), "-hide_banner", "-nostats", "-y"] + ([] if feed is not None else ["-nostdin"]) + args
+    with tempfile.TemporaryFile() as log:   # a file, not a pipe: a chatty ffmpeg cannot block us
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=log,
+                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        try:
+            if feed is not None:
+                try:
+                    for block in feed:
+                        proc.stdin.write(memoryview(np.ascontiguousarray(block, dtype="<i2")).cast("B"))
+                        if progress:
+                            progress(len(block))
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass        # ffmpeg stopped reading; its exit status and log say why
+            status = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            try:
+                proc.stdin and proc.stdin.close()
+            except OSError:
+                pass
+            raise
+        log.seek(0)
+        text = log.read().decode("utf-8", errors="replace")
+    if status != 0:
+        lines = [line for line in text.splitlines() if line.strip()]
+        raise VoicecoachError(f"ffmpeg failed: {lines[-1] if lines else f'exit status {status}'}")
+    return text

@@ -1,0 +1,80 @@
+"""A program folder's playlist (extended M3U, UTF-8) and its short README.txt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLAYLIST = "playlist.m3u8"
+README = "README.txt"
+NEUTRAL_ALBUM = "Relaxation"
+
+
+@dataclass(frozen=True)
+class Entry:
+    file: str       # name inside the folder
+    title: str
+    ms: int
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """`text` as a file name any phone and memory card accepts (FAT/exFAT rules)."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', " ", text)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip().strip(".").strip()
+    return cleaned[:limit].rstrip() or "Session"
+
+
+def stage_file(number: int, title: str, ext: str, *, discreet: bool) -> str:
+    """The numbered file name of a program's stage: '01 Title.mp3', or 'Session 01.mp3' when discreet."""
+    return f"Session {number:02d}.{ext}" if discreet else f"{number:02d} {safe_name(title)}.{ext}"
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def m3u8(entries, title: str | None = None) -> str:
+    """An extended M3U playlist: each entry with its length in whole seconds and its title."""
+    lines = ["#EXTM3U"]
+    if title:
+        lines.append(f"#PLAYLIST:{_line(title)}")
+    for e in entries:
+        lines += [f"#EXTINF:{round(e.ms / 1000)},{_line(e.title)}", e.file]
+    return "\n".join(lines) + "\n"
+
+
+def parse_m3u8(text: str) -> list:
+    """The entries of an extended M3U playlist (lengths in whole seconds, as ms)."""
+    entries, pending = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("#EXTINF:"):
+            length, _, name = line[len("#EXTINF:"):].partition(",")
+            pending = (int(float(length) * 1000), name)
+        elif line and not line.startswith("#"):
+            ms, name = pending if pending else (0, line)
+            entries.append(Entry(line, name, ms))
+            pending = None
+    return entries
+
+
+def _clock(ms: int) -> str:
+    minutes = round(ms / 60000)
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "under a minute"
+
+
+def readme(title: str, entries, *, discreet: bool, transcripts: bool) -> str:
+    """A short, kind note for the folder: what is in it and how to use it."""
+    lines = [title if not discreet else NEUTRAL_ALBUM, ""]
+    if discreet:
+        lines += ["Audio sessions, to be played in order, one at a time.", ""]
+    else:
+        lines += ["Guided audio sessions, made by voicecoach. Play them in order, one a day or at",
+                  "whatever pace feels right for you. There is no hurry.", ""]
+    for e in entries:
+        lines.append(f"  {e.file}  ({_clock(e.ms)})")
+    lines += ["", f"{PLAYLIST} plays them in order in most music and podcast apps.",
+              "Copy the whole folder to your phone; the files play with the screen off."]
+    if transcripts:
+        lines.append("Each .vtt file beside a session holds its words with their times, to read along.")
+    return "\n".join(lines) + "\n"

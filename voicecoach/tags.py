@@ -1,0 +1,160 @@
+"""Tags and chapters a phone shows: written with mutagen (ID3 CHAP/CTOC, MP4 atoms, Vorbis comments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import VoicecoachError
+from .timeline import Timeline
+
+FINGERPRINT = "fingerprint"                      # where an export records what it was made from
+MP4_FINGERPRINT = "----:org.voicecoach:fingerprint"
+NO_OFFSET = 0xFFFFFFFF                            # ID3 CHAP: "byte offsets not given, use the times"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: int      # ms
+    end: int        # ms
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str
+    album: str
+    artist: str
+    track: int | None = None
+    tracks: int | None = None
+    chapters: tuple = ()
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain data, for fingerprints and tests."""
+        return {"title": self.title, "album": self.album, "artist": self.artist, "track": self.track,
+                "tracks": self.tracks, "chapters": [[c.title, c.start, c.end] for c in self.chapters]}
+
+
+def chapters(timeline: Timeline, *, discreet: bool = False) -> tuple:
+    """One chapter per section, from its start to the next section's (or the end)."""
+    marks = timeline.sections
+    return tuple(Chapter(f"Part {i + 1}" if discreet else mark.name, mark.start,
+                         marks[i + 1].start if i + 1 < len(marks) else timeline.length)
+                 for i, mark in enumerate(marks))
+
+
+def ffmetadata(tags: Tags) -> str:
+    """Chapters as an ffmpeg metadata file (for MP4, whose chapters mutagen cannot write)."""
+    def escape(text):
+        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in text)
+    lines = [";FFMETADATA1"]
+    for c in tags.chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={c.start}", f"END={c.end}", f"title={escape(c.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _id3_frames(tags: Tags) -> list:
+    from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags
+    frames = [TIT2(encoding=3, text=tags.title), TALB(encoding=3, text=tags.album),
+              TPE1(encoding=3, text=tags.artist)]
+    if tags.track:
+        frames.append(TRCK(encoding=3, text=f"{tags.track}/{tags.tracks}" if tags.tracks else str(tags.track)))
+    if tags.fingerprint:
+        frames.append(TXXX(encoding=3, desc=FINGERPRINT, text=tags.fingerprint))
+    if tags.chapters:
+        ids = [f"chp{i}" for i in range(len(tags.chapters))]
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=tags.album)]))
+        frames += [CHAP(element_id=i, start_time=c.start, end_time=c.end, start_offset=NO_OFFSET,
+                        end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=c.title)])
+                   for i, c in zip(ids, tags.chapters)]
+    return frames
+
+
+def _clock(ms: int) -> str:
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"
+
+
+def write_tags(path: Path, fmt: str, tags: Tags) -> None:
+    """Replace whatever tags `path` has (ffmpeg's encoder note included) with `tags`."""
+    path = str(path)
+    if fmt in ("mp3", "wav"):
+        if fmt == "mp3":
+            from mutagen.id3 import ID3, ID3NoHeaderError
+            try:
+                holder = ID3(path)
+            except ID3NoHeaderError:
+                holder = ID3()
+            id3 = holder
+        else:
+            from mutagen.wave import WAVE
+            holder = WAVE(path)
+            if holder.tags is None:
+                holder.add_tags()
+            id3 = holder.tags
+        id3.clear()
+        for frame in _id3_frames(tags):
+            id3.add(frame)
+        # ID3v2.3: the version every phone and car stereo reads; CHAP/CTOC are defined for it too.
+        if fmt == "mp3":
+            id3.save(path, v2_version=3)
+        else:
+            holder.save(v2_version=3)
+    elif fmt == "m4a":
+        from mutagen.mp4 import MP4
+        f = MP4(path)
+        if f.tags is None:
+            f.add_tags()
+        f.tags.clear()
+        f.tags.update({"\xa9nam": [tags.title], "\xa9alb": [tags.album], "\xa9ART": [tags.artist]})
+        if tags.track:
+            f.tags["trkn"] = [(tags.track, tags.tracks or 0)]
+        if tags.fingerprint:
+            f.tags[MP4_FINGERPRINT] = [tags.fingerprint.encode()]
+        f.save()
+    elif fmt == "opus":
+        from mutagen.oggopus import OggOpus
+        f = OggOpus(path)
+        f.tags.clear()
+        comments = {"TITLE": tags.title, "ALBUM": tags.album, "ARTIST": tags.artist}
+        if tags.track:
+            comments["TRACKNUMBER"] = str(tags.track)
+            if tags.tracks:
+                comments["TRACKTOTAL"] = str(tags.tracks)
+        if tags.fingerprint:
+            comments[FINGERPRINT.upper()] = tags.fingerprint
+        # The Vorbis chapter convention, numbered from 000 as ffmpeg writes and reads it.
+        for i, c in enumerate(tags.chapters):
+            comments[f"CHAPTER{i:03d}"] = _clock(c.start)
+            comments[f"CHAPTER{i:03d}NAME"] = c.title
+        for key, value in comments.items():
+            f.tags[key] = [value]
+        f.save()
+    else:
+        raise VoicecoachError(f"{path}: cannot tag a {fmt} file")
+
+
+def read_fingerprint(path: Path) -> str | None:
+    """The fingerprint an earlier export stored in `path`, or None (missing, foreign or unreadable)."""
+    import mutagen
+    try:
+        f = mutagen.File(str(path))
+    except Exception:   # a damaged or foreign file simply gets exported again
+        return None
+    tags = getattr(f, "tags", None)
+    if tags is None:
+        return None
+    try:
+        if hasattr(tags, "getall"):                       # ID3 (MP3, WAV)
+            found = [t for t in tags.getall("TXXX") if t.desc == FINGERPRINT]
+            return str(found[0].text[0]) if found else None
+        if MP4_FINGERPRINT in tags:
+            return bytes(tags[MP4_FINGERPRINT][0]).decode()
+        value = tags.get(FINGERPRINT)
+        return value[0] if value else None
+    except Exception:
+        return None
