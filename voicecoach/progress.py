@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -100,27 +101,26 @@ def stage_of(entry: Entry, stages: Sequence[StageLike]) -> int | None:
     return same[0] if len(same) == 1 else None
 
 
-def _weeks(days: set[date], today: date, count: int) -> tuple:
+def _per_week(days: set[date]) -> Counter:
+    return Counter(week_start(d) for d in days)
+
+
+def _weeks(counts: Counter, today: date, count: int) -> tuple:
     first = week_start(today) - timedelta(weeks=count - 1)
-    weeks = []
-    for n in range(count):
-        start = first + timedelta(weeks=n)
-        weeks.append(Week(start, sum(1 for d in days if start <= d < start + timedelta(days=7))))
-    return tuple(weeks)
+    return tuple(Week(start, counts[start]) for start in (first + timedelta(weeks=n) for n in range(count)))
 
 
-def _streak(days: set[date], today: date, per_week: int) -> int:
+def _streak(counts: Counter, today: date, per_week: int) -> int:
     streak = 0
     start = week_start(today)
-    this_week = True
-    while True:
-        n = sum(1 for d in days if start <= d < start + timedelta(days=7))
-        if n >= per_week:
-            streak += 1
-        elif not this_week:   # a week still under way never breaks the run
-            return streak
-        this_week = False
+    if counts[start] >= per_week:
+        streak += 1
+    # A week still under way never breaks the run; any earlier week short of the rhythm does.
+    start -= timedelta(weeks=1)
+    while counts[start] >= per_week:
+        streak += 1
         start -= timedelta(weeks=1)
+    return streak
 
 
 def summarise(entries: Sequence[Entry], stages: Sequence[StageLike], today: date,
@@ -128,6 +128,7 @@ def summarise(entries: Sequence[Entry], stages: Sequence[StageLike], today: date
     """Week counts, the run of weeks at the rhythm, the current stage and a kind next step."""
     entries = [e for e in entries if e.day <= today]
     days = {e.day for e in entries}
+    counts = _per_week(days)
     per_week = min((s.per_week for s in stages), default=DEFAULT_PER_WEEK) if stages else DEFAULT_PER_WEEK
     placed = [(e, stage_of(e, stages)) for e in entries]
     at_stage = [(e, i) for e, i in placed if i is not None]
@@ -152,8 +153,8 @@ def summarise(entries: Sequence[Entry], stages: Sequence[StageLike], today: date
 
     sizes = tuple((e.day, s) for e in entries if (s := trainer_size(e)) is not None)
     progress = Progress(
-        today=today, per_week=per_week, weeks=_weeks(days, today, weeks),
-        streak=_streak(days, today, per_week) if days else 0, total_days=len(days),
+        today=today, per_week=per_week, weeks=_weeks(counts, today, weeks),
+        streak=_streak(counts, today, per_week), total_days=len(days),
         stage=stage, stage_name=stages[stage].name if stage is not None else None,
         comfortable=comfortable, hard_in_a_row=hard_in_a_row, unrated=unrated, sizes=sizes, suggestion="",
     )
