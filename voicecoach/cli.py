@@ -117,17 +117,82 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
 
 @cli.command()
 @click.argument("script", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(), help="The file to write: .wav or .mp3.")
+@click.option("-o", "--output", type=click.Path(), help="The file to write: .mp3, .m4a, .opus or .wav.")
+@click.option("-d", "--dir", "folder", type=click.Path(file_okay=False),
+              help="Export a whole program into this folder: numbered files, a playlist and README.txt.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["mp3", "m4a", "opus", "wav"]), default="mp3",
+              show_default=True, help="With -d: the format of the files.")
+@click.option("--discreet", is_flag=True,
+              help="Neutral names, titles and chapters (\"Session 03\", \"Relaxation\"); no transcript unless asked.")
+@click.option("--transcript/--no-transcript", default=None,
+              help="A WebVTT transcript beside each file (default: yes, but not with --discreet).")
+@click.option("--force", is_flag=True, help="Export again even when the files are up to date.")
 @voice_options
 @click.pass_context
 @friendly
-def export(ctx, script, output, sets, voice, rate, volume):
-    """Render SCRIPT to an audio file for a phone or any player."""
-    from .export import export_script
-    done = export_script(script, output, _cache(ctx), **_options(sets, voice, rate, volume))
-    note = "all phrases from the cache" if not done.session.synthesised else \
-        f"{done.session.synthesised} phrase(s) synthesised"
-    click.echo(f"Wrote {done.path} ({clock(done.session.timeline.length).rsplit('.', 1)[0]}, {note}).")
+def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, voice, rate, volume):
+    """Render SCRIPT to a file for a phone (-o), or a whole program to a folder (-d)."""
+    from .export import export_program, export_script
+    from .library import find
+    if bool(output) == bool(folder):
+        raise VoicecoachError("say where to write: -o FILE (.mp3 .m4a .opus .wav) for one script, "
+                              "or -d FOLDER for a whole program")
+    script = find(script, paths.scripts_dir())
+    options = _options(sets, voice, rate, volume)
+    common = {"discreet": discreet, "transcript": transcript, "force": force}
+    if output:
+        done = export_script(script, output, _cache(ctx), **common, **options)
+        note = "all phrases from the cache" if not done.session.synthesised else \
+            f"{done.session.synthesised} phrase(s) synthesised"
+        length = clock(done.session.timeline.length).rsplit('.', 1)[0]
+        if done.skipped:
+            click.echo(f"{done.path} is up to date ({length}, {note}); nothing to do.")
+        else:
+            click.echo(f"Wrote {done.path} ({length}, {done.loudness.integrated:.1f} LUFS, "
+                       f"true peak {done.loudness.true_peak:.1f} dBTP, {note}).")
+        if done.transcript_written:
+            click.echo(f"Wrote the transcript {done.transcript}.")
+        return
+    with _ProgressBar() as bar:
+        done = export_program(script, folder, _cache(ctx), fmt=fmt, progress=bar.update, **common, **options)
+    n, written = len(done.files), sum(not f.skipped for f in done.files)
+    if done.unchanged:
+        click.echo(f"Everything in {done.folder} is up to date ({n} session{'s' if n != 1 else ''}); nothing to do.")
+    else:
+        click.echo(f"Wrote {written} of {n} sessions to {done.folder} "
+                   f"({n - written} already up to date), with {done.playlist.name} and {done.readme.name}.")
+    for f in done.files:
+        mark = "unchanged" if f.skipped else f"{f.loudness.integrated:.1f} LUFS"
+        click.echo(f"  {f.path.name:<44} {clock(f.session.timeline.length).rsplit('.', 1)[0]:>8}  {mark}")
+    if done.removed:
+        click.echo(f"Removed {len(done.removed)} file(s) the program no longer has.")
+
+
+class _ProgressBar:
+    """A click progress bar for a program export (stage k of n, time left); quiet when not a terminal."""
+
+    def __init__(self):
+        self.bar = None
+        self.shown = 0
+        self.tty = sys.stderr.isatty()
+
+    def __enter__(self):
+        if self.tty:
+            self.bar = click.progressbar(length=1000, file=sys.stderr, show_eta=True, show_percent=True,
+                                         label="Exporting", width=24)
+            self.bar.__enter__()
+        return self
+
+    def update(self, fraction: float, label: str):
+        step = int(fraction * 1000)
+        if self.bar is not None:
+            self.bar.label = label
+            self.bar.update(max(0, step - self.shown))
+        self.shown = max(self.shown, step)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @cli.command()
