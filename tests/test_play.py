@@ -162,3 +162,10 @@ def test_a_wait_in_a_terminal_goes_on_with_space(write_script, shared_cache, tmp
     child.expect(r"Second \| Well done\.")
     child.expect_exact("Done. Well done for taking this time.")
     assert finish(child, tmp_path) == 0
+
+
+def test_pre_roll_without_hands_free_is_a_usage_error(write_script):
+    from click.testing import CliRunner
+    from voicecoach.cli import cli as command
+    result = CliRunner().invoke(command, ["play", str(write_script(SHORT)), "--pre-roll", "5"], obj={})
+    assert result.exit_code == 2 and "--pre-roll is for --hands-free" in result.output

@@ -208,6 +208,8 @@ class _ProgressBar:
 @friendly
 def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section):
     """Play SCRIPT (default: the pelvic floor release session) with live progress and keys."""
+    if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from .play import play_script
     play_script(script or paths.default_script(), _cache(ctx), **_options(sets, voice, rate, volume),
                 hands_free=hands_free, pre_roll=pre_roll, section=section)
