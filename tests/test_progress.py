@@ -224,3 +224,10 @@ def test_progress_with_a_broken_program_file(tmp_path):
     broken.write_text("voicecoach: 1\ntitle: x\nstages: []\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["progress", "--db", str(tmp_path / "log.db"), "--program", str(broken)])
     assert result.exit_code == 1 and result.output.startswith(f"Error: {broken}:3:")
+
+
+def test_looking_at_progress_creates_no_log(tmp_path):
+    db = tmp_path / "private" / "log.db"
+    result = CliRunner().invoke(cli, ["progress", "--db", str(db)])
+    assert result.exit_code == 0 and "Nothing noted yet" in result.output
+    assert not db.parent.exists()

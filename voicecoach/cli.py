@@ -407,7 +407,7 @@ def log_check(db):
 def progress_cmd(plot, program_file, db):
     """How this week is going, your current stage, and a gentle next step."""
     from datetime import date
-    from .practice import open_log
+    from .practice import db_path, open_log
     from .program import load_program
     from .progress import describe, summarise
     stages, trouble = (), None
@@ -419,8 +419,10 @@ def progress_cmd(plot, program_file, db):
             if program_file:
                 raise
             trouble = f"(The program could not be read, so stages are left out: {e})"
-    with open_log(db) as log:
-        entries = log.entries()
+    entries = []
+    if db_path(db).exists():    # looking at progress should not create a log
+        with open_log(db) as log:
+            entries = log.entries()
     progress = summarise(entries, stages, date.today())
     click.echo(describe(progress))
     if trouble:
