@@ -95,7 +95,23 @@ def _open_engine(voice: Voice):
         engine.setProperty("voice", voice.name)
     engine.setProperty("rate", int(voice.rate))
     engine.setProperty("volume", float(voice.volume))
+    if sys.platform.startswith("linux"):
+        _settle(engine, voice)
     return engine
+
+
+def _settle(engine, voice: Voice, timeout: float = 5.0) -> None:
+    """Wait until espeak-ng's command queue is idle, so runAndWait cannot cancel our settings."""
+    # espeak-ng queues parameter changes on its own thread, and runAndWait calls
+    # Cancel() whenever that queue is still busy, which silently drops them: about
+    # one phrase in a hundred came out at the driver's default 200 wpm under load
+    # (0 in 120 once we wait; measured with four renders at a time and the CPU busy).
+    from pyttsx3.drivers import _espeak
+    deadline = time.monotonic() + timeout
+    while _espeak.IsPlaying():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the speech engine did not apply its settings")
+        time.sleep(0.001)
 
 
 def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: float) -> None:
@@ -109,7 +125,12 @@ def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: floa
         finished = threading.Event()
         engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
         samples, rate = _synthesise(engine, finished, text, timeout, _true_rate(voice.name))
-        store(text, to_internal(samples, rate))
+        clip = to_internal(samples, rate)
+        if not len(clip) and any(c.isalnum() for c in text):
+            # Words that came out silent are an engine hiccup, not a result to cache.
+            conn.send(("retry", text))
+            return
+        store(text, clip)
         conn.send(("done", text))
     except BaseException as e:  # reported to the parent, which decides what the user sees
         conn.send(("error", f"{type(e).__name__}: {e}"))
@@ -246,6 +267,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     queue = sorted(texts, key=len, reverse=True)
     ctx = _context()
     running: dict = {}   # connection -> (process, text, deadline)
+    retries: dict = {}
     try:
         while queue or running:
             while queue and len(running) < n:
@@ -272,6 +294,13 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 proc.join()
                 if kind == "error":
                     raise _engine_error(payload)
+                if kind == "retry":
+                    retries[text] = retries.get(text, 0) + 1
+                    if retries[text] > 2:
+                        raise VoicecoachError(f"the speech engine gave no sound for {text[:60]!r}; "
+                                              "check that espeak-ng works (espeak-ng \"hello\")")
+                    queue.append(text)
+                    continue
                 if progress:
                     progress(payload)
     finally:
