@@ -34,7 +34,7 @@ MP3_BITRATE = "64k"   # mono speech at 24 kHz: transparent enough, small for a p
 # Per format: the encoder and container. Speech in mono at our 24 kHz, which all four take natively.
 ENCODERS = {
     "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
-    "mp3": ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3"],
     # "ipod" is the MP4 muxer flavour for .m4a that Apple and Android players expect.
     "m4a": ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-f", "ipod"],
     # compression_level 5: a third of the default's time, no audible loss for speech.
@@ -236,10 +236,12 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
             break
         gain = loudness.next_gain(tried)
     meta = []
-    if fmt == "m4a" and tags.chapters:
-        # mutagen cannot write MP4 chapters; ffmpeg writes them (a chapter track and Nero chpl) as it muxes.
-        meta_file = tmp.with_name(tmp.name + ".chapters")
-        meta_file.write_text(ffmetadata(tags), encoding="utf-8")
+    if fmt == "mp3" or (fmt == "m4a" and tags.chapters):
+        # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot, and MP3's whole
+        # ID3v2.3 tag, because mutagen orders frames by size and readers such as ffprobe take CHAP frames
+        # in file order.
+        meta_file = tmp.with_name(tmp.name + ".tags")
+        meta_file.write_text(ffmetadata(tags, tags_too=fmt == "mp3"), encoding="utf-8")
         meta = ["-f", "ffmetadata", "-i", str(meta_file), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
     try:
         for attempt in range(MAX_ATTEMPTS):
@@ -258,7 +260,8 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
     finally:
         if meta:
             meta_file.unlink(missing_ok=True)
-    write_tags(tmp, fmt, tags)
+    if fmt != "mp3":
+        write_tags(tmp, fmt, tags)
     return got
 
 

@@ -1,4 +1,6 @@
-"""Tags and chapters a phone shows: written with mutagen (ID3 CHAP/CTOC, MP4 atoms, Vorbis comments)."""
+"""Tags and chapters a phone shows: MP4 atoms, Vorbis comments (with CHAPTERxxx) and ID3 in WAV written
+with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see ffmetadata).
+Everything is read back with mutagen."""
 
 from __future__ import annotations
 
@@ -44,17 +46,22 @@ def chapters(timeline: Timeline, *, discreet: bool = False) -> tuple:
                  for i, mark in enumerate(marks))
 
 
-def ffmetadata(tags: Tags) -> str:
-    """Chapters as an ffmpeg metadata file (for MP4, whose chapters mutagen cannot write)."""
+def ffmetadata(tags: Tags, *, tags_too: bool = False) -> str:
+    """Chapters (and, if `tags_too`, the tags) as an ffmpeg metadata file, for ffmpeg to write while it muxes."""
     def escape(text):
-        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in text)
+        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in str(text))
     lines = [";FFMETADATA1"]
+    if tags_too:
+        fields = {"title": tags.title, "album": tags.album, "artist": tags.artist,
+                  "track": f"{tags.track}/{tags.tracks}" if tags.track and tags.tracks else tags.track,
+                  FINGERPRINT: tags.fingerprint}
+        lines += [f"{key}={escape(value)}" for key, value in fields.items() if value]
     for c in tags.chapters:
         lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={c.start}", f"END={c.end}", f"title={escape(c.title)}"]
     return "\n".join(lines) + "\n"
 
 
-def _id3_frames(tags: Tags) -> list:
+def _id3_frames(tags: Tags, *, with_chapters: bool = True) -> list:
     from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags
     frames = [TIT2(encoding=3, text=tags.title), TALB(encoding=3, text=tags.album),
               TPE1(encoding=3, text=tags.artist)]
@@ -62,7 +69,7 @@ def _id3_frames(tags: Tags) -> list:
         frames.append(TRCK(encoding=3, text=f"{tags.track}/{tags.tracks}" if tags.tracks else str(tags.track)))
     if tags.fingerprint:
         frames.append(TXXX(encoding=3, desc=FINGERPRINT, text=tags.fingerprint))
-    if tags.chapters:
+    if tags.chapters and with_chapters:
         ids = [f"chp{i}" for i in range(len(tags.chapters))]
         frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                            child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=tags.album)]))
@@ -97,7 +104,8 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
                 holder.add_tags()
             id3 = holder.tags
         id3.clear()
-        for frame in _id3_frames(tags):
+        # WAV is for editing, not phones: no chapters there (mutagen would store them out of order).
+        for frame in _id3_frames(tags, with_chapters=fmt == "mp3"):
             id3.add(frame)
         # ID3v2.3: the version every phone and car stereo reads; CHAP/CTOC are defined for it too.
         if fmt == "mp3":

@@ -1,0 +1,113 @@
+"""Loudness: exported files land at -16 LUFS ± 1 with true peak at most -1 dBTP, checked by pyloudnorm
+(an independent BS.1770 implementation) and by a separate ffmpeg ebur128 run on the decoded file."""
+
+import subprocess
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soxr
+
+from voicecoach import loudness
+from voicecoach.export import export_script
+from voicecoach.speech import RATE
+
+SCRIPT = """
+voicecoach: 1
+title: Level check
+steps:
+  - section: Start
+  - say: Let your shoulders drop, and breathe out slowly.
+  - pause: 1
+  - squeeze: {hold: 3, rest: 3, reps: 2}
+  - section: End
+  - breathe: {in: 3, out: 4, cycles: 1}
+  - say: That is enough for today. Well done.
+  - chime: {}
+"""
+
+
+def decode(path, rate=48_000) -> np.ndarray:
+    """The file as float samples in [-1, 1], decoded by ffmpeg as a player would."""
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-ar", str(rate), "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype="<f4").astype(np.float64)
+
+
+def true_peak_db(samples, rate=48_000) -> float:
+    """BS.1770 true peak: the largest magnitude after 4x oversampling, in dB."""
+    up = soxr.resample(samples, rate, rate * 4, quality="VHQ")
+    return 20 * np.log10(np.max(np.abs(up)))
+
+
+def sine(amplitude, seconds=6, hz=997):
+    t = np.arange(seconds * RATE) / RATE
+    return np.round(amplitude * 32767 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+
+
+def test_parse_reads_ebur128s_summary():
+    log = """[Parsed_ebur128_0 @ 0x1] Summary:
+
+  Integrated loudness:
+    I:         -20.2 LUFS
+    Threshold: -30.8 LUFS
+
+  True peak:
+    Peak:       -1.3 dBFS
+"""
+    assert loudness.parse(log) == loudness.Loudness(-20.2, -1.3)
+    assert loudness.parse(log.replace("-20.2", "-inf").split("True")[0]) == loudness.Loudness(float("-inf"), None)
+    with pytest.raises(Exception, match="did not report a loudness"):
+        loudness.parse("nothing here")
+
+
+def test_a_reference_sine_measures_as_bs1770_says():
+    # BS.1770: a 997 Hz sine at full scale in one channel reads -3.01 LKFS.
+    measured = loudness.measure_samples([sine(0.1)], true_peak=True)
+    assert measured.integrated == pytest.approx(-23.0, abs=0.15)
+    assert measured.true_peak == pytest.approx(-20.0, abs=0.2)
+
+
+def test_the_chain_moves_nothing_in_time():
+    # A burst at exactly 1.000 s, loud enough to be limited, must still start at sample 24000.
+    burst = np.zeros(3 * RATE, dtype=np.int16)
+    burst[RATE: RATE + RATE // 2] = sine(0.9, 1)[: RATE // 2]
+    tmp = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0",
+                          "-af", loudness.chain(6.0, -3.0, -20.0), "-f", "s16le", "pipe:1"],
+                         input=burst.tobytes(), capture_output=True, check=True).stdout
+    got = np.frombuffer(tmp, dtype="<i2")
+    assert len(got) == len(burst)
+    first = np.flatnonzero(np.abs(got.astype(np.int32)) > 300)[0]
+    assert abs(int(first) - RATE) <= 2
+    assert np.max(np.abs(got)) <= 10 ** (-3.0 / 20) * 32767 * 1.01
+
+
+def test_the_next_gain_follows_the_measured_slope():
+    assert loudness.next_gain([(4.0, -20.0)]) == pytest.approx(8.0)                 # one point: 1 dB per dB
+    assert loudness.next_gain([(4.0, -22.0), (10.0, -17.0)]) == pytest.approx(11.2)  # slope 5/6
+    assert loudness.next_gain([(0.0, -70.0), (1.0, -16.5)]) == pytest.approx(1.5)    # slope capped at 1
+    assert loudness.first_gain(loudness.Loudness(-70.0, None)) == 0.0                  # silence stays silent
+    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -0.5)) == pytest.approx(-3.0 - 0.8 - 0.3)
+    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -2.0)) == -3.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus", "wav"])
+@pytest.mark.parametrize("volume", [0.3, 1.0], ids=["quiet", "loud"])
+def test_exports_land_on_target_for_quiet_and_loud_voices(write_script, shared_cache, tmp_path, fmt, volume):
+    done = export_script(write_script(SCRIPT), tmp_path / f"level.{fmt}", shared_cache, volume=volume)
+    samples = decode(done.path)
+    integrated = pyloudnorm.Meter(48_000).integrated_loudness(samples)
+    assert integrated == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE)
+    assert true_peak_db(samples) <= loudness.MAX_TRUE_PEAK
+    again = loudness.measure_file(done.path)      # a second, separate ffmpeg run on the finished file
+    assert again.within()
+    assert done.loudness == again
+
+
+@pytest.mark.slow
+def test_quiet_and_loud_sound_equally_loud(write_script, shared_cache, tmp_path):
+    path = write_script(SCRIPT)
+    levels = [pyloudnorm.Meter(48_000).integrated_loudness(
+        decode(export_script(path, tmp_path / f"v{v}.mp3", shared_cache, volume=v).path)) for v in (0.3, 1.0)]
+    assert abs(levels[0] - levels[1]) <= 1.0

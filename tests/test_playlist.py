@@ -1,0 +1,47 @@
+"""A program folder's playlist and README: extended M3U that parses back, names a phone accepts."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voicecoach.playlist import Entry, m3u8, parse_m3u8, readme, safe_name, stage_file
+
+ENTRIES = [Entry("01 Letting go.mp3", "Letting go", 353_723), Entry("02 Second, slowly.mp3", "Second, slowly", 61_499)]
+
+
+def test_extended_m3u_lists_files_in_order_with_lengths_and_titles():
+    text = m3u8(ENTRIES, "Step by step")
+    assert text.splitlines() == ["#EXTM3U", "#PLAYLIST:Step by step",
+                                 "#EXTINF:354,Letting go", "01 Letting go.mp3",
+                                 "#EXTINF:61,Second, slowly", "02 Second, slowly.mp3"]
+    back = parse_m3u8(text)
+    assert [e.file for e in back] == [e.file for e in ENTRIES]
+    assert [e.title for e in back] == [e.title for e in ENTRIES]     # a comma in a title survives
+    assert [e.ms for e in back] == [354_000, 61_000]
+
+
+def test_titles_cannot_break_the_playlist():
+    text = m3u8([Entry("01 A.mp3", "Two\nlines", 1000)], "Also\ntwo")
+    assert parse_m3u8(text) == [Entry("01 A.mp3", "Two lines", 1000)]
+    assert "#PLAYLIST:Also two" in text
+
+
+@given(st.text(max_size=200))
+def test_safe_names_are_valid_on_any_phone(title):
+    name = safe_name(title)
+    assert name and len(name) <= 80 and name == name.strip() and not name.endswith(".")
+    assert not set(name) & set('\\/:*?"<>|') and all(ord(ch) >= 32 and ord(ch) != 127 for ch in name)
+
+
+def test_stage_files_are_numbered_and_discreet_ones_neutral():
+    assert stage_file(3, "Trainer: size 1/2", "m4a", discreet=False) == "03 Trainer size 1 2.m4a"
+    assert stage_file(3, "Trainer: size 1/2", "m4a", discreet=True) == "Session 03.m4a"
+
+
+def test_readme_lists_the_files_and_says_nothing_when_discreet():
+    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True)
+    assert text.startswith("Step by step\n") and "01 Letting go.mp3  (about 6 minutes)" in text
+    assert "playlist.m3u8" in text and ".vtt" in text
+    quiet = readme("Step by step", [Entry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
+                   transcripts=False)
+    assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
+    assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet

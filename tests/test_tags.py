@@ -1,0 +1,111 @@
+"""Tags and chapters: written with mutagen (or by ffmpeg from ffmetadata), read back by mutagen and ffprobe."""
+
+import json
+import subprocess
+
+import mutagen
+import numpy as np
+import pytest
+
+from voicecoach.export import write_audio
+from voicecoach.speech import RATE
+from voicecoach.tags import Chapter, Tags, chapters, ffmetadata, read_fingerprint, write_tags
+from voicecoach.timeline import Mark, Timeline
+
+TAGS = Tags(title="Letting go", album="Step by step", artist="voicecoach", track=2, tracks=5,
+            chapters=(Chapter("Settling in", 0, 1234), Chapter("Breathe = slowly; #2", 1234, 2999)),
+            fingerprint="ab" * 32)
+
+
+def probe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def probe_tags(path) -> dict:
+    """Every tag ffprobe sees (Ogg keeps them on the stream, other containers on the file), lower-cased keys."""
+    found = probe(path)
+    merged = dict(found["format"].get("tags", {}))
+    for stream in found["streams"]:
+        merged.update(stream.get("tags", {}))
+    return {k.lower(): v for k, v in merged.items()}
+
+
+@pytest.fixture(scope="module")
+def tone():
+    t = np.arange(3 * RATE) / RATE
+    return np.round(0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+
+
+def test_one_chapter_per_section_to_the_next():
+    tl = Timeline("T", (), (Mark("A", 0, 1), Mark("B", 1500, 4), Mark("C", 1500, 6)), 9000)
+    assert chapters(tl) == (Chapter("A", 0, 1500), Chapter("B", 1500, 1500), Chapter("C", 1500, 9000))
+    assert [c.title for c in chapters(tl, discreet=True)] == ["Part 1", "Part 2", "Part 3"]
+    assert chapters(Timeline("T", (), (), 100)) == ()
+
+
+def test_ffmetadata_escapes_its_special_characters():
+    text = ffmetadata(TAGS, tags_too=True)
+    assert text.startswith(";FFMETADATA1\n") and "title=Breathe \\= slowly\\; \\#2" in text
+    assert "track=2/5" in text and f"fingerprint={'ab' * 32}" in text
+    assert "START=1234\nEND=2999" in text
+    assert "album=" not in ffmetadata(TAGS)            # chapters only, unless asked
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus", "wav"])
+def test_tags_read_back_with_mutagen_and_ffprobe(tmp_path, tone, fmt):
+    path = write_audio(tone, tmp_path / f"t.{fmt}")
+    write_tags(path, fmt, TAGS)
+    f = mutagen.File(str(path), easy=fmt != "wav")
+    if fmt == "wav":
+        id3 = f.tags
+        assert [str(id3[k]) for k in ("TIT2", "TALB", "TPE1", "TRCK")] == ["Letting go", "Step by step",
+                                                                            "voicecoach", "2/5"]
+    else:
+        assert (f["title"], f["album"], f["artist"]) == (["Letting go"], ["Step by step"], ["voicecoach"])
+        assert f["tracknumber"][0] in ("2/5", "2")
+    assert read_fingerprint(path) == "ab" * 32
+    fmt_tags = probe_tags(path)
+    assert fmt_tags["title"] == "Letting go" and fmt_tags["album"] == "Step by step"
+
+
+def test_mp3_chapters_are_id3_chap_and_ctoc_in_milliseconds(tmp_path, tone):
+    from mutagen.id3 import ID3
+    path = write_audio(tone, tmp_path / "t.mp3")
+    write_tags(path, "mp3", TAGS)
+    id3 = ID3(str(path))
+    assert id3.version[:2] == (2, 3)
+    chaps = {c.element_id: c for c in id3.getall("CHAP")}
+    (toc,) = id3.getall("CTOC")
+    got = [(chaps[i].sub_frames["TIT2"].text[0], chaps[i].start_time, chaps[i].end_time) for i in toc.child_element_ids]
+    assert got == [(c.title, c.start, c.end) for c in TAGS.chapters]
+
+
+def test_opus_chapters_are_vorbis_comments_ffprobe_reads(tmp_path, tone):
+    path = write_audio(tone, tmp_path / "t.opus")
+    write_tags(path, "opus", TAGS)
+    comments = mutagen.File(str(path)).tags
+    assert comments["CHAPTER000"] == ["00:00:00.000"] and comments["CHAPTER001"] == ["00:00:01.234"]
+    assert comments["CHAPTER001NAME"] == ["Breathe = slowly; #2"]
+    found = probe(path)["chapters"]
+    assert [(round(float(c["start_time"]) * 1000), c["tags"]["title"]) for c in found] == \
+        [(c.start, c.title) for c in TAGS.chapters]
+
+
+def test_rewriting_replaces_every_old_tag(tmp_path, tone):
+    path = write_audio(tone, tmp_path / "t.opus", title="Old words")
+    write_tags(path, "opus", Tags(title="Session 01", album="Relaxation", artist="Relaxation"))
+    text = json.dumps(probe_tags(path))
+    assert "Old words" not in text and "Lavf" not in text and "Session 01" in text
+    assert read_fingerprint(path) is None
+
+
+def test_no_fingerprint_in_missing_foreign_or_damaged_files(tmp_path):
+    assert read_fingerprint(tmp_path / "absent.mp3") is None
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x10not really an mp3")
+    assert read_fingerprint(junk) is None
+    text = tmp_path / "notes.m4a"
+    text.write_text("hello")
+    assert read_fingerprint(text) is None
