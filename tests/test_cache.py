@@ -1,5 +1,7 @@
 """The phrase cache: entries verify themselves, and only whole entries are ever read."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,74 @@ def test_an_unwritable_cache_is_a_clear_error(tmp_path):
 def test_encoding_is_deterministic():
     x = np.arange(100, dtype=np.int16)
     assert encode_entry(x) == encode_entry(x.copy())
+
+
+# ---------------------------------------------------------------- crashes and concurrency
+
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from voicecoach.cache import decode_entry as _decode
+
+PHRASES = [f"Phrase number {n}, said slowly and kindly." for n in range(24)]
+
+
+def _script(tmp_path, name, phrases):
+    body = "voicecoach: 1\ntitle: Crash\nsteps:\n" + "".join(f"  - say: {p}\n  - pause: 0.2\n" for p in phrases)
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+def _export(cache_dir, script, out, **popen):
+    cmd = [sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(cache_dir), "export", str(script), "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+
+
+def _entries_all_verify(cache_dir):
+    entries = list(cache_dir.rglob("*.wav"))
+    assert all(_decode(p.read_bytes()) is not None for p in entries)
+    return entries
+
+
+@pytest.mark.slow
+def test_killed_renders_leave_only_whole_entries_and_the_same_result(tmp_path):
+    script = _script(tmp_path, "crash.yaml", PHRASES)
+    cache_dir = tmp_path / "cache"
+    rng = random.Random(7)
+    for run in range(50):
+        proc = _export(cache_dir, script, tmp_path / "killed.wav", start_new_session=True)
+        time.sleep(rng.uniform(0.0, 0.5))
+        os.killpg(proc.pid, signal.SIGKILL)    # the whole group: the workers die mid-phrase too
+        proc.wait()
+    assert not (tmp_path / "killed.wav").exists() or _is_complete_wav(tmp_path / "killed.wav")
+    _entries_all_verify(cache_dir)
+
+    healed, fresh = tmp_path / "healed.wav", tmp_path / "fresh.wav"
+    assert _export(cache_dir, script, healed).wait() == 0
+    assert _export(tmp_path / "fresh-cache", script, fresh).wait() == 0
+    assert healed.read_bytes() == fresh.read_bytes()
+
+
+def _is_complete_wav(path):
+    import wave
+    with wave.open(str(path)) as w:
+        return len(w.readframes(w.getnframes())) == 2 * w.getnframes()
+
+
+@pytest.mark.slow
+def test_four_processes_sharing_one_cache_match_a_serial_run(tmp_path):
+    scripts = [_script(tmp_path, "a.yaml", PHRASES[:14]), _script(tmp_path, "b.yaml", PHRASES[7:20]),
+               _script(tmp_path, "c.yaml", PHRASES[:14]), _script(tmp_path, "d.yaml", PHRASES[10:])]
+    shared = tmp_path / "shared"
+    procs = [_export(shared, s, tmp_path / f"together-{s.stem}.wav") for s in scripts]
+    assert [p.wait() for p in procs] == [0, 0, 0, 0], [p.stderr.read() for p in procs]
+    for s in scripts:
+        alone = tmp_path / f"alone-{s.stem}.wav"
+        assert _export(tmp_path / f"cache-{s.stem}", s, alone).wait() == 0
+        assert (tmp_path / f"together-{s.stem}.wav").read_bytes() == alone.read_bytes()
+    entries = _entries_all_verify(shared)
+    assert len(entries) == len(PHRASES)
