@@ -33,3 +33,11 @@ def write_script(tmp_path):
         path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture(autouse=True)
+def private_log(tmp_path, monkeypatch):
+    """Every test gets its own practice log, so no test ever writes to the user's real one."""
+    path = tmp_path / "practice" / "log.sqlite3"
+    monkeypatch.setenv("VOICECOACH_DB", str(path))
+    return path

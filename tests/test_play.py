@@ -61,6 +61,24 @@ def test_play_script_through_the_sink_plays_the_whole_session(write_script, shar
     assert lines[-1].startswith("Done.")
 
 
+def test_a_played_session_is_recorded_in_the_practice_log(write_script, shared_cache, private_log):
+    from voicecoach.practice import open_log
+    path = write_script(SHORT)
+    play_script(path, shared_cache, output=RecordingSink(instant=True),
+                stdin=io.StringIO(), stdout=io.StringIO(), log=private_log)
+    with open_log(private_log) as log:
+        (entry,) = log.entries()
+    total = prepare(path, shared_cache).timeline.length
+    assert (entry.kind, entry.script, entry.status) == ("session", path.name, "complete")
+    assert entry.completed_ms == entry.total_ms == total
+
+
+def test_without_a_log_nothing_is_recorded(write_script, shared_cache, private_log):
+    play_script(write_script(SHORT), shared_cache, output=RecordingSink(instant=True),
+                stdin=io.StringIO(), stdout=io.StringIO())
+    assert not private_log.exists()
+
+
 def test_play_script_hands_free_plays_the_hands_free_session(write_script, shared_cache):
     path = write_script(SHORT)
     sink = RecordingSink(instant=True)

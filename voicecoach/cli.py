@@ -204,15 +204,19 @@ class _ProgressBar:
 @click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--from", "section", metavar="SECTION", help='Start at this section, e.g. --from "Closing".')
+@click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",
+              help="The practice log this session is recorded in (default: in your user data folder).")
+@click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
 @click.pass_context
 @friendly
-def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section):
+def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, db, no_log):
     """Play SCRIPT (default: the pelvic floor release session) with live progress and keys."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from .play import play_script
+    from .practice import db_path
     play_script(script or paths.default_script(), _cache(ctx), **_options(sets, voice, rate, volume),
-                hands_free=hands_free, pre_roll=pre_roll, section=section)
+                hands_free=hands_free, pre_roll=pre_roll, section=section, log=None if no_log else db_path(db))
 
 
 @cli.command()

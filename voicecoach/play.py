@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Mapping
 
 from .cache import Cache
@@ -11,6 +13,7 @@ from .output import Output, SimpleaudioOutput
 from .player import Player, section_index
 from .session import prepare
 from .terminal import HELP, Keys, StatusLine
+from .speech import SAMPLES_PER_MS
 from .timeline import clock
 
 TICK = 0.05   # seconds between status redraws while playing
@@ -49,8 +52,9 @@ def run(player: Player, keys: Keys, status: StatusLine, tick: float = TICK) -> s
 def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                 voice: str | None = None, rate: int | None = None, volume: float | None = None,
                 hands_free: bool = False, pre_roll: int = 20, section: str | None = None,
-                output: Output | None = None, stdin=None, stdout=None, clock_fn=time.monotonic) -> str:
-    """Play a script with live progress and keys; returns "done" or "quit"."""
+                output: Output | None = None, stdin=None, stdout=None, clock_fn=time.monotonic,
+                log: str | Path | None = None) -> str:
+    """Play a script with live progress and keys, recording it in the practice log `log` if given."""
     # Open the device first: a machine without one says so before any waiting.
     output = output if output is not None else SimpleaudioOutput()
     try:
@@ -72,11 +76,22 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
             mode = " hands-free" if hands_free else ""
             status.note(f"Playing{mode}: {session.script.title} ({length}). "
                         + (HELP if keys.interactive else "Ctrl-C stops."))
-            try:
-                how = run(player, keys, status)
-            finally:
-                status.end()
+            total = timeline.length - start_ms
+            with _logged(log, path, session.script.params, total, status.note) as record:
+                try:
+                    how = run(player, keys, status)
+                finally:
+                    record.completed_ms = player.position() // SAMPLES_PER_MS - start_ms
+                    status.end()
         status.note("Stopped. Come back whenever you like." if how == "quit" else "Done. Well done for taking this time.")
         return how
     finally:
         output.close()
+
+
+def _logged(log, path, params, total_ms, warn):
+    """The practice-log record of this session, or a stand-in when nothing is logged."""
+    if log is None:
+        return nullcontext(SimpleNamespace(completed_ms=0))
+    from .practice import recording
+    return recording(log, path, params, total_ms, warn=warn)
