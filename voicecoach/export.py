@@ -92,7 +92,8 @@ def sweep_partials(path: Path) -> None:
     """Remove temporary files an earlier, killed export of `path` left beside it."""
     path = Path(path)
     try:
-        leftovers = list(path.parent.glob(f".{glob_escape(path.name)}.*.partial"))
+        # The temporary file and anything written beside it (the ffmpeg metadata file: ".partial.tags").
+        leftovers = list(path.parent.glob(f".{glob_escape(path.name)}.*.partial*"))
     except OSError:
         return
     for tmp in leftovers:

@@ -1,0 +1,358 @@
+"""Export end to end: every format plays with its chapters on the sections' milliseconds, cues stay on time,
+programs become numbered folders, discreet output says nothing personal, interrupted exports leave no
+partial file, and an unchanged export does no work."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mutagen
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import ffmpeg
+from voicecoach.cli import cli
+from voicecoach.export import blocks, export_program, export_script
+from voicecoach.mix import assemble
+from voicecoach.playlist import parse_m3u8
+from voicecoach.session import prepare
+from voicecoach.speech import RATE, SAMPLES_PER_MS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """
+voicecoach: 1
+title: Pelvic floor release for vaginismus
+params: {hold: 3}
+steps:
+  - section: Settling the pelvic floor
+  - say: Let your shoulders drop, when you feel ready.
+  - pause: 1
+  - section: Tighten and release the vaginal muscles
+  - squeeze: {hold: $hold, rest: 3, reps: 2, count: true}
+  - section: Breathing after penetration practice
+  - breathe: {in: 3, out: 4, cycles: 1}
+  - chime: {}
+  - say: Well done.
+"""
+# Words a phone's lock screen must not show in discreet mode: the script's and program's own words.
+SENSITIVE = ["pelvic", "vagin", "floor", "penetrat", "trainer", "tighten", "release", "muscle", "sex",
+             "step by step", "insert", "dilator"]
+
+PROGRAM = """
+voicecoach: 1
+title: Step by step with a trainer
+stages:
+  - stage: Release the pelvic floor
+    script: release.yaml
+    move_on_when: It feels familiar.
+    frequency: every day
+  - stage: Trainer, longer holds
+    script: release.yaml
+    set: {hold: 4}
+    move_on_when: You feel comfortable.
+    frequency: 3 times a week
+"""
+
+
+def probe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-show_streams",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def decode(path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(RATE), "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype="<i2")
+
+
+def run(*args, cache):
+    return CliRunner().invoke(cli, ["--cache-dir", str(cache.root), "export", *map(str, args)])
+
+
+def leftovers(folder: Path):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") or p.name.endswith((".partial", ".tags"))]
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scripts") / "release.yaml"
+    path.write_text(SCRIPT.lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def no_ffmpeg(monkeypatch):
+    """Any use of ffmpeg fails the test: proof that nothing is measured or encoded."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("ffmpeg was run")
+    monkeypatch.setattr(ffmpeg, "run", refuse)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block_ms", [1, 997, 20_000])
+def test_streamed_blocks_are_the_mixed_session(script, shared_cache, block_ms):
+    session = prepare(script, shared_cache)
+    parts = list(blocks(session.timeline, session.clips, block_ms))
+    assert max(len(p) for p in parts) <= block_ms * SAMPLES_PER_MS
+    assert np.array_equal(np.concatenate(parts), assemble(session.timeline, session.clips))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus"])
+def test_chapters_and_tags_read_back_on_the_sections_milliseconds(script, shared_cache, tmp_path, fmt):
+    done = export_script(script, tmp_path / f"s.{fmt}", shared_cache)
+    tl = done.session.timeline
+    wanted = [(s.name, s.start) for s in tl.sections]
+    info = probe(done.path)
+    assert [(c["tags"]["title"], round(float(c["start_time"]) * 1000)) for c in info["chapters"]] == wanted
+    audio = [s for s in info["streams"] if s["codec_type"] == "audio"]
+    assert len(audio) == 1 and int(audio[0]["sample_rate"]) in (RATE, 48_000) and audio[0]["channels"] == 1
+    # Encoder delay is signalled in each container; ffmpeg's MP4 muxer leaves AAC's last frame padded
+    # (under 1024 samples of silence at the end).
+    extra = len(decode(done.path)) - tl.length * SAMPLES_PER_MS
+    assert (0 <= extra < 1024) if fmt == "m4a" else abs(extra) <= 2 * SAMPLES_PER_MS
+    f = mutagen.File(str(done.path))
+    if fmt == "mp3":
+        chaps = {c.element_id: c for c in f.tags.getall("CHAP")}
+        (toc,) = f.tags.getall("CTOC")
+        got = [(chaps[i].sub_frames["TIT2"].text[0], chaps[i].start_time) for i in toc.child_element_ids]
+        assert got == wanted                                 # ID3 CHAP: exact milliseconds
+        assert str(f.tags["TIT2"]) == "Pelvic floor release for vaginismus" and str(f.tags["TPE1"]) == "voicecoach"
+    elif fmt == "m4a":
+        # MP4 chapters (Nero chpl) count in 100 ns units: the millisecond survives.
+        assert [(c.title, round(c.start * 1000)) for c in f.chapters] == wanted
+        assert f.tags["\xa9nam"] == ["Pelvic floor release for vaginismus"]
+    else:
+        names = [(f.tags[f"CHAPTER{i:03d}NAME"][0], f.tags[f"CHAPTER{i:03d}"][0]) for i in range(len(wanted))]
+        assert names == [(n, f"00:{ms // 60000:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}") for n, ms in wanted]
+    assert done.transcript == done.path.with_suffix(".vtt") and done.transcript.is_file()
+
+
+@pytest.mark.slow
+# Lossy codecs smear a little energy ahead of a sharp onset (pre-echo; AAC's frames are 43 ms at 24 kHz).
+@pytest.mark.parametrize("fmt, early_ms", [("wav", 0), ("mp3", 3), ("m4a", 8), ("opus", 3)])
+def test_every_cue_still_starts_on_its_millisecond(script, shared_cache, tmp_path, fmt, early_ms):
+    done = export_script(script, tmp_path / f"s.{fmt}", shared_cache)
+    samples, tl = decode(done.path).astype(np.int32), done.session.timeline
+    reference = assemble(tl, done.session.clips)
+    # As a whole, the file lines up with the mixed session with no lag at all.
+    n = min(len(samples), len(reference))
+
+    def match(lag):
+        return np.dot(samples[max(0, lag): n + min(0, lag)].astype(np.float64),
+                      reference[max(0, -lag): n - max(0, lag)].astype(np.float64))
+    assert max(range(-48, 49), key=match) == 0
+    checked = 0
+    for cue in tl.cues:
+        at = cue.start * SAMPLES_PER_MS
+        if reference[max(0, at - 50 * SAMPLES_PER_MS): at].any():
+            continue                       # sound just before: no clean onset to find
+        # Each clip starts on an audible sample (|x| >= 256); with the export's gain it is louder still.
+        window = samples[max(0, at - 50 * SAMPLES_PER_MS): at + 200 * SAMPLES_PER_MS]
+        onset = np.flatnonzero(np.abs(window) >= 256)[0] - min(at, 50 * SAMPLES_PER_MS)
+        assert -early_ms * SAMPLES_PER_MS <= onset <= SAMPLES_PER_MS, (cue, onset)
+        checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.slow
+def test_a_second_export_with_nothing_changed_does_no_work(script, shared_cache, tmp_path, monkeypatch):
+    out = tmp_path / "s.m4a"
+    first = run(script, "-o", out, cache=shared_cache)
+    assert first.exit_code == 0, first.output
+    assert "Wrote" in first.output and "LUFS" in first.output
+    before = out.stat()
+    monkeypatch.setattr(ffmpeg, "run", lambda *a, **k: pytest.fail("ffmpeg was run"))
+    again = run(script, "-o", out, cache=shared_cache)
+    assert again.exit_code == 0, again.output
+    assert "up to date" in again.output and "nothing to do" in again.output
+    assert "transcript" not in again.output                    # not rewritten either
+    after = out.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+
+
+@pytest.mark.slow
+def test_a_change_or_force_exports_again(script, shared_cache, tmp_path):
+    out = tmp_path / "s.mp3"
+    export_script(script, out, shared_cache)
+    assert export_script(script, out, shared_cache).skipped
+    changed = export_script(script, out, shared_cache, overrides={"hold": 4})
+    assert not changed.skipped and changed.loudness.within()
+    assert not export_script(script, out, shared_cache, overrides={"hold": 4}, force=True).skipped
+    assert not export_script(script, out, shared_cache, overrides={"hold": 4}, discreet=True).skipped
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_calls", [1, 5])
+def test_an_exception_mid_export_leaves_the_previous_file(script, shared_cache, tmp_path, after_calls):
+    out = tmp_path / "s.mp3"
+    export_script(script, out, shared_cache)
+    previous = out.read_bytes()
+    calls = []
+
+    def interrupt(ms):
+        calls.append(ms)
+        if len(calls) >= after_calls:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        export_script(script, out, shared_cache, overrides={"hold": 4}, progress=interrupt)
+    assert out.read_bytes() == previous
+    assert leftovers(tmp_path) == []
+    fresh = tmp_path / "new.opus"
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        export_script(script, fresh, shared_cache, progress=interrupt)
+    assert not fresh.exists() and leftovers(tmp_path) == []
+
+
+LONG = """
+voicecoach: 1
+title: Long enough to kill
+steps:
+  - section: Only
+  - repeat: 40
+    steps: [{say: Breathe in slowly.}, {pause: 5}, {say: And let it go.}, {pause: 5}]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("previous", [False, True], ids=["fresh", "over-an-old-file"])
+def test_sigkill_mid_encode_leaves_no_partial_file(write_script, shared_cache, tmp_path, previous):
+    path, out = write_script(LONG), tmp_path / "long.mp3"
+    if previous:
+        export_script(write_script(SCRIPT, "short.yaml"), out, shared_cache)
+    old = out.read_bytes() if previous else None
+    prepare(path, shared_cache)                       # phrases cached: the child goes straight to encoding
+    child = subprocess.Popen([sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(shared_cache.root),
+                              "export", str(path), "-o", str(out)], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    partial = []
+    while time.monotonic() < deadline and child.poll() is None:
+        partial = [p for p in tmp_path.glob(".long.mp3.*.partial") if p.stat().st_size > 0]
+        if partial:
+            break                                         # ffmpeg is writing the encoded file right now
+        time.sleep(0.01)
+    assert partial, "the export finished before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    if previous:
+        assert out.read_bytes() == old
+    else:
+        assert not out.exists()
+    # ffmpeg died with its parent; the next export clears the dead one's temporary file and succeeds.
+    done = export_script(path, out, shared_cache)
+    assert not done.skipped and done.loudness.within()
+    assert leftovers(tmp_path) == []
+
+
+def _program(tmp_path, body=PROGRAM):
+    (tmp_path / "release.yaml").write_text(SCRIPT.lstrip(), encoding="utf-8")
+    path = tmp_path / "program.yaml"
+    path.write_text(body.lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_a_program_becomes_numbered_files_a_playlist_and_a_readme(shared_cache, tmp_path):
+    program, folder = _program(tmp_path), tmp_path / "phone" / "voicecoach"
+    result = run(program, "-d", folder, cache=shared_cache)
+    assert result.exit_code == 0, result.output
+    names = ["01 Release the pelvic floor.mp3", "02 Trainer, longer holds.mp3"]
+    assert sorted(p.name for p in folder.glob("*.mp3")) == names
+    assert sorted(p.name for p in folder.glob("*.vtt")) == [n.replace(".mp3", ".vtt") for n in names]
+    entries = parse_m3u8((folder / "playlist.m3u8").read_text(encoding="utf-8"))
+    assert [e.file for e in entries] == names
+    assert [e.title for e in entries] == ["Release the pelvic floor", "Trainer, longer holds"]
+    for e in entries:
+        seconds = float(probe(folder / e.file)["format"]["duration"])
+        assert abs(e.ms / 1000 - seconds) <= 0.5 + 0.05
+        tags = mutagen.File(str(folder / e.file), easy=True)
+        assert tags["album"] == ["Step by step with a trainer"] and tags["title"] == [e.title]
+        assert tags["tracknumber"] == [f"{names.index(e.file) + 1}/2"]
+    assert entries[1].ms > entries[0].ms                   # the second stage holds longer
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert all(n in readme for n in names) and "playlist.m3u8" in readme
+    assert "Wrote 2 of 2 sessions" in result.output
+
+    again = run(program, "-d", folder, cache=shared_cache)
+    assert again.exit_code == 0 and "up to date" in again.output and "nothing to do" in again.output
+
+    # A program that loses a stage: the old file goes, and only files the old playlist listed.
+    (folder / "my own notes.mp3").write_bytes(b"not ours")
+    shorter = _program(tmp_path, PROGRAM.split("  - stage: Trainer")[0])
+    result = run(shorter, "-d", folder, cache=shared_cache)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.glob("*.mp3")) == ["01 Release the pelvic floor.mp3", "my own notes.mp3"]
+    assert not (folder / "02 Trainer, longer holds.vtt").exists() and "Removed 2 file(s)" in result.output
+
+
+def _everything_a_phone_can_show(folder: Path) -> str:
+    shown = [p.name for p in folder.iterdir()]
+    for p in folder.iterdir():
+        if p.suffix in (".mp3", ".m4a", ".opus", ".wav"):
+            f = mutagen.File(str(p))
+            shown.append(f.tags.pprint())
+            if hasattr(f, "chapters") and f.chapters:
+                shown += [c.title for c in f.chapters]
+            shown.append(json.dumps(probe(p)))
+        else:
+            shown.append(p.read_text(encoding="utf-8"))
+    return "\n".join(shown).lower()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus"])
+def test_discreet_output_says_nothing_personal(shared_cache, tmp_path, fmt):
+    program, folder = _program(tmp_path), tmp_path / "out"
+    result = run(program, "-d", folder, "-f", fmt, "--discreet", cache=shared_cache)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", f"Session 01.{fmt}", f"Session 02.{fmt}",
+                                                         "playlist.m3u8"]
+    shown = _everything_a_phone_can_show(folder)
+    assert [w for w in SENSITIVE if w in shown] == []
+    assert "session 02" in shown and "relaxation" in shown and "part 3" in shown
+    single = tmp_path / "single" / "a.mp3"
+    single.parent.mkdir()
+    export_script(program.with_name("release.yaml"), single, shared_cache, discreet=True)
+    assert [w for w in SENSITIVE if w in _everything_a_phone_can_show(single.parent)] == []
+
+
+@pytest.mark.slow
+def test_discreet_writes_a_transcript_only_when_asked(shared_cache, tmp_path, script):
+    done = export_script(script, tmp_path / "a.opus", shared_cache, discreet=True, transcript=True)
+    assert done.transcript.is_file() and "Well done." in done.transcript.read_text(encoding="utf-8")
+    assert export_script(script, tmp_path / "b.opus", shared_cache, discreet=True).transcript is None
+    assert not (tmp_path / "b.vtt").exists()
+
+
+def test_the_command_needs_exactly_one_destination(script, cache, tmp_path):
+    neither = run(script, cache=cache)
+    both = run(script, "-o", tmp_path / "a.mp3", "-d", tmp_path, cache=cache)
+    for result in (neither, both):
+        assert result.exit_code == 1 and result.output.startswith("Error: say where to write")
+    assert not cache.root.exists()
+
+
+@pytest.mark.slow
+def test_set_on_a_program_is_refused(shared_cache, tmp_path):
+    result = run(_program(tmp_path), "-d", tmp_path / "out", "--set", "hold=4", cache=shared_cache)
+    assert result.exit_code == 1 and "--set applies to a script" in result.output
+
+
+@pytest.mark.slow
+def test_progress_reaches_the_end_stage_by_stage(shared_cache, tmp_path):
+    seen = []
+    export_program(_program(tmp_path), tmp_path / "out", shared_cache, fmt="wav",
+                   progress=lambda fraction, label: seen.append((fraction, label)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0) and 0 < fractions[0] < 0.5
+    assert re.match(r"Stage 1 of 2: ", seen[0][1]) and seen[-1][1].startswith("Stage 2 of 2: ")
