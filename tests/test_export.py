@@ -356,3 +356,13 @@ def test_progress_reaches_the_end_stage_by_stage(shared_cache, tmp_path):
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0) and 0 < fractions[0] < 0.5
     assert re.match(r"Stage 1 of 2: ", seen[0][1]) and seen[-1][1].startswith("Stage 2 of 2: ")
+
+
+@pytest.mark.slow
+def test_an_hour_exports_in_bounded_memory(tmp_path):
+    from benchmarks.export_memory import LIMIT_MB, measure
+    result = measure(60, "mp3", tmp_path, tmp_path / "cache")
+    assert result["audio_ms"] >= 55 * 60_000
+    # The whole hour would be 173 MB of samples alone; streaming keeps us far below that.
+    assert result["own_mb"] <= LIMIT_MB and result["ffmpeg_mb"] <= LIMIT_MB
+    assert abs(result["lufs"] + 16) <= 1 and result["true_peak"] <= -1
