@@ -28,6 +28,9 @@ TARGETS = {
 def run_case(args: list[str], work: Path) -> dict:
     """Run one case in a fresh interpreter; its own timing and peak RSS come back as JSON."""
     result = work / f"result-{time.monotonic_ns()}.json"
+    # Start every case with no dirty pages waiting for the disk, so that no case pays for the
+    # write-back of an earlier one's files.
+    os.sync()
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "benchmarks.case", *args, "--result", str(result)],
                           cwd=ROOT, capture_output=True, text=True,
@@ -50,20 +53,30 @@ def repeated(runs: list[dict]) -> dict:
     return out
 
 
+def done_with(*paths: Path) -> None:
+    """Delete outputs no longer needed: dropping their pages spares the disk writing them back."""
+    for path in paths:
+        for p in (path, path.with_suffix(".vtt")):
+            p.unlink(missing_ok=True)
+
+
 def measure_size(minutes: float, work: Path, repeat: int, naive: bool, log) -> dict:
     """Every case for one session length."""
     folder = work / f"{minutes:g}min"
     folder.mkdir()
     script = write_session(folder, minutes)
     cases: dict[str, dict] = {}
+    keep = folder / "voicecoach_warm_wav-0.wav"   # the finished WAV that ffmpeg alone encodes
 
     def vc(name: str, fmt: str, cache_for_run):
         log(f"  {name} ×{repeat}")
         runs = []
         for i in range(repeat):
             cache = cache_for_run(i)
-            runs.append(run_case(["voicecoach", "--script", str(script), "--out", str(folder / f"{name}-{i}.{fmt}"),
-                                  "--cache", str(cache)], work))
+            out = folder / f"{name}-{i}.{fmt}"
+            runs.append(run_case(["voicecoach", "--script", str(script), "--out", str(out), "--cache", str(cache)], work))
+            if out != keep:
+                done_with(out)
         cases[name] = repeated(runs)
 
     vc("voicecoach_cold_wav", "wav", lambda i: folder / f"cold-wav-{i}")
@@ -72,18 +85,27 @@ def measure_size(minutes: float, work: Path, repeat: int, naive: bool, log) -> d
     vc("voicecoach_warm_wav", "wav", lambda i: folder / "cold-wav-0")
     vc("voicecoach_warm_mp3", "mp3", lambda i: folder / "cold-wav-0")
     log(f"  voicecoach_render_wav ×{repeat}")
-    cases["voicecoach_render_wav"] = repeated([
-        run_case(["render", "--script", str(script), "--out", str(folder / f"render-{i}.wav"),
-                  "--cache", str(folder / "cold-wav-0")], work) for i in range(repeat)])
-    wav = folder / "voicecoach_warm_wav-0.wav"
+    runs = []
+    for i in range(repeat):
+        runs.append(run_case(["render", "--script", str(script), "--out", str(folder / "render.wav"),
+                              "--cache", str(folder / "cold-wav-0")], work))
+        done_with(folder / "render.wav")
+    cases["voicecoach_render_wav"] = repeated(runs)
     log(f"  limits ×{repeat}")
-    cases["limit_write"] = repeated([run_case(["write", "--out", str(folder / "limit.raw"),
-                                               "--bytes", str(wav.stat().st_size)], work) for _ in range(repeat)])
-    cases["limit_ffmpeg"] = repeated([run_case(["ffmpeg", "--wav", str(wav), "--out", str(folder / "limit.mp3")], work)
-                                      for _ in range(repeat)])
+    runs = []
+    for i in range(repeat):
+        runs.append(run_case(["write", "--out", str(folder / "limit.raw"), "--bytes", str(keep.stat().st_size)], work))
+        done_with(folder / "limit.raw")
+    cases["limit_write"] = repeated(runs)
+    runs = []
+    for i in range(repeat):
+        runs.append(run_case(["ffmpeg", "--wav", str(keep), "--out", str(folder / "limit.mp3")], work))
+        done_with(folder / "limit.mp3")
+    cases["limit_ffmpeg"] = repeated(runs)
     if naive:
         log("  naive ×1 (one save_to_file + runAndWait per cue, then session += ...)")
         n = run_case(["naive", "--script", str(script), "--out", str(folder / "naive")], work)
+        done_with(folder / "naive.wav", folder / "naive.mp3")
         base = {"audio_ms": n["audio_ms"], "peak_rss_mb": n["peak_rss_mb"], "runs": 1}
         cases["naive_wav"] = {**base, "seconds": n["build"] + n["wav"], "build": n["build"]}
         cases["naive_mp3"] = {**base, "seconds": n["build"] + n["mp3"], "build": n["build"]}
