@@ -38,10 +38,13 @@ def test_stage_files_are_numbered_and_discreet_ones_neutral():
 
 
 def test_readme_lists_the_files_and_says_nothing_when_discreet():
-    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True)
-    assert text.startswith("Step by step\n") and "01 Letting go.mp3  (about 6 minutes)" in text
+    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True, about="A graded path.",
+                  guidance=["Most days. Move on when: it feels familiar.", ""])
+    assert text.startswith("Step by step\n\nA graded path.\n") and "01 Letting go.mp3  (about 6 minutes)" in text
+    assert "      Most days. Move on when: it feels familiar." in text
     assert "playlist.m3u8" in text and ".vtt" in text
     quiet = readme("Step by step", [Entry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
-                   transcripts=False)
+                   transcripts=False, about="A graded path.", guidance=["Move on when: it feels familiar."])
     assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
+    assert "graded" not in quiet and "familiar" not in quiet
     assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet

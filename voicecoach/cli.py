@@ -141,7 +141,8 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, 
     options = _options(sets, voice, rate, volume)
     common = {"discreet": discreet, "transcript": transcript, "force": force}
     if output:
-        done = export_script(script, output, _cache(ctx), **common, **options)
+        with _ProgressBar() as bar:
+            done = export_script(script, output, _cache(ctx), progress=bar.update, **common, **options)
         note = "all phrases from the cache" if not done.session.synthesised else \
             f"{done.session.synthesised} phrase(s) synthesised"
         length = clock(done.session.timeline.length).rsplit('.', 1)[0]
@@ -169,7 +170,7 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, 
 
 
 class _ProgressBar:
-    """A click progress bar for a program export (stage k of n, time left); quiet when not a terminal."""
+    """A click progress bar for an export (for a program: stage k of n), with time left; quiet when not a terminal."""
 
     def __init__(self):
         self.bar = None

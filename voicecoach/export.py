@@ -4,8 +4,6 @@ skipped when nothing changed."""
 
 from __future__ import annotations
 
-import bisect
-import functools
 import hashlib
 import json
 import os
@@ -15,7 +13,7 @@ import wave
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -25,8 +23,6 @@ from .errors import VoicecoachError
 from .session import Session, prepare
 from .speech import RATE, SAMPLES_PER_MS
 from .tags import Tags, chapters, ffmetadata, read_fingerprint, write_tags
-from .timeline import Timeline
-from .tones import chime
 from .transcript import webvtt
 
 FORMATS = {".wav": "wav", ".mp3": "mp3", ".m4a": "m4a", ".opus": "opus"}
@@ -181,28 +177,6 @@ def write_audio(samples: np.ndarray, path: Path, *, title: str | None = None) ->
     return path
 
 
-def blocks(timeline: Timeline, clips: Mapping[str, np.ndarray], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
-    """The session as consecutive int16 blocks: the same samples as mix.assemble, in bounded memory."""
-    tone = functools.lru_cache(maxsize=None)(chime)   # each distinct chime synthesised once
-    placed = [(cue.start * SAMPLES_PER_MS, index,
-               tone(cue.length, cue.pitch) if cue.kind == "chime" else clips[cue.text])
-              for index, cue in enumerate(timeline.cues)]
-    placed.sort(key=lambda p: p[0])
-    starts = [p[0] for p in placed]
-    longest = max((len(p[2]) for p in placed), default=0)
-    total, step = timeline.length * SAMPLES_PER_MS, block_ms * SAMPLES_PER_MS
-    for b0 in range(0, total, step):
-        b1 = min(b0 + step, total)
-        out = np.zeros(b1 - b0, dtype=np.int16)
-        near = placed[bisect.bisect_left(starts, b0 - longest): bisect.bisect_left(starts, b1)]
-        # Later cues overwrite earlier ones where they overlap, exactly as assemble does.
-        for at, _, clip in sorted(near, key=lambda p: p[1]):
-            lo, hi = max(at, b0), min(at + len(clip), b1)
-            if lo < hi:
-                out[lo - b0: hi - b0] = clip[lo - at: hi - at]
-        yield out
-
-
 def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
     """A digest of everything that decides the exported file's bytes: audio, timing, format, tags."""
     digest = hashlib.sha256()
@@ -219,7 +193,7 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
            progress: Callable[[int], None] | None = None) -> loudness.Loudness:
     """Stream `session` through gain and limiter into `tmp`; re-encode until its loudness is on target."""
     def feed():
-        return blocks(session.timeline, session.clips)
+        return session.blocks(BLOCK_MS)
 
     def ms(samples):
         if progress:
@@ -305,16 +279,32 @@ def export_session(session: Session, out: Path, tags: Tags, *, transcript: bool 
     return Exported(out, session, skipped, measured, vtt, vtt_written)
 
 
+def _share(progress: Callable[[float, str], None], label: str, before: int, share: int, total: int):
+    """An ms-counting callback for one file that reports the fraction of the whole job done,
+    never running past this file's share (a re-encode does not push the bar beyond it)."""
+    worked = 0
+
+    def step(ms: int):
+        nonlocal worked
+        worked = min(share, worked + ms)
+        progress((before + worked) / total, label)
+    return step
+
+
 def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet: bool = False,
                   transcript: bool | None = None, force: bool = False,
-                  progress: Callable[[int], None] | None = None, **options) -> Exported:
+                  progress: Callable[[float, str], None] | None = None, **options) -> Exported:
     """Render `script` (with --set overrides and voice options) and write it to `out`."""
     out = Path(out)
     check_target(out)
     session = prepare(script, cache, **options)
-    return export_session(session, out, session_tags(session, discreet=discreet),
-                          transcript=(not discreet) if transcript is None else transcript,
-                          force=force, progress=progress)
+    share = max(1, session.timeline.length * PASSES)
+    done = export_session(session, out, session_tags(session, discreet=discreet),
+                          transcript=(not discreet) if transcript is None else transcript, force=force,
+                          progress=_share(progress, f"Exporting {out.name}", 0, share, share) if progress else None)
+    if progress:
+        progress(1.0, f"Exporting {out.name}")
+    return done
 
 
 @dataclass(frozen=True)
@@ -323,6 +313,7 @@ class Stage:
     title: str
     script: Path
     params: Mapping[str, object]
+    guidance: str = ""      # how often, and when to move on: for the folder's README
 
 
 @dataclass(frozen=True)
@@ -343,8 +334,8 @@ class ProgramExport:
         return sum(f.session.synthesised for f in self.files)
 
 
-def program_stages(path: Path, overrides: Mapping[str, object] | None = None) -> tuple[str, tuple]:
-    """(title, stages) of a program file; a single script is a program of one stage."""
+def program_stages(path: Path, overrides: Mapping[str, object] | None = None) -> tuple[str, str, tuple]:
+    """(title, about, stages) of a program file; a single script is a program of one stage."""
     from .document import Document
     from .program import is_program, program_from_document
     doc = Document.load(path)
@@ -352,10 +343,12 @@ def program_stages(path: Path, overrides: Mapping[str, object] | None = None) ->
         if overrides:
             raise VoicecoachError(f"{path}: --set applies to a script; each stage of a program sets its own")
         program = program_from_document(doc)
-        return program.title, tuple(Stage(s.name, s.script, dict(s.set)) for s in program.stages)
+        return program.title, program.about, tuple(
+            Stage(s.name, s.script, dict(s.set), f"{s.frequency[:1].upper()}{s.frequency[1:]}. "
+                                                 f"Move on when: {s.move_on_when}") for s in program.stages)
     from .script import load_script
     script = load_script(path, overrides)
-    return script.title, (Stage(script.title, Path(path), dict(overrides or {})),)
+    return script.title, script.about or "", (Stage(script.title, Path(path), dict(overrides or {})),)
 
 
 def _folder(folder: Path) -> Path:
@@ -379,7 +372,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     from .playlist import PLAYLIST, README, Entry, m3u8, parse_m3u8, readme, stage_file
     if f".{fmt}" not in FORMATS:
         raise VoicecoachError(f"unknown audio format {fmt}; use one of {', '.join(f[1:] for f in FORMATS)}")
-    title, stages = program_stages(Path(path), overrides)
+    title, about, stages = program_stages(Path(path), overrides)
     folder = _folder(folder)
     with_transcript = (not discreet) if transcript is None else transcript
     # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
@@ -395,13 +388,8 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
                             track=number, tracks=len(stages))
         share = session.timeline.length * PASSES
         label = f"Stage {number} of {len(stages)}: {tags.title}"
-        worked = [0]
-
-        def step(ms, label=label, share=share, worked=worked, start=before_stage):
-            worked[0] = min(share, worked[0] + ms)
-            progress((start + worked[0]) / total, label)
         done.append(export_session(session, folder / name, tags, transcript=with_transcript, force=force,
-                                   progress=step if progress else None))
+                                   progress=_share(progress, label, before_stage, share, total) if progress else None))
         before_stage += share
         if progress:
             progress(before_stage / total, label)
@@ -412,7 +400,8 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     except (OSError, UnicodeDecodeError, ValueError):
         before = []
     write_text(playlist, m3u8(entries, album))
-    write_text(notes, readme(album, entries, discreet=discreet, transcripts=with_transcript))
+    write_text(notes, readme(album, entries, discreet=discreet, transcripts=with_transcript, about=about,
+                             guidance=[s.guidance for s in stages]))
     removed = _remove_stale(folder, [e.file for e in before], {e.file for e in entries}, with_transcript)
     return ProgramExport(folder, album, tuple(done), playlist, notes, removed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 
 PLAYLIST = "playlist.m3u8"
@@ -63,16 +64,20 @@ def _clock(ms: int) -> str:
     return f"about {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "under a minute"
 
 
-def readme(title: str, entries, *, discreet: bool, transcripts: bool) -> str:
-    """A short, kind note for the folder: what is in it and how to use it."""
+def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str = "", guidance=()) -> str:
+    """A short, kind note for the folder: what is in it and how to use it (nothing personal when discreet)."""
     lines = [title if not discreet else NEUTRAL_ALBUM, ""]
     if discreet:
         lines += ["Audio sessions, to be played in order, one at a time.", ""]
     else:
-        lines += ["Guided audio sessions, made by voicecoach. Play them in order, one a day or at",
-                  "whatever pace feels right for you. There is no hurry.", ""]
-    for e in entries:
+        if about:
+            lines += textwrap.wrap(about, 90) + [""]
+        lines += ["Guided audio sessions, made by voicecoach. Play them in order, at whatever pace",
+                  "feels right for you. There is no hurry, and going back a step is always fine.", ""]
+    for i, e in enumerate(entries):
         lines.append(f"  {e.file}  ({_clock(e.ms)})")
+        if not discreet and i < len(guidance) and guidance[i]:
+            lines += textwrap.wrap(guidance[i], 86, initial_indent="      ", subsequent_indent="      ")
     lines += ["", f"{PLAYLIST} plays them in order in most music and podcast apps.",
               "Copy the whole folder to your phone; the files play with the screen off."]
     if transcripts:
