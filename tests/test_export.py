@@ -322,6 +322,9 @@ def test_discreet_output_says_nothing_personal(shared_cache, tmp_path, fmt):
 def test_discreet_writes_a_transcript_only_when_asked(shared_cache, tmp_path, script):
     done = export_script(script, tmp_path / "a.opus", shared_cache, discreet=True, transcript=True)
     assert done.transcript.is_file() and "Well done." in done.transcript.read_text(encoding="utf-8")
+    export_script(script, tmp_path / "b.opus", shared_cache)
+    assert (tmp_path / "b.vtt").is_file()
+    # Made discreet later: the open transcript beside it goes.
     assert export_script(script, tmp_path / "b.opus", shared_cache, discreet=True).transcript is None
     assert not (tmp_path / "b.vtt").exists()
 

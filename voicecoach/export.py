@@ -189,27 +189,33 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
     return digest.hexdigest()
 
 
+def _find_gain(feed, ms) -> tuple[float, float | None, list]:
+    """(gain dB, compressor threshold or None for silence, (gain, LUFS) pairs tried) before the first encode."""
+    raw = loudness.measure_samples(feed(), progress=ms)
+    if raw.integrated < loudness.SILENT:
+        return 0.0, None, []
+    gain, threshold, tried = loudness.first_gain(raw), raw.integrated, []
+    while len(tried) < PRE_PASSES:
+        # Compressor and limiter take some loudness away; cheap passes (no encoder) find the gain.
+        level = loudness.measure_samples(feed(), chain=loudness.chain(gain, loudness.CEILING, threshold), progress=ms)
+        tried.append((gain, level.integrated))
+        if abs(level.integrated - loudness.TARGET_LUFS) <= PRE_TOLERANCE:
+            break
+        gain = loudness.next_gain(tried)
+    return gain, threshold, tried
+
+
 def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
            progress: Callable[[int], None] | None = None) -> loudness.Loudness:
-    """Stream `session` through gain and limiter into `tmp`; re-encode until its loudness is on target."""
+    """Stream `session` through compressor, gain and limiter into `tmp`; re-encode until its loudness is on target."""
     def feed():
         return session.blocks(BLOCK_MS)
 
     def ms(samples):
         if progress:
             progress(samples // SAMPLES_PER_MS)
-    raw = loudness.measure_samples(feed(), progress=ms)
-    silent = raw.integrated < loudness.SILENT
-    ceiling, threshold = loudness.CEILING, None if silent else raw.integrated
-    gain = loudness.first_gain(raw)
-    tried = []
-    while not silent and len(tried) < PRE_PASSES:
-        # Compressor and limiter take some loudness away; cheap passes (no encoder) find the gain.
-        level = loudness.measure_samples(feed(), chain=loudness.chain(gain, ceiling, threshold), progress=ms)
-        tried.append((gain, level.integrated))
-        if abs(level.integrated - loudness.TARGET_LUFS) <= PRE_TOLERANCE:
-            break
-        gain = loudness.next_gain(tried)
+    gain, threshold, tried = _find_gain(feed, ms)
+    silent, ceiling = threshold is None, loudness.CEILING
     meta = []
     if fmt == "mp3" or (fmt == "m4a" and tags.chapters):
         # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot, and MP3's whole
@@ -220,8 +226,8 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
         meta = ["-f", "ffmetadata", "-i", str(meta_file), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
     try:
         for attempt in range(MAX_ATTEMPTS):
-            ffmpeg.run(ffmpeg.PCM_INPUT + meta + ["-af", loudness.chain(gain, ceiling, threshold)] + ENCODERS[fmt] + [str(tmp)],
-                       feed=feed(), progress=ms)
+            graph = ["-af", loudness.chain(gain, ceiling, threshold)]
+            ffmpeg.run(ffmpeg.PCM_INPUT + meta + graph + ENCODERS[fmt] + [str(tmp)], feed=feed(), progress=ms)
             got = loudness.measure_file(tmp)
             if silent or got.within(tolerance=loudness.AIM_TOLERANCE, max_peak=loudness.MAX_TRUE_PEAK - 0.1):
                 break
@@ -231,7 +237,7 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
             if not got.within():
                 raise VoicecoachError(f"could not reach {loudness.TARGET_LUFS:g} LUFS with true peak under "
                                       f"{loudness.MAX_TRUE_PEAK:g} dBTP (got {got.integrated:.1f} LUFS, "
-                                      f"{got.true_peak:.1f} dBTP)")
+                                      f"{got.true_peak} dBTP)")
     finally:
         if meta:
             meta_file.unlink(missing_ok=True)
@@ -279,6 +285,17 @@ def export_session(session: Session, out: Path, tags: Tags, *, transcript: bool 
     return Exported(out, session, skipped, measured, vtt, vtt_written)
 
 
+def _drop_transcript(vtt: Path) -> None:
+    # A transcript an earlier, open export left beside the file would say what a discreet one hides.
+    try:
+        with open(vtt, encoding="utf-8") as f:
+            ours = f.read(16).startswith("WEBVTT")
+    except (OSError, UnicodeDecodeError):
+        return
+    if ours:
+        vtt.unlink(missing_ok=True)
+
+
 def _share(progress: Callable[[float, str], None], label: str, before: int, share: int, total: int):
     """An ms-counting callback for one file that reports the fraction of the whole job done,
     never running past this file's share (a re-encode does not push the bar beyond it)."""
@@ -299,6 +316,8 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
     check_target(out)
     session = prepare(script, cache, **options)
     share = max(1, session.timeline.length * PASSES)
+    if discreet and not transcript:
+        _drop_transcript(out.with_suffix(".vtt"))
     done = export_session(session, out, session_tags(session, discreet=discreet),
                           transcript=(not discreet) if transcript is None else transcript, force=force,
                           progress=_share(progress, f"Exporting {out.name}", 0, share, share) if progress else None)
