@@ -456,6 +456,37 @@ def remind_cmd(days, at, output, title, minutes):
                "Open it with your calendar app to add it.")
 
 
+@cli.command("serve")
+@click.argument("program", required=False, type=click.Path(dir_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="The port to listen on (0: any free one).")
+@click.option("--lan", is_flag=True, help="Listen on this computer's Wi-Fi address, so your phone can reach it "
+                                         "(default: this computer only).")
+@click.option("--https", "use_https", is_flag=True,
+              help="Encrypt with a self-signed certificate made on this computer (the phone warns once).")
+@click.option("--discreet", is_flag=True, help="Neutral titles on the page and in the phone's media controls.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False),
+              help="Where the sessions are exported to and shared from (default: in your user data folder).")
+@click.pass_context
+@friendly
+def serve_cmd(ctx, program, port, lan, use_https, discreet, folder):
+    """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
+    from .library import find
+    from .serve import default_folder, open_share
+    path = find(program, paths.scripts_dir()) if program else paths.scripts_dir() / "program.yaml"
+    if not path.is_file():
+        raise VoicecoachError(f"{path}: there is no such program or script (`voicecoach list` shows them)")
+    with _ProgressBar() as bar:
+        sharing = open_share(path, _cache(ctx), Path(folder) if folder else default_folder(path, discreet),
+                             port=port, lan=lan, https=use_https, discreet=discreet, progress=bar.update,
+                             on_visit=lambda address: click.echo(f"The page was opened from {address}."))
+    sharing.announce(click.echo)
+    try:
+        sharing.run()
+    except KeyboardInterrupt:
+        click.echo("\nStopped sharing; the page and sessions can no longer be reached.")
+
+
 def main():
     cli(obj={})
 
