@@ -36,6 +36,7 @@ class Listing:
     tracks: tuple
     bundle: str | None = None   # the zip of the whole folder
     playlist: str | None = None
+    readme: str | None = None
     discreet: bool = False
 
 
@@ -108,6 +109,9 @@ def index_html(listing: Listing, *, https_fingerprint: str | None = None) -> str
     if listing.playlist:
         extras.append(f'<a class="button quiet" href="{file_url(listing.playlist)}?download" '
                       f'download="{e(listing.playlist)}">Download the playlist</a>')
+    if listing.readme:
+        extras.append(f'<a class="button quiet" href="{file_url(listing.readme)}?download" '
+                      f'download="{e(listing.readme)}">Download the notes</a>')
     https = ""
     if https_fingerprint:
         https = f"""
@@ -210,7 +214,8 @@ ol.stages { list-style: none; padding: 0; margin: 0; }
 .number { color: #ffd166; }
 button, .button { display: inline-flex; align-items: center; justify-content: center; min-height: 3.5rem;
   min-width: 3.5rem; padding: .75rem 1.25rem; margin: .25rem 0; border: 0; border-radius: .75rem;
-  background: #ffd166; color: #111111; font: 700 1.2rem/1.2 inherit; text-decoration: none; cursor: pointer; }
+  background: #ffd166; color: #111111; font-family: inherit; font-size: 1.2rem; font-weight: 700;
+  line-height: 1.2; text-decoration: none; cursor: pointer; }
 button.quiet, .button.quiet { background: #2c3444; color: #f4f4f0; }
 button:focus-visible, a:focus-visible, audio:focus-visible { outline: .25rem solid #ffffff; outline-offset: .2rem; }
 .play { display: flex; width: 100%; min-height: 5rem; font-size: 1.6rem; margin: .75rem 0; }
@@ -223,8 +228,7 @@ ol.sections a { display: flex; justify-content: space-between; gap: 1rem; min-he
   text-decoration: none; }
 ol.sections .at { color: #ffe08a; font-variant-numeric: tabular-nums; }
 details.transcript { margin: 1rem 0; }
-details.transcript summary { min-height: 3.5rem; display: flex; align-items: center; cursor: pointer;
-  font-weight: 700; }
+details.transcript summary { padding: .9rem 0; cursor: pointer; font-weight: 700; }
 details.transcript ol { list-style: none; padding: 0; }
 details.transcript li { padding: .35rem .5rem; border-radius: .5rem; }
 details.transcript li.now { background: #2c3444; }
@@ -377,12 +381,11 @@ APP_JS = r"""
     $('forget').addEventListener('click', async () => {
       for (const key of await caches.keys()) if (key.startsWith('voicecoach ')) await caches.delete(key);
       for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+      await refresh();
       for (const stage of stages) stage.querySelector('.keep').hidden = true;
       $('keep-yes').hidden = true;
       $('keep-failed').hidden = false;
       $('keep-failed').textContent = 'Everything is removed. Reload the page to keep sessions again.';
-      await refresh();
-      for (const stage of stages) stage.querySelector('.keep').hidden = true;
     });
     return refresh();
   }).catch((error) => {

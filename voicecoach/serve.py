@@ -68,7 +68,7 @@ def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=
     """The pages and files for `listing`, under a fresh long random token."""
     folder = Path(folder).resolve()
     names = [t.file for t in listing.tracks] + [t.transcript for t in listing.tracks if t.transcript]
-    names += [n for n in (listing.bundle, listing.playlist) if n]
+    names += [n for n in (listing.bundle, listing.playlist, listing.readme) if n]
     for name in names:
         if not name or "/" in name or name.startswith("."):
             raise VoicecoachError(f"{folder}: {name!r} cannot be shared")
@@ -340,7 +340,7 @@ def listing_for(path: Path, done, *, discreet: bool) -> page.Listing:
     names += [done.playlist.name, done.readme.name]
     bundle(done.folder, names, zip_name)
     return page.Listing(page.NEUTRAL if discreet else title, "" if discreet else about, tracks,
-                        bundle=zip_name, playlist=done.playlist.name, discreet=discreet)
+                        bundle=zip_name, playlist=done.playlist.name, readme=done.readme.name, discreet=discreet)
 
 
 @dataclass
