@@ -310,6 +310,7 @@ APP_JS = r"""
   const nameOf = (url) => decodeURIComponent(new URL(url).pathname.split('/').pop()) || 'this page';
 
   async function kept(stage) {
+    if (!(await caches.has(CACHE))) return false;     // opening it would make an empty one
     const cache = await caches.open(CACHE);
     return Boolean(await cache.match(absolute(stage.dataset.file)));
   }

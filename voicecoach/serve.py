@@ -197,8 +197,18 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address, site: Site, tls: ssl.SSLContext | None, on_visit):
         self.site, self.tls, self.on_visit = site, tls, on_visit
         self.visitors: set = set()
+        self.open: set = set()              # connections being served: stop() must end kept-alive ones too
         self.lock = threading.Lock()
         super().__init__(address, Handler)
+
+    def close_connections(self):
+        with self.lock:
+            connections = list(self.open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def visited(self, address: str):
         with self.lock:
@@ -215,9 +225,13 @@ class _Server(ThreadingHTTPServer):
                 request = self.tls.wrap_socket(request, server_side=True)
             except (OSError, ssl.SSLError):
                 return
+        with self.lock:
+            self.open.add(request)
         try:
             super().finish_request(request, client_address)
         finally:
+            with self.lock:
+                self.open.discard(request)
             if self.tls is not None:
                 request.close()
 
@@ -263,6 +277,7 @@ class PhoneServer:
             self.thread.join()
             self.thread = None
         self.httpd.server_close()
+        self.httpd.close_connections()      # a browser's kept-alive connection would otherwise still be answered
 
     def __enter__(self):
         return self
