@@ -339,3 +339,22 @@ def test_serve_prints_the_link_and_its_code_and_stops_on_ctrl_c(program, shared_
     assert "The page was opened from 127.0.0.1." in rest
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=5)
+
+
+def test_lan_binds_to_the_lan_address_only_and_says_so(program, shared_cache, tmp_path):
+    try:
+        address = serving.lan_address()
+    except VoicecoachError as e:
+        pytest.skip(f"this machine has no local network: {e}")
+    shared = serving.open_share(program, shared_cache, tmp_path / "phone", port=0, lan=True)
+    said = []
+    shared.announce(said.append)
+    with shared.server.start():
+        server = shared.server
+        assert server.host == address and server.url.startswith(f"http://{address}:{server.port}/")
+        assert raw_get(server, f"/{server.site.token}/")[0] == 200
+        with pytest.raises(OSError):                 # bound to that address alone, not to every interface
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+    text = "\n".join(said)
+    assert f"Listening on {address} port {server.port}: your local network only" in text
+    assert server.url in text and "add --https" in text
