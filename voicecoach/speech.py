@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 import wave
 from dataclasses import dataclass
@@ -139,7 +140,10 @@ def _synthesise(engine, finished, text: str, timeout: float, true_rate: int | No
         # end of the utterance only after writing it: no file, no polling for a complete one.
         target = io.BytesIO()
         engine.save_to_file(text, target)
-        engine.runAndWait()
+        # runAndWait sleeps 10 ms per turn of its loop and still returns before the utterance
+        # ends; the finished event is the real end. This engine speaks once, so its loop may
+        # run out on a daemon thread while we go on (the process exits without waiting for it).
+        threading.Thread(target=engine.runAndWait, daemon=True).start()
         if not finished.wait(timeout):
             raise TimeoutError("the speech engine did not finish the phrase")
         target.seek(0)
@@ -251,7 +255,8 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
             import pyttsx3.drivers.espeak  # noqa: F401
     except (ImportError, OSError):
         raise VoicecoachError(INSTALL_HINT) from None
-    import soxr  # noqa: F401  (for to_internal in the workers)
+    # soxr's first call in a process builds its tables; doing it here spares every worker.
+    to_internal(np.full(256, 1000, np.int16), 22_050)
     timeout = PHRASE_TIMEOUT if timeout is None else timeout
     # A worker spends much of its life waiting (pyttsx3 polls every 10 ms for the end of the
     # utterance), so two per core keep the cores busy.
