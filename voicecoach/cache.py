@@ -36,16 +36,17 @@ def encode_entry(samples: np.ndarray) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def decode_entry(blob: bytes) -> np.ndarray | None:
+def decode_entry(blob) -> np.ndarray | None:
     """The samples of an entry, or None if it is truncated, corrupt or of another format."""
-    if len(blob) < 12 or blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
+    view = memoryview(blob)  # chunks are views, not copies
+    if len(view) < 12 or view[:4] != b"RIFF" or view[8:12] != b"WAVE":
         return None
-    if struct.unpack_from("<I", blob, 4)[0] != len(blob) - 8:
+    if struct.unpack_from("<I", view, 4)[0] != len(view) - 8:
         return None
     pos, digest, data, fmt = 12, None, None, None
-    while pos + 8 <= len(blob):
-        cid, size = blob[pos:pos + 4], struct.unpack_from("<I", blob, pos + 4)[0]
-        chunk = blob[pos + 8: pos + 8 + size]
+    while pos + 8 <= len(view):
+        cid, size = view[pos:pos + 4], struct.unpack_from("<I", view, pos + 4)[0]
+        chunk = view[pos + 8: pos + 8 + size]
         if len(chunk) != size:
             return None
         if cid == b"fmt ":
@@ -55,11 +56,13 @@ def decode_entry(blob: bytes) -> np.ndarray | None:
         elif cid == b"data":
             data = chunk
         pos += 8 + size + (size & 1)
-    if fmt is None or data is None or digest is None:
+    if fmt is None or data is None or digest is None or len(fmt) < 8:
         return None
     if struct.unpack_from("<HHI", fmt)[:3] != (1, 1, RATE) or hashlib.sha256(data).digest() != digest:
         return None
-    return np.frombuffer(data, dtype="<i2").astype(np.int16)
+    samples = np.frombuffer(data, dtype="<i2")
+    # From a writable buffer (as get reads it) the samples share its memory; from bytes they need a copy.
+    return samples if samples.flags.writeable and samples.dtype == np.int16 else samples.astype(np.int16)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ class Cache:
         """The cached samples, or None when missing; a corrupt entry is removed and reported missing."""
         path = self.path(key)
         try:
-            blob = path.read_bytes()
+            # Read straight into a writable array that the samples then share: no copy.
+            blob = np.fromfile(path, dtype=np.uint8)
         except FileNotFoundError:
             return None
         except OSError as e:
