@@ -242,7 +242,11 @@ for (const el of document.querySelectorAll('body *')) {
   const box = el.getBoundingClientRect(), style = getComputedStyle(el);
   if (!box.width || !box.height || style.visibility === 'hidden') continue;
   let node = el, back = null;
-  while (node && !back) { const c = getComputedStyle(node).backgroundColor; if (opaque(c)) back = c; node = node.parentElement; }
+  while (node && !back) {
+    const c = getComputedStyle(node).backgroundColor;
+    if (opaque(c)) back = c;
+    node = node.parentElement;
+  }
   seen.push([el.tagName, el.textContent.trim().slice(0, 30), style.color, back || 'rgb(255, 255, 255)',
              parseFloat(style.fontSize)]);
 }
@@ -302,3 +306,67 @@ def test_at_phone_size_the_page_reads_well_and_is_saved_as_a_screenshot(browser,
     assert min(t[4] for t in texts) >= 18                          # large type: 18 px and up everywhere
     small = [t for t in browser.execute_script(TARGETS) if t[2] < 44 or t[3] < 44]
     assert small == []                                             # every tap target at least 44 x 44 px
+
+
+def _lan_or_skip() -> str:
+    from voicecoach.errors import VoicecoachError
+    try:
+        return serving.lan_address()
+    except VoicecoachError as e:
+        pytest.skip(f"this machine has no local network: {e}")
+
+
+@pytest.mark.slow
+@chromium
+def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, exported, shared_cache):
+    from selenium.webdriver.common.by import By
+    _lan_or_skip()
+    program, folder = exported
+    with serving.open_share(program, shared_cache, folder, port=0, lan=True).server.start() as server:
+        browser.get(server.url)
+        until(browser, "return !document.getElementById('keep-no').hidden")
+        assert browser.execute_script("return window.isSecureContext") is False
+        assert not any(b.is_displayed() for b in browser.find_elements(By.CSS_SELECTOR, ".keep"))
+        assert "please use Download" in browser.find_element(By.ID, "keep-no").text
+        browser.find_element(By.CSS_SELECTOR, "#stage-1 .play").click()     # playing needs no secure context
+        playing(browser, 1)
+
+
+@pytest.mark.slow
+@chromium
+def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(exported, shared_cache, tmp_path):
+    import base64
+    import hashlib
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    _lan_or_skip()
+    program, folder = exported
+    # The browser trusts this one certificate, as a phone does once the user has installed it.
+    shared = serving.open_share(program, shared_cache, folder, port=0, lan=True, https=True,
+                                tls_folder=tmp_path / "tls")
+    cert = x509.load_pem_x509_certificate(shared.cert.cert.read_bytes())
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    for flag in FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", f"--ignore-certificate-errors-spki-list={pin}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    try:
+        with shared.server.start() as server:
+            assert server.url.startswith("https://")
+            driver.get(server.url)
+            assert shared.cert.fingerprint in driver.find_element(By.ID, "certificate").text
+            until(driver, "return !document.querySelector('#stage-1 .keep').hidden")
+            assert driver.execute_script("return window.isSecureContext") is True
+            driver.find_element(By.CSS_SELECTOR, "#stage-1 .keep").click()
+            until(driver, "return document.querySelector('#stage-1 .keep').dataset.kept === 'yes'")
+        driver.refresh()
+        until(driver, "return document.readyState === 'complete' && document.querySelector('#stage-1 .play')")
+        driver.find_element(By.CSS_SELECTOR, "#stage-1 .play").click()
+        playing(driver, 1)
+    finally:
+        driver.quit()
