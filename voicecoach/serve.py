@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import json
 import mimetypes
+import os
 import re
 import secrets
 import socket
@@ -160,7 +161,12 @@ class Handler(BaseHTTPRequestHandler):
         return self.not_found(body)
 
     def send_file(self, path: Path, body: bool, download: bool):
-        with open(path, "rb") as f:
+        try:
+            # No following a link that appeared since the check: the file must still be the one inside.
+            f = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+        except OSError:
+            return self.not_found(body)
+        with f:
             size = f.seek(0, 2)
             wanted = byte_range(self.headers.get("Range"), size)
             if wanted == "bad":
