@@ -24,9 +24,16 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--autoplay-policy=no-user-gesture-required", "--window-size=390,844"]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 
-chromium = pytest.mark.skipif(not (CHROMIUM.exists() and DRIVER.exists()),
-                              reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
-                                     "chromium-driver)")
+def chromium(test):
+    """Browser tests need Debian's chromium and chromedriver, which `make test` installs: missing is a failure."""
+    import functools
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        assert CHROMIUM.exists() and DRIVER.exists(), \
+            "needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver (make test does)"
+        return test(*args, **kwargs)
+    return run
 
 
 # ---------------------------------------------------------------------------------------------------------------
