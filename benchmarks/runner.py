@@ -15,6 +15,7 @@ from pathlib import Path
 from .sessions import write_session
 
 ROOT = Path(__file__).resolve().parent.parent
+FAST, FAST_RUNS = 1.0, 5   # a case quicker than FAST seconds is noisy: run it FAST_RUNS times at least
 TARGETS = {
     "cold_vs_naive": 10.0,      # cold 30-min WAV at least this many times faster than naive
     "cold_realtime": 300.0,     # ... and at least this many times faster than real time
@@ -68,47 +69,41 @@ def measure_size(minutes: float, work: Path, repeat: int, naive: bool, log) -> d
     cases: dict[str, dict] = {}
     keep = folder / "voicecoach_warm_wav-0.wav"   # the finished WAV that ffmpeg alone encodes
 
-    def vc(name: str, fmt: str, cache_for_run):
-        log(f"  {name} ×{repeat}")
-        runs = []
-        for i in range(repeat):
-            cache = cache_for_run(i)
-            out = folder / f"{name}-{i}.{fmt}"
-            runs.append(run_case(["voicecoach", "--script", str(script), "--out", str(out), "--cache", str(cache)], work))
-            if out != keep:
-                done_with(out)
+    def series(name: str, run):
+        """`run(i)` -> (case arguments, outputs to delete afterwards), `repeat` times or more if quick."""
+        log(f"  {name}")
+        runs, i = [], 0
+        while i < repeat or (i < FAST_RUNS and runs[0]["seconds"] < FAST):
+            args, outputs = run(i)
+            runs.append(run_case(args, work))
+            done_with(*(o for o in outputs if o != keep))
+            i += 1
         cases[name] = repeated(runs)
+
+    def vc(name: str, fmt: str, cache_for_run):
+        def run(i):
+            out = folder / f"{name}-{i}.{fmt}"
+            return ["voicecoach", "--script", str(script), "--out", str(out), "--cache", str(cache_for_run(i))], [out]
+        series(name, run)
 
     vc("voicecoach_cold_wav", "wav", lambda i: folder / f"cold-wav-{i}")
     vc("voicecoach_cold_mp3", "mp3", lambda i: folder / f"cold-mp3-{i}")
     # Every cold run filled its own cache: the first of them serves the warm runs.
     vc("voicecoach_warm_wav", "wav", lambda i: folder / "cold-wav-0")
     vc("voicecoach_warm_mp3", "mp3", lambda i: folder / "cold-wav-0")
-    log(f"  voicecoach_render_wav ×{repeat}")
-    runs = []
-    for i in range(repeat):
-        runs.append(run_case(["render", "--script", str(script), "--out", str(folder / "render.wav"),
-                              "--cache", str(folder / "cold-wav-0")], work))
-        done_with(folder / "render.wav")
-    cases["voicecoach_render_wav"] = repeated(runs)
-    log(f"  limits ×{repeat}")
-    runs = []
-    for i in range(repeat):
-        runs.append(run_case(["write", "--out", str(folder / "limit.raw"), "--bytes", str(keep.stat().st_size)], work))
-        done_with(folder / "limit.raw")
-    cases["limit_write"] = repeated(runs)
-    runs = []
-    for i in range(repeat):
-        runs.append(run_case(["ffmpeg", "--wav", str(keep), "--out", str(folder / "limit.mp3")], work))
-        done_with(folder / "limit.mp3")
-    cases["limit_ffmpeg"] = repeated(runs)
+    render, raw, mp3 = folder / "render.wav", folder / "limit.raw", folder / "limit.mp3"
+    series("voicecoach_render_wav", lambda i: (["render", "--script", str(script), "--out", str(render),
+                                                "--cache", str(folder / "cold-wav-0")], [render]))
+    series("limit_write", lambda i: (["write", "--out", str(raw), "--bytes", str(keep.stat().st_size)], [raw]))
+    series("limit_ffmpeg", lambda i: (["ffmpeg", "--wav", str(keep), "--out", str(mp3)], [mp3]))
     if naive:
         log("  naive ×1 (one save_to_file + runAndWait per cue, then session += ...)")
         n = run_case(["naive", "--script", str(script), "--out", str(folder / "naive")], work)
         done_with(folder / "naive.wav", folder / "naive.mp3")
-        base = {"audio_ms": n["audio_ms"], "peak_rss_mb": n["peak_rss_mb"], "runs": 1}
-        cases["naive_wav"] = {**base, "seconds": n["build"] + n["wav"], "build": n["build"]}
-        cases["naive_mp3"] = {**base, "seconds": n["build"] + n["mp3"], "build": n["build"]}
+        base = {"audio_ms": n["audio_ms"], "peak_rss_mb": n["peak_rss_mb"], "build": n["build"]}
+        for fmt in ("wav", "mp3"):
+            seconds = n["build"] + n[fmt]
+            cases[f"naive_{fmt}"] = {**base, "seconds": seconds, "runs": [round(seconds, 4)]}
     info = cases["voicecoach_warm_wav"]
     for c in cases.values():
         c["realtime"] = c.get("audio_ms", info["audio_ms"]) / 1000 / c["seconds"]
@@ -194,8 +189,8 @@ def verdicts(sizes: dict, info: list | None = None) -> list[tuple[str, float, fl
 
 
 def summary(sizes: dict) -> str:
-    lines = ["\nGrowth with length (time ratio; audio-length ratio in brackets):"]
     keys = sorted(sizes)
+    lines = ["\nGrowth with length (time ratio; audio-length ratio in brackets):"] if len(keys) > 1 else []
     for a, b in zip(keys, keys[1:]):
         span = sizes[b]["audio_minutes"] / sizes[a]["audio_minutes"]
         parts = []
@@ -218,7 +213,8 @@ def summary(sizes: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--sizes", default="10,30,60", help="session lengths in minutes, comma separated")
-    p.add_argument("--repeat", type=int, default=3, help="runs per voicecoach and limit case (median is shown)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help=f"runs per voicecoach and limit case, at least {FAST_RUNS} when under {FAST:g} s (median is shown)")
     p.add_argument("--naive-max", type=float, default=30,
                    help="skip the naive baseline above this many minutes (it grows quadratically)")
     p.add_argument("--tiny", action="store_true", help="one very short session, one run each: a smoke test")
