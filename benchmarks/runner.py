@@ -92,6 +92,8 @@ def measure_size(minutes: float, work: Path, repeat: int, naive: bool, log) -> d
     vc("voicecoach_warm_wav", "wav", lambda i: folder / "cold-wav-0")
     vc("voicecoach_warm_mp3", "mp3", lambda i: folder / "cold-wav-0")
     render, raw, mp3 = folder / "render.wav", folder / "limit.raw", folder / "limit.mp3"
+    series("voicecoach_render_cold_wav", lambda i: (["render", "--script", str(script), "--out", str(render),
+                                                     "--cache", str(folder / f"render-cold-{i}")], [render]))
     series("voicecoach_render_wav", lambda i: (["render", "--script", str(script), "--out", str(render),
                                                 "--cache", str(folder / "cold-wav-0")], [render]))
     series("limit_write", lambda i: (["write", "--out", str(raw), "--bytes", str(keep.stat().st_size)], [raw]))
@@ -118,6 +120,7 @@ ROWS = [
     ("voicecoach_cold_mp3", "voicecoach cold → MP3", "naive_mp3", "limit_ffmpeg"),
     ("voicecoach_warm_wav", "voicecoach warm → WAV", "naive_wav", "limit_write"),
     ("voicecoach_warm_mp3", "voicecoach warm → MP3", "naive_mp3", "limit_ffmpeg"),
+    ("voicecoach_render_cold_wav", "cold, mix only → plain WAV", "naive_wav", "limit_write"),
     ("voicecoach_render_wav", "warm, mix only → plain WAV", "naive_wav", "limit_write"),
     ("limit_write", "limit: write the bytes", None, None),
     ("limit_ffmpeg", "limit: ffmpeg WAV → MP3", None, None),
@@ -169,7 +172,11 @@ def verdicts(sizes: dict, info: list | None = None) -> list[tuple[str, float, fl
               TARGETS["warm_wav_vs_write"], True)
         check("warm 30-min MP3: × ffmpeg alone", c["voicecoach_warm_mp3"]["seconds"] / c["limit_ffmpeg"]["seconds"],
               TARGETS["warm_mp3_vs_ffmpeg"], True)
-        # Not a target: the part export builds on (prepare + mix.blocks into a plain WAV, no loudness step).
+        # Not targets: the part export builds on (prepare + mix.blocks into a plain WAV, no loudness step).
+        if "naive_wav" in c:
+            info.append(("cold 30-min mix only → plain WAV: × faster than naive",
+                         c["naive_wav"]["seconds"] / c["voicecoach_render_cold_wav"]["seconds"]))
+        info.append(("cold 30-min mix only → plain WAV: × real time", c["voicecoach_render_cold_wav"]["realtime"]))
         info.append(("warm 30-min mix only → plain WAV: × the plain write",
                      c["voicecoach_render_wav"]["seconds"] / c["limit_write"]["seconds"]))
     for key in ("voicecoach_warm_wav", "voicecoach_cold_wav", "voicecoach_warm_mp3", "voicecoach_cold_mp3"):
@@ -182,9 +189,10 @@ def verdicts(sizes: dict, info: list | None = None) -> list[tuple[str, float, fl
                   TARGETS["rss_60_warm_mb"], True)
         info.append(("warm 60-min mix only → plain WAV: peak RSS (MB)",
                      sizes[60]["cases"]["voicecoach_render_wav"]["peak_rss_mb"]))
-    g = growth(sizes, "voicecoach_render_wav", 30, 60)
-    if g is not None:
-        info.append(("warm mix only → plain WAV: 60-min time / 30-min time", g))
+    for key in ("voicecoach_render_cold_wav", "voicecoach_render_wav"):
+        g = growth(sizes, key, 30, 60)
+        if g is not None:
+            info.append((f"{'cold' if 'cold' in key else 'warm'} mix only → plain WAV: 60-min time / 30-min time", g))
     return out
 
 
@@ -195,7 +203,7 @@ def summary(sizes: dict) -> str:
         span = sizes[b]["audio_minutes"] / sizes[a]["audio_minutes"]
         parts = []
         for key in ("naive_wav", "voicecoach_cold_wav", "voicecoach_warm_wav", "voicecoach_warm_mp3",
-                    "voicecoach_render_wav"):
+                    "voicecoach_render_cold_wav", "voicecoach_render_wav"):
             g = growth(sizes, key, a, b)
             parts.append(f"{key}: {g:.2f}" if g is not None else f"{key}: not run")
         lines.append(f"  {a:g} → {b:g} min [{span:.2f}]  " + ", ".join(parts))
