@@ -248,10 +248,13 @@ def main(argv=None) -> int:
         print(f"\nThe naive baseline was not run above {a.naive_max:g} minutes (it grows quadratically); "
               "its growth between the sizes it ran is shown above.")
     if a.json:
+        context: list = []
+        checks = verdicts(sizes, context)
         a.json.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                                       "repeat": repeat, "naive_max_minutes": a.naive_max,
                                       "targets": TARGETS,
                                       "verdicts": [{"what": w, "figure": f, "target": t, "met": m}
-                                                   for w, f, t, m in verdicts(sizes)],
+                                                   for w, f, t, m in checks],
+                                      "context": [{"what": w, "figure": f} for w, f in context],
                                       "sizes": [sizes[m] for m in sizes]}, indent=2))
     return 0
