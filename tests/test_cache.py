@@ -136,3 +136,62 @@ def test_four_processes_sharing_one_cache_match_a_serial_run(tmp_path):
         assert (tmp_path / f"together-{s.stem}.wav").read_bytes() == alone.read_bytes()
     entries = _entries_all_verify(shared)
     assert len(entries) == len(PHRASES)
+
+
+# ---------------------------------------------------------------- upkeep: info, verify, prune
+
+from click.testing import CliRunner
+
+from voicecoach.cli import cli as _cli
+
+
+def _filled(tmp_path, n=4):
+    cache = Cache(tmp_path / "c")
+    for i in range(n):
+        cache.put(f"{i:02d}" * 32, np.full(1000 * (i + 1), i, dtype=np.int16))
+    return cache
+
+
+def test_info_counts_entries_and_bytes(tmp_path):
+    cache = _filled(tmp_path)
+    info = cache.info()
+    assert info.count == 4
+    assert info.bytes == sum(p.stat().st_size for p in cache.root.rglob("*.wav"))
+    assert Cache(tmp_path / "never-made").info().count == 0
+
+
+def test_verify_removes_damaged_entries_and_stale_temporaries(tmp_path):
+    cache = _filled(tmp_path)
+    victim = cache.path("01" * 32)
+    victim.write_bytes(victim.read_bytes()[:-7])
+    stale = cache.root / "00" / ".00000000-dead.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    fresh = cache.root / "00" / ".00000000-live.tmp"     # a writer still at work: left alone
+    fresh.write_bytes(b"half")
+    done = cache.verify()
+    assert done.checked == 4 and done.removed == [victim] and done.temporaries == [stale]
+    assert fresh.exists() and cache.info().count == 3
+    assert all(cache.get(k * 32) is not None for k in ("00", "02", "03"))
+
+
+def test_prune_removes_what_was_not_used_for_n_days(tmp_path):
+    cache = _filled(tmp_path)
+    old = time.time() - 40 * 86400
+    for key in ("00", "01", "02"):
+        os.utime(cache.path(key * 32), (old, old))
+    assert cache.get("00" * 32) is not None          # using an entry makes it recent again
+    done = cache.prune(30)
+    assert sorted(p.name[:2] for p in done.removed) == ["01", "02"]
+    assert cache.info().count == 2
+
+
+def test_cache_commands(tmp_path):
+    cache = _filled(tmp_path)
+    run = lambda *a: CliRunner().invoke(_cli, ["--cache-dir", str(cache.root), "cache", *a])
+    assert "4 phrase(s)" in run("info").output
+    cache.path("02" * 32).write_bytes(b"RIFF")
+    assert "1 damaged and removed" in run("verify").output
+    result = run("prune", "--days", "0")
+    assert result.exit_code == 0 and "Removed 3 of 3" in result.output
+    assert run("prune", "--days", "-1").exit_code == 2

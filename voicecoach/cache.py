@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,8 @@ class Cache:
                 path.unlink()
             except OSError:
                 pass
+        else:
+            _mark_used(path)
         return samples
 
     def put(self, key: str, samples: np.ndarray) -> None:
@@ -113,3 +116,94 @@ class Cache:
         except OSError as e:
             raise VoicecoachError(f"{path.parent}: cannot write to the audio cache ({e.strerror}); "
                                   "free some space or choose another folder with --cache-dir") from None
+
+    # ------------------------------------------------------------ upkeep
+
+    def entries(self) -> list[Path]:
+        """Every entry file, in name order."""
+        return sorted(self.root.glob("??/*.wav")) if self.root.is_dir() else []
+
+    def info(self) -> "CacheInfo":
+        """How many entries the cache holds and their size on disk."""
+        sizes = [_size(p) for p in self.entries()]
+        return CacheInfo(self.root, len(sizes), sum(sizes))
+
+    def verify(self) -> "Upkeep":
+        """Re-check every entry's checksum, removing the ones that fail and stale temporary files."""
+        entries = self.entries()
+        removed = [p for p in entries if decode_entry(_read(p)) is None and _remove(p)]
+        return Upkeep(len(entries), removed, self._sweep())
+
+    def prune(self, days: float) -> "Upkeep":
+        """Remove entries not used for `days` days (and stale temporary files)."""
+        if days < 0:
+            raise VoicecoachError(f"--days must be 0 or more, not {days:g}")
+        cutoff = time.time() - days * 86400
+        entries = self.entries()
+        removed = [p for p in entries if _mtime(p) < cutoff and _remove(p)]
+        return Upkeep(len(entries), removed, self._sweep())
+
+    def _sweep(self) -> list[Path]:
+        # Temporary files are left only by killed writers; a live writer's is at most seconds old.
+        cutoff = time.time() - STALE_TEMP_S
+        return [p for p in self.root.glob("??/.*.tmp") if _mtime(p) < cutoff and _remove(p)]
+
+
+STALE_TEMP_S = 3600
+USED_RESOLUTION_S = 86400   # an entry's "last used" time is kept to the day: one write a day at most
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path
+    count: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    checked: int
+    removed: list
+    temporaries: list
+
+
+def _mark_used(path: Path) -> None:
+    # The modification time doubles as "last used", which prune reads; touching it
+    # at most once a day keeps warm renders free of writes.
+    try:
+        now = time.time()
+        if now - path.stat().st_mtime > USED_RESOLUTION_S:
+            os.utime(path, (now, now))
+    except OSError:
+        pass  # a read-only cache still works; it just cannot be pruned by use
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise VoicecoachError(f"{path}: cannot remove it from the audio cache ({e.strerror})") from None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")

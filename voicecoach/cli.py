@@ -229,6 +229,45 @@ def voices():
         click.echo(f"{v['id']:<28} {v['name']:<28} {langs}")
 
 
+@cli.group("cache")
+def cache_group():
+    """The phrase cache: how big it is, check it, tidy it."""
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+@cache_group.command("info")
+@click.pass_context
+@friendly
+def cache_info(ctx):
+    """How many phrases the cache holds, and their size."""
+    info = _cache(ctx).info()
+    click.echo(f"{info.root}: {info.count} phrase(s), {_megabytes(info.bytes)}")
+
+
+@cache_group.command("verify")
+@click.pass_context
+@friendly
+def cache_verify(ctx):
+    """Re-check every entry; damaged ones are removed (and rendered again when next needed)."""
+    done = _cache(ctx).verify()
+    click.echo(f"Checked {done.checked} phrase(s): {len(done.removed)} damaged and removed, "
+               f"{len(done.temporaries)} leftover temporary file(s) removed.")
+
+
+@cache_group.command("prune")
+@click.option("--days", type=click.FloatRange(0), default=90, show_default=True,
+              help="Remove phrases not used for this many days.")
+@click.pass_context
+@friendly
+def cache_prune(ctx, days):
+    """Remove phrases not used for a while."""
+    done = _cache(ctx).prune(days)
+    click.echo(f"Removed {len(done.removed)} of {done.checked} phrase(s) unused for {days:g} days.")
+
+
 def db_option(fn):
     return click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",
                         help="The practice log (default: practice.sqlite3 in your user data folder; "
