@@ -62,3 +62,27 @@ def test_a_hanging_engine_is_an_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(speech, "_open_engine", never_finishes)  # forked workers inherit it
     with pytest.raises(VoicecoachError, match="did not finish"):
         speech.render(Voice(), ["Hello."], lambda t, s: None, timeout=0.5)
+
+
+@pytest.mark.slow
+def test_markup_and_control_characters_are_spoken_literally(cache):
+    """Text that looks like SSML, phonemes or espeak commands is read as words: it cannot change settings."""
+    voice = Voice()
+    plain = "one two three four five"
+    texts = {"plain": plain,
+             "ssml": f"<speak><prosody rate='x-fast'>{plain}</prosody></speak>",
+             "phonemes": f"{plain} [[h@'loU]]",
+             "command": f"\x01 90S{plain}",
+             "long": "one " * 250}
+    speech.render(voice, texts.values(), lambda t, s: cache.put(phrase_key(voice, t), s))
+    seconds = {k: len(cache.get(phrase_key(voice, t))) / RATE for k, t in texts.items()}
+    # Read out, the tags and brackets add words; obeyed, rate='x-fast' would make it shorter.
+    assert seconds["ssml"] > 1.5 * seconds["plain"]
+    assert seconds["phonemes"] > seconds["plain"]
+    # The control character is dropped, so "90S" is spoken, not obeyed as a speed of 90.
+    assert 0.8 * seconds["plain"] < seconds["command"] < 2 * seconds["plain"]
+    assert seconds["long"] > 60
+
+
+def test_speakable_removes_control_characters():
+    assert speech.speakable("a\x01b\x1bc\x7fd\x85e") == "a b c d e"

@@ -134,7 +134,15 @@ def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: floa
         conn.close()
 
 
+def speakable(text: str) -> str:
+    """The text as the engine gets it: control characters (espeak-ng's in-text commands) become spaces."""
+    # espeak-ng takes commands inside the text after a control character (e.g. \x01 to change
+    # speed); scripts cannot contain them, and no caller of render() can smuggle them in either.
+    return "".join(" " if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in text)
+
+
 def _synthesise(engine, finished, text: str, timeout: float, true_rate: int | None):
+    text = speakable(text)
     if _IN_MEMORY:
         # The espeak driver writes its WAV with `wave`, which takes a file object, and reports the
         # end of the utterance only after writing it: no file, no polling for a complete one.
