@@ -205,11 +205,14 @@ def _context():
 
 def _engine_error(message: str) -> VoicecoachError:
     lowered = message.lower()
-    if "espeak" in lowered and ("could not" in lowered or "no such file" in lowered or "oserror" in lowered
-                                or "cannot open" in lowered or "not found" in lowered):
+    if "espeak" in lowered and any(sign in lowered for sign in (
+            "could not", "no such file", "oserror", "cannot open", "not found", "installed")):
         return VoicecoachError(INSTALL_HINT)
     if "modulenotfounderror" in lowered:
         return VoicecoachError(INSTALL_HINT)
+    if lowered.startswith("timeouterror"):
+        return VoicecoachError(f"the speech engine did not finish in time ({message.split(': ', 1)[-1]}); "
+                               "try again, or check that espeak-ng works (espeak-ng \"hello\")")
     return VoicecoachError(f"the speech engine failed: {message}")
 
 
@@ -261,7 +264,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
         import pyttsx3  # noqa: F401
         if _IN_MEMORY:
             import pyttsx3.drivers.espeak  # noqa: F401
-    except (ImportError, OSError):
+    except (ImportError, OSError, RuntimeError):   # pyttsx3 raises RuntimeError when libespeak-ng is missing
         raise VoicecoachError(INSTALL_HINT) from None
     # soxr's first call in a process builds its tables; doing it here spares every worker.
     to_internal(np.full(256, 1000, np.int16), 22_050)
