@@ -1,4 +1,4 @@
-"""Mixing: placing every cue's samples at its exact offset in one session buffer."""
+"""Mixing: placing every cue's samples at its exact offset, in one session buffer or block by block."""
 
 from __future__ import annotations
 

@@ -269,8 +269,8 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     # soxr's first call in a process builds its tables; doing it here spares every worker.
     to_internal(np.full(256, 1000, np.int16), 22_050)
     timeout = PHRASE_TIMEOUT if timeout is None else timeout
-    # A worker spends much of its life waiting (pyttsx3 polls every 10 ms for the end of the
-    # utterance), so two per core keep the cores busy.
+    # A worker spends much of its short life waiting (on its start, on espeak-ng's thread), so two
+    # per core keep the cores busy (benchmarks/README.md has the figures).
     n = max(1, min(workers or 2 * (os.cpu_count() or 1), len(texts)))
     # espeak-ng carries state from one utterance to the next, so the same phrase
     # comes out a few samples different after other phrases. One fresh engine per
