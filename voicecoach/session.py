@@ -34,19 +34,29 @@ class Session:
         return blocks(self.timeline, self.clips, block_ms)
 
 
-def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None) -> Voice:
-    """The voice to use: CLI options over the script's `voice:` over the calm defaults."""
-    wanted = name or script.voice.name
-    if wanted:
-        try:
-            wanted = speech.resolve_voice_name(wanted, voices if voices is not None else speech.list_voices())
-        except Exception as e:
-            if name:
-                raise
+def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None, config=None) -> Voice:
+    """The voice to use: CLI options over the script's `voice:` over the user's config.yaml over the calm defaults."""
+    from .config import load_config
+    from .engines import best_available, resolve, split_spec
+    config = config if config is not None else load_config()
+    spec = name or script.voice.name or config.voice
+    try:
+        if not spec:
+            engine, wanted = best_available()
+        elif voices is not None and split_spec(spec)[0] == "pyttsx3":
+            engine, wanted = "pyttsx3", speech.resolve_voice_name(split_spec(spec)[1], voices)
+        else:
+            engine, wanted = resolve(spec)
+    except Exception as e:
+        if name or not spec:
+            raise
+        if script.voice.name:
             raise at(script.path, 1, f"voice.name: {e}") from None
+        raise at(config.path, config.voice_line, f"voice: {e}") from None
     return Voice(
+        engine=engine,
         name=wanted,
-        rate=int(rate or script.voice.rate or speech.DEFAULT_RATE_WPM),
+        rate=int(rate or script.voice.rate or config.rate or speech.DEFAULT_RATE_WPM),
         volume=float(volume if volume is not None else (script.voice.volume or speech.DEFAULT_VOLUME)),
     )
 

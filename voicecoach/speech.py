@@ -116,11 +116,14 @@ def _render_worker(voice: Voice, text: str, store: Callable, conn, timeout: floa
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     try:
-        import threading
-        engine = _open_engine(voice)
-        finished = threading.Event()
-        engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
-        samples, rate = _synthesise(engine, finished, text, timeout, _true_rate(voice.name))
+        if voice.engine != "pyttsx3":
+            from .engines import engine as named_engine
+            samples, rate = named_engine(voice.engine).synthesise(voice, text, timeout)
+        else:
+            engine = _open_engine(voice)
+            finished = threading.Event()
+            engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
+            samples, rate = _synthesise(engine, finished, text, timeout, _true_rate(voice.name))
         clip = to_internal(samples, rate)
         if not len(clip) and any(c.isalnum() for c in text):
             # Words that came out silent are an engine hiccup, not a result to cache.
@@ -258,14 +261,18 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     texts = list(dict.fromkeys(texts))
     if not texts:
         return
-    try:
-        # Loaded once here, engine not started, so each forked worker skips the imports and the
-        # loading of libespeak-ng (they were most of a worker's start-up).
-        import pyttsx3  # noqa: F401
-        if _IN_MEMORY:
-            import pyttsx3.drivers.espeak  # noqa: F401
-    except (ImportError, OSError, RuntimeError):   # pyttsx3 raises RuntimeError when libespeak-ng is missing
-        raise VoicecoachError(INSTALL_HINT) from None
+    if voice.engine != "pyttsx3":
+        from .engines import engine as named_engine
+        named_engine(voice.engine).require()   # one line naming what to install, before any worker starts
+    else:
+        try:
+            # Loaded once here, engine not started, so each forked worker skips the imports and the
+            # loading of libespeak-ng (they were most of a worker's start-up).
+            import pyttsx3  # noqa: F401
+            if _IN_MEMORY:
+                import pyttsx3.drivers.espeak  # noqa: F401
+        except (ImportError, OSError, RuntimeError):   # pyttsx3 raises RuntimeError when libespeak-ng is missing
+            raise VoicecoachError(INSTALL_HINT) from None
     # soxr's first call in a process builds its tables; doing it here spares every worker.
     to_internal(np.full(256, 1000, np.int16), 22_050)
     timeout = PHRASE_TIMEOUT if timeout is None else timeout
