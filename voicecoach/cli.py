@@ -41,7 +41,8 @@ def voice_options(fn):
     fn = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                       help="Override a script parameter, e.g. --set hold=8 (repeatable).")(fn)
     fn = click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate in words per minute.")(fn)
-    fn = click.option("--voice", "voice", metavar="NAME", help="Voice id or name (see `voicecoach voices`).")(fn)
+    fn = click.option("--voice", "voice", metavar="ENGINE:VOICE",
+                      help="Voice, e.g. festival:slt, flite:slt or gmw/en-us (see `voicecoach voices`).")(fn)
     fn = click.option("--volume", type=click.FloatRange(0.05, 1.0), help="Voice volume, 0.05 to 1.")(fn)
     return fn
 
@@ -222,11 +223,32 @@ def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, 
 
 @cli.command()
 @friendly
-def voices():
-    """The speech voices this machine has."""
-    for v in speech.list_voices():
-        langs = ",".join(v["languages"])
-        click.echo(f"{v['id']:<28} {v['name']:<28} {langs}")
+@click.option("--sample", metavar="TEXT", help="Write TEXT in each main voice, to compare them by ear.")
+@click.option("-d", "--dir", "folder", type=click.Path(file_okay=False), default="samples", show_default=True,
+              help="Folder for the --sample files.")
+@click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate for the samples, words per minute.")
+def voices(sample, folder, rate):
+    """The voices of every speech engine here (engine:voice), marked best and default; --sample to compare."""
+    from .config import load_config
+    from .engines import best_available, listing, main_voices, write_samples
+    config = load_config()
+    best = best_available()
+    default = best if not config.voice else None
+    found = listing()
+    for item in found:
+        if not item.installed:
+            click.echo(f"{item.engine}: not installed ({item.install})")
+            continue
+        for v in item.voices:
+            marks = [m for m, on in (("best-available", (v.engine, v.id) == best),
+                                     ("default", (v.engine, v.id) == default)) if on]
+            click.echo(f"{v.spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks)}".rstrip())
+    if config.voice:
+        click.echo(f"default: {config.voice} (from {config.path})")
+    if sample:
+        for path in write_samples(sample, folder, main_voices(found),
+                                  rate or config.rate or speech.DEFAULT_RATE_WPM):
+            click.echo(f"wrote {path}")
 
 
 @cli.group("cache")

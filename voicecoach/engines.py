@@ -24,7 +24,7 @@ FESTIVAL_VOICES = os.environ.get("VOICECOACH_FESTIVAL_VOICES", "/usr/share/festi
 # Flite's limited-domain voices speak only what they were built for (awb_time: the time of day).
 _LIMITED = {"awb_time"}
 HTS_GAIN = 2.5
-HTS_ONSET = 512           # about -36 dBFS
+ONSET = 512               # about -36 dBFS
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,15 @@ class EngineVoice:
     @property
     def spec(self) -> str:
         return f"{self.engine}:{self.id}"
+
+
+def start_at_speech(samples: np.ndarray) -> np.ndarray:
+    """The samples from the first one at ONSET: the breathy lead-in before it is cut."""
+    # These voices can open a word (an "h", a soft "b") with a murmur just above the trimming
+    # threshold that takes 10-30 ms to become speech; starting where the speech does makes the
+    # word sound on its cue (the timeline's onsets are checked to within 10 ms).
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= ONSET)
+    return samples[loud[0]:] if len(loud) else samples
 
 
 class Engine:
@@ -154,11 +163,7 @@ class Festival(Engine):
             peak = int(np.abs(samples.astype(np.int32)).max(initial=1))
             gain = min(HTS_GAIN, 30_000 / peak)
             samples = np.round(samples.astype(np.float32) * gain).astype(np.int16)
-            # Its words can open with a breathy murmur just above the trimming threshold that takes
-            # 15 ms to become speech; start the clip where the speech does, so it sounds on its cue.
-            loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= HTS_ONSET)
-            samples = samples[loud[0]:] if len(loud) else samples
-        return samples, rate
+        return start_at_speech(samples), rate
 
 
 class Flite(Engine):
@@ -179,9 +184,10 @@ class Flite(Engine):
 
     def synthesise(self, voice, text: str, timeout: float) -> tuple[np.ndarray, int]:
         stretch = self.native_wpm / float(voice.rate)
-        return self._run(["flite", "-voice", voice.name or self.best_voice, "--setf",
-                          f"duration_stretch={stretch:.4f}", "-f", "{text}", "-o", "{wav}"],
-                         text, timeout)
+        samples, rate = self._run(["flite", "-voice", voice.name or self.best_voice, "--setf",
+                                   f"duration_stretch={stretch:.4f}", "-f", "{text}", "-o", "{wav}"],
+                                  text, timeout)
+        return start_at_speech(samples), rate
 
 
 ENGINES = {e.name: e for e in (Pyttsx3(), Festival(), Flite())}
@@ -198,8 +204,10 @@ def engine(name: str) -> Engine:
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:
-    """`engine:voice` -> (engine, voice); a bare name is a pyttsx3 voice."""
+    """`engine:voice` -> (engine, voice); an engine alone is its best voice; any other bare name is pyttsx3's."""
     head, sep, tail = spec.strip().partition(":")
+    if not sep and head.strip().lower() in ENGINES:   # `festival` alone: that engine's best voice
+        return head.strip().lower(), None
     if sep and "/" not in head:
         engine(head.strip().lower())
         return head.strip().lower(), (tail.strip() or None)
@@ -221,3 +229,54 @@ def best_available() -> tuple[str, str | None]:
         if e.installed() and (e.best_voice is None or any(v.id == e.best_voice for v in e.voices())):
             return name, e.best_voice
     return DEFAULT_ENGINE, None
+
+
+# pyttsx3 offers over a hundred espeak-ng voices; a sample of each language would bury the
+# comparison, so samples use the English ones a listener would pick between.
+PYTTSX3_MAIN = ("gmw/en", "gmw/en-us", "gmw/en-gb-x-rp", "gmw/en-gb-scotland")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One engine in `voicecoach voices`: its voices, or what to install."""
+    engine: str
+    installed: bool
+    install: str
+    voices: tuple[EngineVoice, ...] = ()
+
+
+def listing() -> list[Listing]:
+    """Every engine with every voice it has (an engine not installed names what to install)."""
+    out = []
+    for e in ENGINES.values():
+        ok = e.installed()
+        out.append(Listing(e.name, ok, e.install, tuple(e.voices()) if ok else ()))
+    return out
+
+
+def main_voices(found: list[Listing]) -> list[EngineVoice]:
+    """The voices worth comparing: every festival and flite voice, and the main English espeak-ng ones."""
+    chosen = []
+    for item in found:
+        for v in item.voices:
+            if item.engine != "pyttsx3" or v.id in PYTTSX3_MAIN:
+                chosen.append(v)
+    return chosen
+
+
+def write_samples(text: str, folder, voices: list[EngineVoice], rate: int, progress=None) -> list[Path]:
+    """The same text in each voice, one WAV per voice in `folder`, named engine-voice.wav."""
+    from .export import write_audio
+    from .speech import Voice, render
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for v in voices:
+        target = folder / (f"{v.engine}-{v.id}".replace("/", "-") + ".wav")
+        # store() runs in the worker process, so it writes the file itself (atomically).
+        render(Voice(engine=v.engine, name=v.id, rate=rate), [text],
+               lambda _text, samples, target=target: write_audio(samples, target))
+        written.append(target)
+        if progress:
+            progress(target)
+    return written

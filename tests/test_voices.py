@@ -1,0 +1,215 @@
+"""Every installed speech engine behind one interface: right rate, own cache keys, exact timing, clear errors."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import engines, speech
+from voicecoach.cache import phrase_key
+from voicecoach.cli import cli
+from voicecoach.config import UserConfig, load_config
+from voicecoach.errors import VoicecoachError
+from voicecoach.script import load_script
+from voicecoach.session import choose_voice, prepare
+from voicecoach.speech import RATE, SAMPLES_PER_MS, Voice
+
+PHRASE = "Let your shoulders drop, and breathe out slowly."
+
+# The main voice of each engine, where that engine is installed here.
+MAIN = [pytest.param(Voice(engine="pyttsx3"), id="pyttsx3")]
+for _engine, _voice in (("festival", "cmu_us_slt_arctic_hts"), ("festival", "kal_diphone"), ("flite", "slt")):
+    _installed = engines.ENGINES[_engine].installed() and any(v.id == _voice for v in engines.ENGINES[_engine].voices())
+    MAIN.append(pytest.param(Voice(engine=_engine, name=_voice), id=f"{_engine}:{_voice}",
+                             marks=pytest.mark.skipif(not _installed, reason=f"{_engine} {_voice} not installed")))
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    """The user's own config.yaml never changes what these tests choose."""
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(tmp_path / "no-config.yaml"))
+
+
+def render_into(cache, voice, texts):
+    speech.render(voice, texts, lambda text, samples: cache.put(phrase_key(voice, text), samples))
+    return {t: cache.get(phrase_key(voice, t)) for t in texts}
+
+
+def engine_output(voice, text):
+    """The engine's own samples and rate, before voicecoach converts them."""
+    if voice.engine == "pyttsx3":
+        got = {}
+        import multiprocessing
+        # pyttsx3 renders only in a worker; read back its raw WAV through a pipe.
+        parent, child = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+        def raw(conn):
+            engine = speech._open_engine(voice)
+            import threading
+            done = threading.Event()
+            engine.connect("finished-utterance", lambda name=None, completed=True: done.set())
+            conn.send(speech._synthesise(engine, done, text, 20, speech._true_rate(voice.name)))
+        proc = multiprocessing.get_context("fork").Process(target=raw, args=(child,))
+        proc.start()
+        got["x"] = parent.recv()
+        proc.join()
+        return got["x"]
+    return engines.engine(voice.engine).synthesise(voice, text, 20)
+
+
+def speech_length(samples, rate):
+    """Seconds from the first to the last audible sample (what trimming keeps)."""
+    loud = np.flatnonzero(np.abs(np.asarray(samples, dtype=np.int32)) >= speech.AUDIBLE)
+    return (loud[-1] - loud[0] + 1) / rate
+
+
+@pytest.mark.parametrize("voice", MAIN)
+def test_each_engine_enters_the_cache_at_the_internal_rate_with_its_own_length(cache, voice):
+    clip = render_into(cache, voice, [PHRASE])[PHRASE]
+    with wave.open(str(cache.path(phrase_key(voice, PHRASE)))) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, RATE)
+    own, own_rate = engine_output(voice, PHRASE)
+    # Played at the wrong rate, the clip would be 9 % (22.05 vs 24 kHz) to 50 % (16 vs 24) off.
+    assert len(clip) / RATE == pytest.approx(speech_length(own, own_rate), rel=0.05)
+
+
+def test_switching_voice_or_engine_changes_the_key_and_keeps_both_entries(cache):
+    voices = [Voice(), Voice(name="gmw/en-us"), Voice(engine="flite", name="slt"), Voice(engine="festival"),
+              Voice(engine="festival", name="cmu_us_slt_arctic_hts")]
+    assert len({phrase_key(v, PHRASE) for v in voices}) == len(voices)
+    two = [Voice(), Voice(engine="flite", name="slt")]
+    if not engines.ENGINES["flite"].installed():
+        pytest.skip("flite not installed")
+    for v in two:
+        render_into(cache, v, ["Well done."])
+    assert all(cache.get(phrase_key(v, "Well done.")) is not None for v in two)
+    assert cache.info().count == 2
+
+
+def test_engine_voice_specs_resolve_and_a_bare_name_is_pyttsx3():
+    assert engines.split_spec("gmw/en-us") == ("pyttsx3", "gmw/en-us")
+    assert engines.split_spec("flite:slt") == ("flite", "slt")
+    assert engines.split_spec("Festival: slt ") == ("festival", "slt")
+    if engines.ENGINES["festival"].installed():
+        assert engines.resolve("festival:slt") == ("festival", "cmu_us_slt_arctic_hts")
+        assert engines.resolve("festival") == ("festival", "cmu_us_slt_arctic_hts")
+
+
+@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: pyttsx3, festival"),
+                                        ("flite:nobody", "flite has no voice 'nobody'; pick one of:"),
+                                        ("festival:nobody", "festival has no voice 'nobody'"),
+                                        ("klingon-x", "there is no voice 'klingon-x'")])
+def test_unknown_engine_or_voice_is_one_line_and_a_failure(write_script, spec, says):
+    path = write_script("voicecoach: 1\ntitle: T\nsteps:\n  - say: Hello.\n")
+    result = CliRunner().invoke(cli, ["show", str(path), "--voice", spec])
+    assert result.exit_code != 0
+    assert says in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_a_missing_engine_names_what_to_install(monkeypatch):
+    monkeypatch.setattr(engines.Flite, "installed", lambda self: False)
+    with pytest.raises(VoicecoachError, match="not installed: sudo apt-get install flite"):
+        engines.resolve("flite:slt")
+    with pytest.raises(VoicecoachError, match="apt-get install flite"):
+        speech.render(Voice(engine="flite", name="slt"), ["Hello."], lambda t, s: None)
+
+
+def test_choice_runs_cli_over_script_over_config_over_best(write_script, tmp_path):
+    plain = load_script(write_script("voicecoach: 1\ntitle: T\nsteps:\n  - say: Hello.\n", "plain.yaml"))
+    named = load_script(write_script("voicecoach: 1\ntitle: T\nvoice: {name: 'flite:rms'}\nsteps:\n  - say: Hi.\n",
+                                     "named.yaml"))
+    config = UserConfig(tmp_path / "config.yaml", "flite:awb", 2, 120)
+    best = engines.best_available()
+    assert (choose_voice(plain, config=UserConfig()).engine, choose_voice(plain, config=UserConfig()).name) == best
+    assert choose_voice(plain, config=UserConfig()).rate == speech.DEFAULT_RATE_WPM
+    assert choose_voice(plain, config=config) == Voice("flite", "awb", 120)
+    assert choose_voice(named, config=config) == Voice("flite", "rms", 120)
+    assert choose_voice(named, name="flite:slt", rate=150, config=config) == Voice("flite", "slt", 150)
+
+
+def test_config_file_is_read_and_its_errors_name_file_and_line(tmp_path, monkeypatch):
+    path = tmp_path / "config.yaml"
+    path.write_text("# mine\nvoice: flite:slt\nrate: 130\n", encoding="utf-8")
+    assert load_config(path) == UserConfig(path, "flite:slt", 2, 130)
+    path.write_text("voice: {name: 'festival:slt'}\n", encoding="utf-8")
+    assert load_config(path).voice == "festival:slt"
+    path.write_text("voice: flite:slt\nrate: fast\n", encoding="utf-8")
+    with pytest.raises(VoicecoachError, match=r"config\.yaml:2: rate must be words per minute"):
+        load_config(path)
+    path.write_text("colour: blue\n", encoding="utf-8")
+    with pytest.raises(VoicecoachError, match=r"config\.yaml:1: `colour` is not a setting"):
+        load_config(path)
+    # An unknown voice in the config names the config's line when a session uses it.
+    path.write_text("\nvoice: flite:nobody\n", encoding="utf-8")
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(path))
+    script = tmp_path / "s.yaml"
+    script.write_text("voicecoach: 1\ntitle: T\nsteps:\n  - say: Hello.\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["show", str(script)])
+    assert result.exit_code != 0 and "config.yaml:2: voice: flite has no voice 'nobody'" in result.output
+
+
+SCRIPT = """
+voicecoach: 1
+title: Timing
+steps:
+  - say: Find a comfortable position.
+  - pause: 0.5
+  - breathe: {in: 2, hold: 1, out: 2, cycles: 1}
+  - squeeze: {hold: 2, rest: 1, reps: 1, count: true}
+  - say: Well done.
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice", MAIN)
+def test_cues_sound_on_time_in_every_engine(write_script, cache, voice):
+    spec = voice.engine if voice.name is None else f"{voice.engine}:{voice.name}"
+    session = prepare(write_script(SCRIPT), cache, voice=spec)
+    assert (session.voice.engine, session.voice.name or None) == (voice.engine, voice.name)
+    samples = session.audio()
+    assert len(samples) == session.timeline.length * SAMPLES_PER_MS
+    previous_end = -10**9
+    for cue in session.timeline.cues:
+        if cue.kind == "speech" and cue.start - previous_end >= 20:
+            at = cue.start * SAMPLES_PER_MS
+            window = np.abs(samples[max(0, at - 10 * SAMPLES_PER_MS): at + 30 * SAMPLES_PER_MS].astype(np.int32))
+            loud = np.flatnonzero(window > 328)     # -40 dBFS
+            assert len(loud), cue
+            assert abs(loud[0] + max(0, at - 10 * SAMPLES_PER_MS) - at) <= 10 * SAMPLES_PER_MS, cue
+        previous_end = cue.start + cue.length
+
+
+def test_mbrola_voices_are_read_at_their_true_rate():
+    assert speech._true_rate("mb-us1") == speech._true_rate("mb/mb-en1") == 16_000
+    assert speech._true_rate("gmw/en-us") is None
+    names = [v["id"] for v in speech.list_voices() if "mb-" in v["id"]]
+    import glob
+    if not glob.glob("/usr/share/mbrola/*/*"):
+        pytest.skip("MBROLA voices are not installed (non-free: sudo apt-get install mbrola mbrola-us1)")
+    voice = Voice(name=names[0])
+    own, own_rate = engine_output(voice, PHRASE)
+    assert own_rate == 16_000
+
+
+def test_voices_lists_every_engine_and_writes_samples_to_compare(tmp_path):
+    result = CliRunner().invoke(cli, ["voices"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("pyttsx3:gmw/en-us ") for line in lines)
+    best = "{}:{}".format(*engines.best_available())
+    marked = [line for line in lines if line.startswith(best + " ")]
+    assert marked and "best-available" in marked[0] and "default" in marked[0]
+    for name, e in engines.ENGINES.items():
+        if not e.installed():
+            assert f"{name}: not installed ({e.install})" in lines
+    result = CliRunner().invoke(cli, ["voices", "--sample", "Let your shoulders drop.", "-d", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert "pyttsx3-gmw-en-us.wav" in written and len(written) == len(engines.main_voices(engines.listing()))
+    for p in (tmp_path / "s").iterdir():
+        with wave.open(str(p)) as w:
+            assert w.getframerate() == RATE and w.getnframes() > RATE // 2
