@@ -41,7 +41,9 @@ def measure(minutes: float, fmt: str, folder: Path, cache: Path) -> dict:
                    cwd=ROOT, check=True, capture_output=True)
     out = folder / f"long.{fmt}"
     proc = subprocess.run([sys.executable, "-c", CHILD, str(script), str(out), str(cache)],
-                          cwd=ROOT, check=True, capture_output=True, text=True)
+                          cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {fmt} export failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

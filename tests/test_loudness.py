@@ -87,7 +87,8 @@ def test_the_next_gain_follows_the_measured_slope():
     assert loudness.next_gain([(4.0, -22.0), (10.0, -17.0)]) == pytest.approx(11.2)  # slope 5/6
     assert loudness.next_gain([(0.0, -70.0), (1.0, -16.5)]) == pytest.approx(1.5)    # slope capped at 1
     assert loudness.first_gain(loudness.Loudness(-70.0, None)) == 0.0                  # silence stays silent
-    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -0.5)) == pytest.approx(-3.0 - 0.8 - 0.3)
+    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -1.1)) == pytest.approx(-3.0 - 0.2 - 0.3)
+    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, 2.0)) == -4.0       # one dB at a time
     assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -2.0)) == -3.0
 
 

@@ -32,13 +32,15 @@ ENCODERS = {
     "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
     "mp3": ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-id3v2_version", "3", "-write_id3v1", "0", "-f", "mp3"],
     # "ipod" is the MP4 muxer flavour for .m4a that Apple and Android players expect.
-    "m4a": ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-f", "ipod"],
+    # aac_coder fast: the default (twoloop) now and then leaves a spike of several dB in a frame.
+    "m4a": ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-movflags", "+faststart", "-f", "ipod"],
     # compression_level 5: a third of the default's time, no audible loss for speech.
     "opus": ["-c:a", "libopus", "-b:a", "32k", "-compression_level", "5", "-f", "opus"],
 }
 EXPORT_VERSION = 1            # part of every fingerprint: bump when the same input should sound different
 BLOCK_MS = 20_000             # how much audio is in memory at once while streaming to ffmpeg
-MAX_ATTEMPTS = 4              # encodes allowed to land the loudness inside its tolerance
+MAX_ATTEMPTS = 5              # encodes allowed to land the loudness inside its tolerance
+MAX_STEP = 2.0                # dB the gain may move between two encodes
 PRE_PASSES = 3                # measuring passes (no encoding) to find the gain before the first encode
 PRE_TOLERANCE = 0.2           # LU: how close those passes get before encoding
 PASSES = 4                    # passes over the audio a typical export makes (for progress bars)
@@ -194,7 +196,7 @@ def _find_gain(feed, ms) -> tuple[float, float | None, list]:
     raw = loudness.measure_samples(feed(), progress=ms)
     if raw.integrated < loudness.SILENT:
         return 0.0, None, []
-    gain, threshold, tried = loudness.first_gain(raw), raw.integrated, []
+    gain, threshold, tried = loudness.first_gain(raw), raw.integrated + loudness.THRESHOLD, []
     while len(tried) < PRE_PASSES:
         # Compressor and limiter take some loudness away; cheap passes (no encoder) find the gain.
         level = loudness.measure_samples(feed(), chain=loudness.chain(gain, loudness.CEILING, threshold), progress=ms)
@@ -215,7 +217,7 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
         if progress:
             progress(samples // SAMPLES_PER_MS)
     gain, threshold, tried = _find_gain(feed, ms)
-    silent, ceiling = threshold is None, loudness.CEILING
+    silent, ceiling, per_db = threshold is None, loudness.CEILING, loudness.slope(tried)
     meta = []
     if fmt == "mp3" or (fmt == "m4a" and tags.chapters):
         # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot, and MP3's whole
@@ -231,13 +233,14 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
             got = loudness.measure_file(tmp)
             if silent or got.within(tolerance=loudness.AIM_TOLERANCE, max_peak=loudness.MAX_TRUE_PEAK - 0.1):
                 break
-            tried.append((gain, got.integrated))
-            gain, ceiling = loudness.next_gain(tried), loudness.lower_ceiling(ceiling, got)
-        else:
-            if not got.within():
-                raise VoicecoachError(f"could not reach {loudness.TARGET_LUFS:g} LUFS with true peak under "
-                                      f"{loudness.MAX_TRUE_PEAK:g} dBTP (got {got.integrated:.1f} LUFS, "
-                                      f"{got.true_peak} dBTP)")
+            if got.true_peak is not None and got.true_peak > loudness.MAX_TRUE_PEAK - 0.1:
+                # The codec overshot the limiter: lower the ceiling, and leave the gain alone, since more
+                # gain would make the limiter (and so the codec's overshoot) work harder still.
+                ceiling = loudness.lower_ceiling(ceiling, got)
+            else:
+                # Step by the slope the cheap passes measured, at most a few dB at a time.
+                step = loudness.next_gain([(gain, got.integrated)], per_db=per_db) - gain
+                gain += max(-MAX_STEP, min(MAX_STEP, step))
     finally:
         if meta:
             meta_file.unlink(missing_ok=True)
