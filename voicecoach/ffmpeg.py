@@ -64,6 +64,20 @@ def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
         log.seek(0)
         text = log.read().decode("utf-8", errors="replace")
     if status != 0:
-        lines = [line for line in text.splitlines() if line.strip()]
-        raise VoicecoachError(f"ffmpeg failed: {lines[-1] if lines else f'exit status {status}'}")
+        raise VoicecoachError(failure(text, status))
     return text
+
+
+_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+
+
+def failure(log: str, status: int) -> str:
+    """The part of ffmpeg's log a person can act on."""
+    lowered = log.lower()
+    # A file-size limit kills ffmpeg with SIGXFSZ (subprocess restores its default action).
+    if any(sign in lowered for sign in _FULL) or status == -getattr(signal, "SIGXFSZ", 0):
+        return "there is not enough space to write it; free some space on the disk and try again"
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    # The last line is often encoder metadata; the line naming an error says what went wrong.
+    errors = [line for line in lines if "error" in line.lower() or "invalid" in line.lower()]
+    return f"ffmpeg failed: {(errors or lines or [f'exit status {status}'])[-1]}"
