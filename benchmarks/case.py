@@ -16,7 +16,12 @@ WRITE_BLOCK = 1 << 20
 
 def peak_rss_mb() -> float:
     """The largest resident set of this process or any child it waited for (TTS workers, ffmpeg)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM is this program's own peak; ru_maxrss would also count the parent's size at
+    # fork, which Linux keeps across exec (hundreds of MB when launched from pytest).
+    try:
+        own = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024  # Linux reports KiB
 

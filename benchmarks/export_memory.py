@@ -26,7 +26,12 @@ from voicecoach.export import export_script
 start = time.perf_counter()
 done = export_script(sys.argv[1], sys.argv[2], Cache(Path(sys.argv[3])), transcript=False)
 seconds = time.perf_counter() - start
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM belongs to this program's own memory; ru_maxrss would also count the parent's
+# size at fork (Linux keeps it across exec), which under pytest is hundreds of MB.
+try:
+    own = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "audio_ms": done.session.timeline.length, "own_mb": own,
                   "ffmpeg_mb": children, "lufs": done.loudness.integrated, "true_peak": done.loudness.true_peak}))
