@@ -41,3 +41,14 @@ def private_log(tmp_path, monkeypatch):
     path = tmp_path / "practice" / "log.sqlite3"
     monkeypatch.setenv("VOICECOACH_DB", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def pinned_voice(tmp_path_factory, monkeypatch):
+    """The user's own config.yaml never reaches a test, and sessions default to espeak-ng (fast, cold renders)."""
+    # Nobody choosing a voice means the most natural installed one (festival slt-hts renders about
+    # 50 times slower than espeak-ng); tests/test_voices.py tests that choice and every engine itself.
+    path = tmp_path_factory.getbasetemp() / "voicecoach-config.yaml"   # outside every test's tmp_path
+    path.write_text("voice: pyttsx3\n", encoding="utf-8")
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(path))
+    return path
