@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -43,12 +44,18 @@ def private_log(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture(autouse=True)
-def pinned_voice(tmp_path_factory, monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def pinned_voice(tmp_path_factory):
     """The user's own config.yaml never reaches a test, and sessions default to espeak-ng (fast, cold renders)."""
     # Nobody choosing a voice means the most natural installed one (festival slt-hts renders about
     # 50 times slower than espeak-ng); tests/test_voices.py tests that choice and every engine itself.
-    path = tmp_path_factory.getbasetemp() / "voicecoach-config.yaml"   # outside every test's tmp_path
+    # Session-scoped, so that module- and session-scoped fixtures render with the same voice as tests.
+    path = tmp_path_factory.mktemp("config") / "voicecoach-config.yaml"
     path.write_text("voice: pyttsx3\n", encoding="utf-8")
-    monkeypatch.setenv("VOICECOACH_CONFIG", str(path))
-    return path
+    before = os.environ.get("VOICECOACH_CONFIG")
+    os.environ["VOICECOACH_CONFIG"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("VOICECOACH_CONFIG", None)
+    else:
+        os.environ["VOICECOACH_CONFIG"] = before
