@@ -68,6 +68,57 @@ def test_a_reference_sine_measures_as_bs1770_says():
     assert measured.true_peak == pytest.approx(-20.0, abs=0.2)
 
 
+def test_k_weighting_at_48k_is_bs1770s_published_filter():
+    # ITU-R BS.1770-4, tables 1 and 2 (the coefficients for 48 kHz).
+    sos = loudness.k_weighting(48_000)
+    assert sos[0] == pytest.approx([1.53512485958697, -2.69169618940638, 1.19839281085285,
+                                    1.0, -1.69065929318241, 0.73248077421585], abs=1e-9)
+    assert sos[1] == pytest.approx([1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621], abs=1e-9)
+
+
+def placed_loudness(sounds, starts, total):
+    energies = [loudness.energy(s) for s in sounds]
+    return loudness.gated(loudness.sub_blocks(zip(starts, energies), total), total)
+
+
+def test_loudness_from_placed_sounds_matches_measuring_the_mix():
+    # Sounds of different levels at uneven places, some straddling sub-blocks, one cut by the end:
+    # computed from each sound once, the result must equal measuring the mixed samples.
+    rng = np.random.default_rng(7)
+    sounds = [np.round(rng.normal(0, a, int(RATE * d))).clip(-32768, 32767).astype(np.int16)
+              for a, d in ((3000, 1.3), (800, 0.55), (9000, 2.1))]
+    starts, total = [1234, 60_001, 130_777, 470_000], 20 * RATE
+    mixed = np.zeros(total, dtype=np.int16)
+    for start, sound in zip(starts, sounds + sounds[:1]):
+        mixed[start: start + len(sound)] = sound[: total - start]
+    computed = placed_loudness(sounds + sounds[:1], starts, total)
+    assert computed == pytest.approx(loudness.measure_samples([mixed]).integrated, abs=0.06)  # prints 0.1 steps
+    # pyloudnorm designs its K-filter from rounded prototypes (1500 Hz, 4 dB): it reads about 0.08 LU lower.
+    assert computed == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(mixed / 32768.0), abs=0.15)
+
+
+def test_gating_leaves_out_silence_and_the_quiet():
+    tone = sine(0.1, 2)
+    # A 2-s tone (-23 LUFS) in a minute of silence: the silent blocks fall under the absolute gate; 17 blocks
+    # lie wholly in the tone, and on each side three overlap it by 3/4, 1/2 and 1/4 (all within 10 LU).
+    expected = -23.0 + 10 * np.log10((17 + 2 * 1.5) / 23)
+    assert placed_loudness([tone], [RATE], 60 * RATE) == pytest.approx(expected, abs=0.02)
+    # A tone 30 dB quieter elsewhere falls under the relative gate and changes nothing.
+    quiet = sine(0.1 * 10 ** (-30 / 20), 2)
+    assert placed_loudness([tone, quiet], [RATE, 10 * RATE], 60 * RATE) == pytest.approx(expected, abs=0.02)
+    assert placed_loudness([], [], 60 * RATE) == float("-inf")
+    assert placed_loudness([tone[: RATE // 5]], [0], RATE // 5) == pytest.approx(-23.0, abs=0.3)  # under 400 ms
+
+
+def test_true_peak_finds_the_peak_between_samples():
+    # A sine at a quarter of the rate, sampled 45 degrees off its crests: the samples reach 0.5 of
+    # full scale, the wave itself 0.5 * sqrt(2), which is what a DAC plays.
+    n = np.arange(4800)
+    samples = np.round(0.5 * np.sqrt(2) * 32767 * np.sin(np.pi / 2 * n + np.pi / 4)).astype(np.int16)
+    assert 20 * np.log10(np.abs(samples).max() / 32768) == pytest.approx(-6.02, abs=0.05)
+    assert loudness.true_peak(samples) == pytest.approx(-3.01, abs=0.1)
+
+
 def test_the_chain_moves_nothing_in_time():
     # A burst at exactly 1.000 s, loud enough to be limited, must still start at sample 24000.
     burst = np.zeros(3 * RATE, dtype=np.int16)
@@ -87,9 +138,9 @@ def test_the_next_gain_follows_the_measured_slope():
     assert loudness.next_gain([(4.0, -22.0), (10.0, -17.0)]) == pytest.approx(11.2)  # slope 5/6
     assert loudness.next_gain([(0.0, -70.0), (1.0, -16.5)]) == pytest.approx(1.5)    # slope capped at 1
     assert loudness.first_gain(loudness.Loudness(-70.0, None)) == 0.0                  # silence stays silent
-    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -1.1)) == pytest.approx(-3.0 - 0.2 - 0.3)
-    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, 2.0)) == -4.0       # one dB at a time
-    assert loudness.lower_ceiling(-3.0, loudness.Loudness(-16, -2.0)) == -3.0
+    assert loudness.lower_ceiling(-3.0, -1.1, -1.0) == pytest.approx(-3.0 - 0.2 - 0.3)
+    assert loudness.lower_ceiling(-3.0, 2.0, -1.0) == -4.0       # one dB at a time
+    assert loudness.lower_ceiling(-3.0, -2.0, -1.0) == -3.0
 
 
 @pytest.mark.slow
@@ -103,7 +154,8 @@ def test_exports_land_on_target_for_quiet_and_loud_voices(write_script, shared_c
     assert true_peak_db(samples) <= loudness.MAX_TRUE_PEAK
     again = loudness.measure_file(done.path)      # a second, separate ffmpeg run on the finished file
     assert again.within()
-    assert done.loudness == again
+    # What export computed without decoding anything is what the file measures.
+    assert done.loudness.integrated == pytest.approx(again.integrated, abs=0.25)
 
 
 @pytest.mark.slow

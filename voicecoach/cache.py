@@ -1,4 +1,4 @@
-"""The content-addressed phrase cache: one self-checking WAV per (voice, text)."""
+"""The content-addressed cache: one self-checking WAV per (voice, text) or mastered sound, and small JSON records."""
 
 from __future__ import annotations
 
@@ -66,6 +66,24 @@ def decode_entry(blob) -> np.ndarray | None:
     return samples if samples.flags.writeable and samples.dtype == np.int16 else samples.astype(np.int16)
 
 
+def encode_note(data: dict) -> bytes:
+    """A JSON record holding the SHA-256 of its own canonical text."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return json.dumps({"sha256": hashlib.sha256(text.encode()).hexdigest(), "data": data},
+                      sort_keys=True, ensure_ascii=False).encode()
+
+
+def decode_note(blob: bytes) -> dict | None:
+    """The data of a JSON record, or None if it is truncated or does not match its checksum."""
+    try:
+        record = json.loads(blob)
+        text = json.dumps(record["data"], sort_keys=True, ensure_ascii=False)
+        ok = hashlib.sha256(text.encode()).hexdigest() == record["sha256"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return record["data"] if ok and isinstance(record["data"], dict) else None
+
+
 @dataclass(frozen=True)
 class Cache:
     """A folder of phrase entries; safe for several processes at once."""
@@ -96,16 +114,41 @@ class Cache:
 
     def put(self, key: str, samples: np.ndarray) -> None:
         """Store an entry atomically: write a temporary file beside it, then rename."""
-        path = self.path(key)
+        self._write(self.path(key), key, encode_entry(samples))
+
+    def note_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get_note(self, key: str) -> dict | None:
+        """A small JSON record (a decision worth keeping, such as a session's mastering), or None."""
+        path = self.note_path(key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise VoicecoachError(f"{path}: cannot read the audio cache ({e.strerror})") from None
+        data = decode_note(blob)
+        if data is None:
+            _remove(path)
+        else:
+            _mark_used(path)
+        return data
+
+    def put_note(self, key: str, data: dict) -> None:
+        """Store a JSON record atomically, with its own checksum like every entry."""
+        self._write(self.note_path(key), key, encode_note(data))
+
+    def _write(self, path: Path, key: str, blob: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
             try:
                 # No fsync (it made each put about 7 times slower): the rename keeps a
                 # half-written entry from ever being seen, and after a power cut an entry
-                # the disk lost fails its SHA-256 check and is rendered again.
+                # the disk lost fails its SHA-256 check and is made again.
                 with os.fdopen(fd, "wb") as f:
-                    f.write(encode_entry(samples))
+                    f.write(blob)
                 os.replace(tmp, path)
             except BaseException:
                 try:
@@ -121,7 +164,9 @@ class Cache:
 
     def entries(self) -> list[Path]:
         """Every entry file, in name order."""
-        return sorted(self.root.glob("??/*.wav")) if self.root.is_dir() else []
+        if not self.root.is_dir():
+            return []
+        return sorted([*self.root.glob("??/*.wav"), *self.root.glob("??/*.json")])
 
     def info(self) -> "CacheInfo":
         """How many entries the cache holds and their size on disk."""
@@ -131,7 +176,7 @@ class Cache:
     def verify(self) -> "Upkeep":
         """Re-check every entry's checksum, removing the ones that fail and stale temporary files."""
         entries = self.entries()
-        removed = [p for p in entries if decode_entry(_read(p)) is None and _remove(p)]
+        removed = [p for p in entries if not _valid(p) and _remove(p)]
         return Upkeep(len(entries), removed, self._sweep())
 
     def prune(self, days: float) -> "Upkeep":
@@ -176,6 +221,11 @@ def _mark_used(path: Path) -> None:
             os.utime(path, (now, now))
     except OSError:
         pass  # a read-only cache still works; it just cannot be pruned by use
+
+
+def _valid(path: Path) -> bool:
+    blob = _read(path)
+    return (decode_note(blob) if path.suffix == ".json" else decode_entry(blob)) is not None
 
 
 def _read(path: Path) -> bytes:

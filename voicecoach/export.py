@@ -17,8 +17,10 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import ffmpeg, loudness
+from . import ffmpeg, loudness, mastering
 from .cache import Cache
+from .mastering import master
+from .mix import sounds
 from .errors import VoicecoachError
 from .session import Session, prepare
 from .speech import RATE, SAMPLES_PER_MS
@@ -37,13 +39,8 @@ ENCODERS = {
     # compression_level 5: a third of the default's time, no audible loss for speech.
     "opus": ["-c:a", "libopus", "-b:a", "32k", "-compression_level", "5", "-f", "opus"],
 }
-EXPORT_VERSION = 1            # part of every fingerprint: bump when the same input should sound different
+EXPORT_VERSION = 2            # part of every fingerprint: bump when the same input should sound different
 BLOCK_MS = 20_000             # how much audio is in memory at once while streaming to ffmpeg
-MAX_ATTEMPTS = 5              # encodes allowed to land the loudness inside its tolerance
-MAX_STEP = 2.0                # dB the gain may move between two encodes
-PRE_PASSES = 3                # measuring passes (no encoding) to find the gain before the first encode
-PRE_TOLERANCE = 0.2           # LU: how close those passes get before encoding
-PASSES = 4                    # passes over the audio a typical export makes (for progress bars)
 ARTIST = "voicecoach"
 NEUTRAL = "Relaxation"        # what discreet files say about themselves
 
@@ -183,7 +180,8 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
     """A digest of everything that decides the exported file's bytes: audio, timing, format, tags."""
     digest = hashlib.sha256()
     settings = {"version": EXPORT_VERSION, "format": fmt, "encoder": ENCODERS[fmt], "rate": RATE,
-                "loudness": [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, loudness.CEILING],
+                "loudness": [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, loudness.CEILING, mastering.VERSION,
+                             mastering.MAX_PCM_PEAK],
                 "voice": session.voice.identity(), "timeline": session.timeline.to_dict(), "tags": tags.to_dict()}
     digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
     for text in sorted(session.clips):
@@ -191,33 +189,55 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
     return digest.hexdigest()
 
 
-def _find_gain(feed, ms) -> tuple[float, float | None, list]:
-    """(gain dB, compressor threshold or None for silence, (gain, LUFS) pairs tried) before the first encode."""
-    raw = loudness.measure_samples(feed(), progress=ms)
-    if raw.integrated < loudness.SILENT:
-        return 0.0, None, []
-    gain, threshold, tried = loudness.first_gain(raw), raw.integrated + loudness.THRESHOLD, []
-    while len(tried) < PRE_PASSES:
-        # Compressor and limiter take some loudness away; cheap passes (no encoder) find the gain.
-        level = loudness.measure_samples(feed(), chain=loudness.chain(gain, loudness.CEILING, threshold), progress=ms)
-        tried.append((gain, level.integrated))
-        if abs(level.integrated - loudness.TARGET_LUFS) <= PRE_TOLERANCE:
-            break
-        gain = loudness.next_gain(tried)
-    return gain, threshold, tried
+PEAK_MARGIN = 0.3             # dB kept under the true-peak limit after the codec
+
+
+def codec_trim(mastered: mastering.Mastered, fmt: str, cache: Cache | None) -> float:
+    """dB to add while encoding to `fmt`, so that the decoded file keeps the mastered loudness and stays
+    under the true-peak limit: the codec's effect, measured once on the session's own sounds."""
+    if fmt == "wav" or mastered.threshold is None:
+        return 0.0
+    key = hashlib.sha256(json.dumps([mastered.key, ENCODERS[fmt], PEAK_MARGIN]).encode()).hexdigest()
+    note = cache.get_note(key) if cache is not None and mastered.key else None
+    if note is not None:
+        return float(note["trim"])
+    # LAME at a constant bit rate, for one, plays about 0.45 dB quieter than it was given.
+    distinct = mastering.batch(sounds(mastered.session.timeline, mastered.session.clips))
+    with tempfile.TemporaryDirectory() as folder:
+        encoded = Path(folder) / f"probe.{fmt}"
+        ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS[fmt] + [str(encoded)], feed=[distinct])
+        with open(Path(folder) / "decoded.raw", "w+b") as out:
+            ffmpeg.run(["-i", str(encoded), "-f", "s16le", "-ar", str(RATE), "-ac", "1", "pipe:1"], stdout=out)
+            out.seek(0)
+            decoded = np.frombuffer(out.read(), dtype="<i2")
+    given, heard = loudness.energy(distinct)[-1], loudness.energy(decoded)[-1]
+    trim = 10 * np.log10(given / heard) if given > 0 and heard > 0 else 0.0
+    peak = loudness.true_peak(decoded) + trim
+    if peak > loudness.MAX_TRUE_PEAK - PEAK_MARGIN:
+        trim -= peak - (loudness.MAX_TRUE_PEAK - PEAK_MARGIN)
+    trim = float(round(trim, 3))
+    if cache is not None and mastered.key:
+        cache.put_note(key, {"trim": trim})
+    return trim
 
 
 def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
-           progress: Callable[[int], None] | None = None) -> loudness.Loudness:
-    """Stream `session` through compressor, gain and limiter into `tmp`; re-encode until its loudness is on target."""
-    def feed():
-        return session.blocks(BLOCK_MS)
-
+           progress: Callable[[int], None] | None = None, trim: float = 0.0) -> None:
+    """Write the (mastered) `session` into `tmp` in one pass: WAV directly, other formats through ffmpeg's
+    encoder, `trim` dB louder."""
     def ms(samples):
         if progress:
             progress(samples // SAMPLES_PER_MS)
-    gain, threshold, tried = _find_gain(feed, ms)
-    silent, ceiling, per_db = threshold is None, loudness.CEILING, loudness.slope(tried)
+    if fmt == "wav":
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            for block in session.blocks(BLOCK_MS):
+                w.writeframesraw(block)
+                ms(len(block))
+        write_tags(tmp, fmt, tags)
+        return
     meta = []
     if fmt == "mp3" or (fmt == "m4a" and tags.chapters):
         # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot, and MP3's whole
@@ -227,26 +247,14 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags,
         meta_file.write_text(ffmetadata(tags, tags_too=fmt == "mp3"), encoding="utf-8")
         meta = ["-f", "ffmetadata", "-i", str(meta_file), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
     try:
-        for attempt in range(MAX_ATTEMPTS):
-            graph = ["-af", loudness.chain(gain, ceiling, threshold)]
-            ffmpeg.run(ffmpeg.PCM_INPUT + meta + graph + ENCODERS[fmt] + [str(tmp)], feed=feed(), progress=ms)
-            got = loudness.measure_file(tmp)
-            if silent or got.within(tolerance=loudness.AIM_TOLERANCE, max_peak=loudness.MAX_TRUE_PEAK - 0.1):
-                break
-            if got.true_peak is not None and got.true_peak > loudness.MAX_TRUE_PEAK - 0.1:
-                # The codec overshot the limiter: lower the ceiling, and leave the gain alone, since more
-                # gain would make the limiter (and so the codec's overshoot) work harder still.
-                ceiling = loudness.lower_ceiling(ceiling, got)
-            else:
-                # Step by the slope the cheap passes measured, at most a few dB at a time.
-                step = loudness.next_gain([(gain, got.integrated)], per_db=per_db) - gain
-                gain += max(-MAX_STEP, min(MAX_STEP, step))
+        graph = ["-af", f"volume={trim:.3f}dB"] if trim else []
+        ffmpeg.run(ffmpeg.PCM_INPUT + meta + graph + ENCODERS[fmt] + [str(tmp)], feed=session.blocks(BLOCK_MS),
+                   progress=ms)
     finally:
         if meta:
             meta_file.unlink(missing_ok=True)
     if fmt != "mp3":
         write_tags(tmp, fmt, tags)
-    return got
 
 
 @dataclass(frozen=True)
@@ -254,7 +262,7 @@ class Exported:
     path: Path
     session: Session
     skipped: bool = False                      # the file was already up to date: no work done
-    loudness: loudness.Loudness | None = None  # as measured in the written file
+    loudness: loudness.Loudness | None = None  # of the mastered session, computed (the file is not decoded again)
     transcript: Path | None = None
     transcript_written: bool = False
 
@@ -270,8 +278,8 @@ def session_tags(session: Session, *, discreet: bool, title: str | None = None, 
                 chapters=chapters(session.timeline))
 
 
-def export_session(session: Session, out: Path, tags: Tags, *, transcript: bool = True, force: bool = False,
-                   progress: Callable[[int], None] | None = None) -> Exported:
+def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | None = None, transcript: bool = True,
+                   force: bool = False, progress: Callable[[int], None] | None = None) -> Exported:
     """Write `session` to `out` (format by extension), unless an identical export is already there."""
     out = Path(out)
     fmt = check_target(out)
@@ -279,8 +287,11 @@ def export_session(session: Session, out: Path, tags: Tags, *, transcript: bool 
     skipped = not force and out.is_file() and read_fingerprint(out) == tags.fingerprint
     measured = None
     if not skipped:
+        mastered = master(session, cache)
+        trim = codec_trim(mastered, fmt, cache)
         with _written(out), atomic_path(out) as tmp:
-            measured = encode(session, tmp, fmt, tags, progress)
+            encode(mastered.session, tmp, fmt, tags, progress, trim)
+        measured = mastered.loudness
     vtt, vtt_written = None, False
     if transcript:
         vtt = out.with_suffix(".vtt")
@@ -318,10 +329,10 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
     out = Path(out)
     check_target(out)
     session = prepare(script, cache, **options)
-    share = max(1, session.timeline.length * PASSES)
+    share = max(1, session.timeline.length)
     if discreet and not transcript:
         _drop_transcript(out.with_suffix(".vtt"))
-    done = export_session(session, out, session_tags(session, discreet=discreet),
+    done = export_session(session, out, session_tags(session, discreet=discreet), cache=cache,
                           transcript=(not discreet) if transcript is None else transcript, force=force,
                           progress=_share(progress, f"Exporting {out.name}", 0, share, share) if progress else None)
     if progress:
@@ -401,16 +412,16 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     sessions = [prepare(s.script, cache, overrides=s.params, voice=voice, rate=rate, volume=volume) for s in stages]
     album = NEUTRAL if discreet else title
     done, entries = [], []
-    # Progress: the fraction of all passes over all stages' audio, with the stage being worked on.
-    total = max(1, sum(s.timeline.length for s in sessions) * PASSES)
+    # Progress: the fraction of all stages' audio written, with the stage being worked on.
+    total = max(1, sum(s.timeline.length for s in sessions))
     before_stage = 0
     for number, (stage, session) in enumerate(zip(stages, sessions), start=1):
         name = stage_file(number, stage.title, fmt, discreet=discreet)
         tags = session_tags(session, discreet=discreet, title=stage.title, album=album,
                             track=number, tracks=len(stages))
-        share = session.timeline.length * PASSES
+        share = session.timeline.length
         label = f"Stage {number} of {len(stages)}: {tags.title}"
-        done.append(export_session(session, folder / name, tags, transcript=with_transcript, force=force,
+        done.append(export_session(session, folder / name, tags, cache=cache, transcript=with_transcript, force=force,
                                    progress=_share(progress, label, before_stage, share, total) if progress else None))
         before_stage += share
         if progress:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from typing import Callable, Iterable
+from typing import IO, Callable, Iterable
 
 import numpy as np
 
@@ -35,12 +35,12 @@ def executable() -> str:
 
 
 def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
-        progress: Callable[[int], None] | None = None) -> str:
-    """Run ffmpeg with `args`, writing each block of `feed` to its stdin; return its log."""
+        progress: Callable[[int], None] | None = None, stdout: IO[bytes] | None = None) -> str:
+    """Run ffmpeg with `args`, writing each block of `feed` to its stdin (and its stdout to `stdout`); return its log."""
     command = [executable(), "-hide_banner", "-nostats", "-y"] + ([] if feed is not None else ["-nostdin"]) + args
     with tempfile.TemporaryFile() as log:   # a file, not a pipe: a chatty ffmpeg cannot block us
         proc = subprocess.Popen(command, stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=log,
+                                stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=log,
                                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         try:
             if feed is not None:
@@ -66,6 +66,14 @@ def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
     if status != 0:
         raise VoicecoachError(failure(text, status))
     return text
+
+
+def filtered(samples: np.ndarray, graph: str) -> np.ndarray:
+    """int16 samples at RATE through the ffmpeg filter `graph`, back as int16 samples."""
+    with tempfile.TemporaryFile() as out:   # a file: ffmpeg's output never has to fit in a pipe
+        run(PCM_INPUT + ["-af", graph, "-f", "s16le", "pipe:1"], feed=[samples], stdout=out)
+        out.seek(0)
+        return np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
 
 
 _FULL = ("no space left on device", "file too large", "disk quota exceeded")

@@ -1,4 +1,5 @@
-"""Loudness per ITU-R BS.1770 (ffmpeg's ebur128, streamed): measuring, and the gain and limiter to reach a target."""
+"""Loudness per ITU-R BS.1770: a session's, computed from its sounds and where they sit (no pass over the
+whole session); ffmpeg's ebur128 to measure files; and the gain and limiter that reach a target."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from . import ffmpeg
 from .errors import VoicecoachError
+from .speech import RATE
 
 TARGET_LUFS = -16.0        # podcasts and spoken word on phones
 MAX_TRUE_PEAK = -1.0       # dBTP: headroom for the phone's own decoder and resampler
@@ -112,9 +114,103 @@ def next_gain(tried: list, target: float = TARGET_LUFS, per_db: float | None = N
     return max(-MAX_GAIN, min(MAX_GAIN, gain + step))
 
 
-def lower_ceiling(ceiling_db: float, got: Loudness, max_peak: float = MAX_TRUE_PEAK, margin: float = 0.3) -> float:
-    """The limiter's ceiling after a file peaked at got.true_peak: lowered by the overshoot, plus a margin."""
-    if got.true_peak is not None and got.true_peak > max_peak - margin:
-        # At most MAX_CEILING_STEP at a time: a codec's stray spike should not flatten the whole file.
-        return ceiling_db - min(MAX_CEILING_STEP, got.true_peak - (max_peak - margin) + margin)
+def lower_ceiling(ceiling_db: float, peak_db: float, max_peak: float, margin: float = 0.3) -> float:
+    """The limiter's ceiling after sound peaked at `peak_db`: lowered by the overshoot, plus a margin."""
+    if peak_db > max_peak - margin:
+        # At most MAX_CEILING_STEP at a time: one stray spike should not flatten everything.
+        return ceiling_db - min(MAX_CEILING_STEP, peak_db - (max_peak - margin) + margin)
     return ceiling_db
+
+
+# ---------------------------------------------------------------- BS.1770 from the sounds themselves
+#
+# A session is sounds placed in silence. The K-weighting filter is linear and starts from rest, so the
+# session's K-weighted signal is the sum of each sound's own K-weighted signal at its place; sounds do
+# not overlap, so its energy in any span is the sum of theirs. Each sound is filtered once, however
+# often it plays, and the gating then runs over 100-ms sub-block energies: a 60-minute session is 36,000
+# numbers instead of 86 million samples.
+
+SUB_BLOCK = RATE // 10                  # 100 ms: the step between BS.1770's 400-ms gating blocks
+TAIL = RATE // 4                        # the filter's ringing after a sound ends, counted with the sound
+ABSOLUTE_GATE = -70.0                   # LUFS
+RELATIVE_GATE = -10.0                   # LU below the ungated mean
+PEAK_OVERSAMPLING = 4                   # BS.1770 true peak: at least 4x at 48 kHz; 4x of 24 kHz is 96 kHz
+
+
+def k_weighting(rate: int = RATE) -> np.ndarray:
+    """BS.1770's K-weighting (high shelf, then high pass) as second-order sections for `rate`.
+
+    The analogue prototypes are those libebur128 and ffmpeg derive for any rate; at 48 kHz they give
+    BS.1770's published coefficients."""
+    k = np.tan(np.pi * 1681.974450955533 / rate)
+    vh, q = 10 ** (3.999843853973347 / 20), 0.7071752369554196
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0,
+             1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    k, q = np.tan(np.pi * 38.13547087602444 / rate), 0.5003270373238773
+    a0 = 1 + k / q + k * k
+    high_pass = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    return np.array([shelf, high_pass])
+
+
+_K = k_weighting()
+
+
+def energy(samples: np.ndarray) -> np.ndarray:
+    """Cumulative K-weighted energy of an int16 sound (and its filter tail): e[n] is the sum over its first n samples."""
+    from scipy.signal import sosfilt
+    x = np.zeros(len(samples) + TAIL)
+    x[: len(samples)] = np.asarray(samples, dtype=np.float64) / 32768.0
+    y = sosfilt(_K, x)
+    out = np.empty(len(y) + 1)
+    out[0] = 0.0
+    np.cumsum(y * y, out=out[1:])
+    return out
+
+
+def sub_blocks(placed: Iterable[tuple[int, np.ndarray]], total: int) -> np.ndarray:
+    """K-weighted energy per 100-ms sub-block of a `total`-sample session, from (first sample, energy(sound)) pairs."""
+    count = -(-total // SUB_BLOCK)
+    out = np.zeros(count)
+    for start, cumulative in placed:
+        end = min(start + len(cumulative) - 1, total)
+        if end <= start:
+            continue
+        first, last = start // SUB_BLOCK, (end - 1) // SUB_BLOCK
+        edges = np.clip(np.arange(first, last + 2) * SUB_BLOCK, start, end) - start
+        out[first: last + 1] += np.diff(cumulative[edges])
+    return out
+
+
+def gated(sub: np.ndarray, total: int) -> float:
+    """Integrated loudness (LUFS) of a session from its sub-block energies, with BS.1770's two gates."""
+    if total <= 0:
+        return float("-inf")
+    if total < 4 * SUB_BLOCK:
+        means = np.array([sub.sum() / total])       # shorter than one gating block: the whole of it
+    else:
+        count = (total - 4 * SUB_BLOCK) // SUB_BLOCK + 1
+        window = np.convolve(sub, np.ones(4), mode="valid")[:count]
+        means = window / (4 * SUB_BLOCK)
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(means)
+    kept = means[levels > ABSOLUTE_GATE]
+    if not len(kept):
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(kept.mean()) + RELATIVE_GATE
+    kept = means[(levels > ABSOLUTE_GATE) & (levels > relative)]
+    return float(-0.691 + 10 * np.log10(kept.mean()))
+
+
+def true_peak(samples: np.ndarray) -> float:
+    """BS.1770 true peak of an int16 sound in dBTP: its largest magnitude after 4x oversampling."""
+    import soxr
+    if not len(samples):
+        return float("-inf")
+    x = np.asarray(samples, dtype=np.float64) / 32768.0
+    # Padding lets the resampler's filter ring out at both ends, as it would in silence around the sound.
+    pad = np.zeros(64)
+    up = soxr.resample(np.concatenate([pad, x, pad]), RATE, RATE * PEAK_OVERSAMPLING, quality="VHQ")
+    peak = float(np.max(np.abs(up)))
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")

@@ -7,26 +7,33 @@ from typing import Iterator, Mapping
 import numpy as np
 
 from .speech import SAMPLES_PER_MS
-from .timeline import Timeline
+from .timeline import Cue, Timeline
 from .tones import chime
 
 BLOCK_MS = 10_000   # 480 KB of int16: stays in the CPU cache while it is filled and written
 
 
+def sound_key(cue: Cue) -> str:
+    """The name a cue's samples go by in a session's clips: its text, or a chime's length and pitch."""
+    # Brackets and the unit keep a chime's name apart from anything a script can say.
+    return f"(chime, {cue.length} ms, {cue.pitch:g} Hz)" if cue.kind == "chime" else cue.text
+
+
+def sounds(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every distinct sound the timeline plays, by sound_key: the clips it uses and its chimes."""
+    out: dict[str, np.ndarray] = {}
+    for cue in timeline.cues:
+        key = sound_key(cue)
+        if key not in out:
+            found = clips.get(key)
+            out[key] = found if found is not None else chime(cue.length, cue.pitch)
+    return out
+
+
 def _sounds(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> list[tuple[int, np.ndarray]]:
     """(first sample, samples) for every cue, in timeline order; each chime synthesised once."""
-    tones: dict[tuple, np.ndarray] = {}
-    out = []
-    for cue in timeline.cues:
-        if cue.kind == "chime":
-            key = (cue.length, cue.pitch)
-            if key not in tones:
-                tones[key] = chime(cue.length, cue.pitch)
-            clip = tones[key]
-        else:
-            clip = clips[cue.text]
-        out.append((cue.start * SAMPLES_PER_MS, clip))
-    return out
+    distinct = sounds(timeline, clips)
+    return [(cue.start * SAMPLES_PER_MS, distinct[sound_key(cue)]) for cue in timeline.cues]
 
 
 def assemble(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> np.ndarray:
