@@ -33,8 +33,12 @@ try:
 except (OSError, StopIteration):
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+# Export computes the loudness without decoding; the file is measured here, after the figures above.
+from voicecoach.loudness import measure_file
+heard = measure_file(Path(sys.argv[2]))
 print(json.dumps({"seconds": seconds, "audio_ms": done.session.timeline.length, "own_mb": own,
-                  "ffmpeg_mb": children, "lufs": done.loudness.integrated, "true_peak": done.loudness.true_peak}))
+                  "ffmpeg_mb": children, "lufs": heard.integrated, "true_peak": heard.true_peak,
+                  "computed_lufs": done.loudness.integrated}))
 """
 
 

@@ -135,7 +135,10 @@ def test_four_processes_sharing_one_cache_match_a_serial_run(tmp_path):
         assert _export(tmp_path / f"cache-{s.stem}", s, alone).wait() == 0
         assert (tmp_path / f"together-{s.stem}.wav").read_bytes() == alone.read_bytes()
     entries = _entries_all_verify(shared)
-    assert len(entries) == len(PHRASES)
+    # Each phrase once, and each distinct session's mastered sounds once (a and c are the same session).
+    assert len(entries) == len(PHRASES) + 14 + 13 + 14
+    notes = list(shared.rglob("*.json"))
+    assert len(notes) == 3 and all(Cache(shared).get_note(p.stem) is not None for p in notes)
 
 
 # ---------------------------------------------------------------- upkeep: info, verify, prune
@@ -150,6 +153,20 @@ def _filled(tmp_path, n=4):
     for i in range(n):
         cache.put(f"{i:02d}" * 32, np.full(1000 * (i + 1), i, dtype=np.int16))
     return cache
+
+
+def test_notes_round_trip_and_a_damaged_one_is_dropped(tmp_path):
+    cache = Cache(tmp_path / "c")
+    key = "ab" * 32
+    assert cache.get_note(key) is None
+    cache.put_note(key, {"gain": 3.25, "sounds": {"Breathe in.": "cd" * 32}})
+    assert cache.get_note(key) == {"gain": 3.25, "sounds": {"Breathe in.": "cd" * 32}}
+    path = cache.note_path(key)
+    path.write_bytes(path.read_bytes().replace(b"3.25", b"9.25"))   # still JSON, but not what was written
+    assert cache.get_note(key) is None and not path.exists()
+    cache.put_note(key, {"gain": 1.0})
+    path.write_bytes(path.read_bytes()[:-5])                         # cut short
+    assert cache.verify().removed == [path]
 
 
 def test_info_counts_entries_and_bytes(tmp_path):

@@ -210,7 +210,7 @@ def codec_trim(mastered: mastering.Mastered, fmt: str, cache: Cache | None) -> f
             ffmpeg.run(["-i", str(encoded), "-f", "s16le", "-ar", str(RATE), "-ac", "1", "pipe:1"], stdout=out)
             out.seek(0)
             decoded = np.frombuffer(out.read(), dtype="<i2")
-    given, heard = loudness.energy(distinct)[-1], loudness.energy(decoded)[-1]
+    given, heard = loudness.total_energy(distinct), loudness.total_energy(decoded)
     trim = 10 * np.log10(given / heard) if given > 0 and heard > 0 else 0.0
     peak = loudness.true_peak(decoded) + trim
     if peak > loudness.MAX_TRUE_PEAK - PEAK_MARGIN:

@@ -18,8 +18,8 @@ from .session import Session
 from .speech import RATE, SAMPLES_PER_MS
 
 VERSION = 1               # bump when the same sounds and settings should master differently
-GAP = RATE                # 1 s of silence around each sound in a batch: compressor (120 ms) and limiter
-#                           (80 ms) recover fully, so a sound masters the same whatever sits next to it
+GAP = RATE // 2           # 0.5 s of silence around each sound in a batch: compressor (120 ms release) and
+#                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 PASSES = 6                # passes over the distinct sounds allowed to find the gain
 AIM = 0.2                 # LU from the target that ends the search (files may land within loudness.TOLERANCE)
 CODEC_HEADROOM = 1.2      # dB between the mastered sounds' true peak and the file's limit: lossy codecs
@@ -48,13 +48,30 @@ def _key(kind: str, **fields) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def predict(session: Session, distinct: Mapping[str, np.ndarray]) -> loudness.Loudness:
-    """The loudness of `session` played with the sounds `distinct`, computed from each sound once."""
-    energies = {key: loudness.energy(samples) for key, samples in distinct.items()}
+def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
+    """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once."""
+    starts: dict[str, list[int]] = {}
+    for cue in session.timeline.cues:
+        starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
+
+    def placed():
+        # One sound's energy at a time: memory stays that of the longest sound.
+        for key, at in starts.items():
+            cumulative = loudness.energy(distinct[key])
+            for start in at:
+                yield start, cumulative
     total = session.timeline.length * SAMPLES_PER_MS
-    placed = ((cue.start * SAMPLES_PER_MS, energies[sound_key(cue)]) for cue in session.timeline.cues)
-    peak = max((loudness.true_peak(s) for s in distinct.values()), default=float("-inf"))
-    return loudness.Loudness(loudness.gated(loudness.sub_blocks(placed, total), total), peak)
+    return loudness.gated(loudness.sub_blocks(placed(), total), total)
+
+
+def peak(distinct: Mapping[str, np.ndarray]) -> float:
+    """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's."""
+    return max((loudness.true_peak(s) for s in distinct.values()), default=float("-inf"))
+
+
+def predict(session: Session, distinct: Mapping[str, np.ndarray]) -> loudness.Loudness:
+    """The loudness and true peak of `session` played with the sounds `distinct`."""
+    return loudness.Loudness(level(session, distinct), peak(distinct))
 
 
 def batch(distinct: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -84,16 +101,18 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     gain, tried = loudness.first_gain(raw), []
     for _ in range(PASSES):
         done = process(distinct, loudness.chain(gain, ceiling, threshold))
-        got = predict(session, done)
-        if got.true_peak > MAX_PCM_PEAK and ceiling > loudness.CEILING - 6:
-            # Lower the ceiling and keep the gain: more gain would only make the limiter work harder.
-            ceiling = loudness.lower_ceiling(ceiling, got.true_peak, MAX_PCM_PEAK)
-            tried = []
-            continue
+        got = loudness.Loudness(level(session, done), None)
         tried.append((gain, got.integrated))
         if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
-            break
-        gain = loudness.next_gain(tried)
+            got = replace(got, true_peak=peak(done))
+            if got.true_peak <= MAX_PCM_PEAK or ceiling <= loudness.CEILING - 6:
+                break
+            # Lower the ceiling and keep the gain: more gain would only make the limiter work harder.
+            ceiling, tried = loudness.lower_ceiling(ceiling, got.true_peak, MAX_PCM_PEAK), []
+        else:
+            gain = loudness.next_gain(tried)
+    if got.true_peak is None:
+        got = replace(got, true_peak=peak(done))
     return gain, threshold, ceiling, done, got
 
 
