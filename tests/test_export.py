@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import ffmpeg
+from voicecoach import ffmpeg, loudness
+from voicecoach.cache import Cache
 from voicecoach.cli import cli
 from voicecoach.export import export_program, export_script
 from voicecoach.mix import assemble
@@ -168,6 +169,28 @@ def test_a_second_export_with_nothing_changed_does_no_work(script, shared_cache,
     assert "transcript" not in again.output                    # not rewritten either
     after = out.stat()
     assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+
+
+@pytest.mark.slow
+def test_an_export_passes_over_the_session_once(script, tmp_path, monkeypatch):
+    cache = Cache(tmp_path / "cache")
+    session_ms = prepare(script, cache).timeline.length
+    runs = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, feed=None, **kw: runs.append(args) or real(args, feed=feed, **kw))
+    first = export_script(script, tmp_path / "a.mp3", cache)
+    # Mastering and the codec probe work on the distinct sounds; the session is encoded once and the
+    # written file is never decoded again.
+    assert len([a for a in runs if a[-1].endswith(".partial")]) == 1
+    assert not [a for a in runs if any(arg.endswith(".partial") for arg in a[:-1])]
+    assert first.loudness.integrated == pytest.approx(loudness.measure_file(first.path).integrated, abs=0.25)
+    runs.clear()
+    export_script(script, tmp_path / "b.mp3", cache)
+    assert len(runs) == 1                       # warm: the encode alone, nothing measured or mastered
+    runs.clear()
+    export_script(script, tmp_path / "c.wav", cache)
+    assert runs == []                           # WAV is written directly, from the same mastered sounds
+    assert session_ms * SAMPLES_PER_MS == len(decode(tmp_path / "c.wav"))
 
 
 @pytest.mark.slow

@@ -1,0 +1,117 @@
+"""Mastering: every distinct sound through the chain once, the mixed session on target as computed,
+nothing moved in time, a sound independent of its neighbours, and the cache used the second time."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from voicecoach import ffmpeg, loudness, mastering
+from voicecoach.cache import Cache
+from voicecoach.mix import sound_key, sounds
+from voicecoach.session import prepare
+
+SCRIPT = """
+voicecoach: 1
+title: Mastering check
+steps:
+  - section: Start
+  - say: Let your jaw soften, and let your breath slow down.
+  - pause: 1
+  - squeeze: {hold: 2, rest: 2, reps: 2, count: true}
+  - breathe: {in: 3, out: 4, cycles: 1}
+  - chime: {}
+  - say: Well done.
+"""
+
+
+@pytest.fixture
+def session(write_script, shared_cache):
+    return prepare(write_script(SCRIPT), shared_cache)
+
+
+def onset(samples, level=300):
+    return int(np.flatnonzero(np.abs(samples.astype(np.int32)) >= level)[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("volume", [0.2, 1.0], ids=["quiet", "loud"])
+def test_the_mixed_session_measures_what_mastering_computed(write_script, shared_cache, volume):
+    session = prepare(write_script(SCRIPT), shared_cache, volume=volume)
+    done = mastering.master(session)
+    measured = loudness.measure_samples(done.session.blocks(), true_peak=True)   # ffmpeg, on the whole mix
+    assert measured.integrated == pytest.approx(done.loudness.integrated, abs=0.1)
+    assert measured.true_peak == pytest.approx(done.loudness.true_peak, abs=0.2)
+    assert done.loudness.integrated == pytest.approx(loudness.TARGET_LUFS, abs=mastering.AIM + 0.01)
+    assert done.loudness.true_peak <= mastering.MAX_PCM_PEAK
+
+
+@pytest.mark.slow
+def test_every_sound_keeps_its_length_and_its_first_sound(session):
+    done = mastering.master(session)
+    before, after = sounds(session.timeline, session.clips), sounds(done.session.timeline, done.session.clips)
+    assert set(after) == set(before) and any(key.startswith("(chime") for key in after)
+    for key in before:
+        assert len(after[key]) == len(before[key])
+        # The chain's look-ahead is compensated: the first audible sample stays where it was.
+        assert abs(onset(after[key], 100) - onset(before[key], 100)) <= 24, key
+    assert done.session.timeline == session.timeline
+
+
+@pytest.mark.slow
+def test_a_sound_masters_the_same_whatever_sits_beside_it(session):
+    clips = sounds(session.timeline, session.clips)
+    keys = sorted(clips, key=lambda k: len(clips[k]))
+    target, loud = keys[len(keys) // 2], keys[-1]
+    graph = loudness.chain(12.0, loudness.CEILING, -30.0)
+    alone = mastering.process({target: clips[target]}, graph)[target]
+    # A long, heavily compressed neighbour just before it in the batch changes nothing.
+    beside = mastering.process({target: clips[target], "\0" + loud: clips[loud]}, graph)[target]
+    assert np.max(np.abs(alone.astype(np.int32) - beside)) <= 2
+
+
+@pytest.mark.slow
+def test_a_second_master_comes_from_the_cache_without_ffmpeg(session, tmp_path, monkeypatch):
+    cache = Cache(tmp_path / "cache")
+    first = mastering.master(session, cache)
+    assert not first.reused and first.key
+    calls = []
+    monkeypatch.setattr(ffmpeg, "run", lambda *a, **k: calls.append(a) or pytest.fail("ffmpeg was run"))
+    again = mastering.master(session, cache)
+    assert again.reused and not calls
+    assert again.loudness == first.loudness
+    for key, samples in first.session.clips.items():
+        assert np.array_equal(again.session.clips[key], samples)
+
+
+@pytest.mark.slow
+def test_a_damaged_mastered_sound_is_made_again(session, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    first = mastering.master(session, cache)
+    note = cache.get_note(first.key)
+    victim = cache.path(next(iter(note["sounds"].values())))
+    victim.write_bytes(victim.read_bytes()[:-10])
+    again = mastering.master(session, cache)
+    assert not again.reused
+    for key, samples in first.session.clips.items():
+        assert np.array_equal(again.session.clips[key], samples)
+    assert mastering.master(session, cache).reused
+
+
+def test_silence_is_left_as_it_is(session):
+    quiet = replace(session, clips={k: np.zeros_like(v) for k, v in session.clips.items()},
+                    timeline=replace(session.timeline, cues=tuple(c for c in session.timeline.cues
+                                                                   if c.kind != "chime")))
+    done = mastering.master(quiet)
+    assert done.threshold is None and done.gain == 0.0
+    assert done.loudness.integrated == float("-inf")
+    assert all(not np.any(done.session.clips[sound_key(c)]) for c in quiet.timeline.cues)
+
+
+def test_the_batch_puts_silence_around_every_sound():
+    a, b = np.full(10, 5, dtype=np.int16), np.full(3, -7, dtype=np.int16)
+    joined = mastering.batch({"b": b, "a": a})
+    assert len(joined) == 3 * mastering.GAP + 13
+    assert np.array_equal(joined[mastering.GAP: mastering.GAP + 10], a)             # in name order
+    assert np.array_equal(joined[2 * mastering.GAP + 10: 2 * mastering.GAP + 13], b)
+    assert np.count_nonzero(joined) == 13
