@@ -83,6 +83,33 @@ def render(script: Path, out: Path, cache: Path) -> dict:
             "bytes": out.stat().st_size}
 
 
+def play(script: Path, cache: Path) -> dict:
+    """`play` with every phrase cached: seconds from the call to the first samples handed to the output."""
+    import io
+    from voicecoach.cache import Cache
+    from voicecoach.output import RecordingSink
+    from voicecoach.play import play_script
+
+    class Handed(Exception):
+        pass
+
+    class FirstWrite(RecordingSink):
+        # A sink that stops the player at its first write: what happens next is playing, not starting.
+        def write(self, samples):
+            super().write(samples)
+            raise Handed
+
+    sink = FirstWrite()
+    t0 = time.perf_counter()
+    try:
+        play_script(script, Cache(cache), output=sink, stdin=io.StringIO(), stdout=io.StringIO())
+    except Handed:
+        pass
+    if sink.first_write_at is None:
+        raise RuntimeError("the player never wrote to its output")
+    return {"seconds": sink.first_write_at - t0, "samples": len(sink.writes[0])}
+
+
 def write_limit(out: Path, size: int) -> dict:
     """Writing `size` bytes to a new file from one reused buffer: what the disk allows."""
     block = bytes(WRITE_BLOCK)
@@ -94,23 +121,23 @@ def write_limit(out: Path, size: int) -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
-def ffmpeg_limit(wav: Path, out: Path, bitrate: str) -> dict:
-    """ffmpeg alone encoding the finished WAV with export's settings."""
+def ffmpeg_limit(wav: Path, out: Path) -> dict:
+    """ffmpeg alone encoding the finished WAV with export's encoder settings."""
+    from voicecoach.export import ENCODERS
     t0 = time.perf_counter()
     subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-i", str(wav),
-                    "-b:a", bitrate, str(out)], check=True, stdin=subprocess.DEVNULL)
+                    *ENCODERS["mp3"], str(out)], check=True, stdin=subprocess.DEVNULL)
     return {"seconds": time.perf_counter() - t0}
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.case")
-    p.add_argument("case", choices=["naive", "voicecoach", "render", "write", "ffmpeg"])
+    p.add_argument("case", choices=["naive", "voicecoach", "render", "play", "write", "ffmpeg"])
     p.add_argument("--script", type=Path)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path)
     p.add_argument("--cache", type=Path)
     p.add_argument("--bytes", type=int)
     p.add_argument("--wav", type=Path)
-    p.add_argument("--bitrate", default="64k")
     p.add_argument("--result", type=Path, required=True)
     a = p.parse_args(argv)
     if a.case == "naive":
@@ -119,10 +146,12 @@ def main(argv=None) -> None:
         result = voicecoach(a.script, a.out, a.cache)
     elif a.case == "render":
         result = render(a.script, a.out, a.cache)
+    elif a.case == "play":
+        result = play(a.script, a.cache)
     elif a.case == "write":
         result = write_limit(a.out, a.bytes)
     else:
-        result = ffmpeg_limit(a.wav, a.out, a.bitrate)
+        result = ffmpeg_limit(a.wav, a.out)
     result["peak_rss_mb"] = peak_rss_mb()
     a.result.write_text(json.dumps(result))
 

@@ -12,7 +12,8 @@ from voicecoach.script import load_script, phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"naive_wav", "naive_mp3", "voicecoach_cold_wav", "voicecoach_cold_mp3", "voicecoach_warm_wav",
-         "voicecoach_warm_mp3", "voicecoach_render_cold_wav", "voicecoach_render_wav", "limit_write", "limit_ffmpeg"}
+         "voicecoach_warm_mp3", "voicecoach_again_wav", "voicecoach_again_mp3", "voicecoach_render_cold_wav",
+         "voicecoach_render_wav", "voicecoach_play", "limit_write", "limit_ffmpeg"}
 
 
 def test_generated_sessions_are_valid_scripts_that_grow_with_the_length(tmp_path):
@@ -36,6 +37,7 @@ def test_the_runner_measures_every_case_of_a_tiny_session(tmp_path):
     assert size["cases"]["voicecoach_cold_wav"]["synthesised"] == size["phrases"] > 0
     assert size["cases"]["voicecoach_render_cold_wav"]["synthesised"] == size["phrases"]
     assert size["cases"]["voicecoach_warm_wav"]["synthesised"] == size["cases"]["voicecoach_render_wav"]["synthesised"] == 0
+    assert 0 < size["cases"]["voicecoach_play"]["samples"]
     # The naive baseline renders the same steps: its session is about as long (it does not trim silence).
     naive_ms, ours_ms = size["cases"]["naive_wav"]["audio_ms"], size["audio_minutes"] * 60000
     assert 0.9 < naive_ms / ours_ms < 1.3
