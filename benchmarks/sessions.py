@@ -43,7 +43,8 @@ def script_text(minutes: float) -> str:
         "voicecoach: 1",
         f"title: Benchmark session, {minutes:g} minutes",
         "about: Generated for the performance benchmark.",
-        "voice: {rate: 140}",
+        # The engine the naive baseline uses (pyttsx3, espeak-ng behind it), not the most natural installed one.
+        "voice: {name: pyttsx3, rate: 140}",
         "steps:",
         "  - section: Settling in",
         "  - say: Welcome. This time is just for you.",

@@ -174,23 +174,45 @@ def test_a_second_export_with_nothing_changed_does_no_work(script, shared_cache,
 @pytest.mark.slow
 def test_an_export_passes_over_the_session_once(script, tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
-    session_ms = prepare(script, cache).timeline.length
-    runs = []
+    session_samples = prepare(script, cache).timeline.length * SAMPLES_PER_MS
+    fed = []            # samples each ffmpeg run was given, and its arguments
     real = ffmpeg.run
-    monkeypatch.setattr(ffmpeg, "run", lambda args, feed=None, **kw: runs.append(args) or real(args, feed=feed, **kw))
+
+    def counting(args, feed=None, **kw):
+        blocks = None if feed is None else list(feed)
+        fed.append((sum(len(b) for b in blocks or []), args))
+        return real(args, feed=blocks, **kw)
+    monkeypatch.setattr(ffmpeg, "run", counting)
     first = export_script(script, tmp_path / "a.mp3", cache)
-    # Mastering and the codec probe work on the distinct sounds; the session is encoded once and the
-    # written file is never decoded again.
-    assert len([a for a in runs if a[-1].endswith(".partial")]) == 1
-    assert not [a for a in runs if any(arg.endswith(".partial") for arg in a[:-1])]
+    # Mastering and the codec probe work on the distinct sounds; the session is fed to ffmpeg once, and
+    # the written file is never decoded again.
+    assert [n for n, _ in fed].count(session_samples) == 1
+    assert not [a for _, a in fed if any(".partial" in arg for arg in a[:-1] if not arg.endswith(".tags"))]
     assert first.loudness.integrated == pytest.approx(loudness.measure_file(first.path).integrated, abs=0.25)
-    runs.clear()
+    fed.clear()
     export_script(script, tmp_path / "b.mp3", cache)
-    assert len(runs) == 1                       # warm: the encode alone, nothing measured or mastered
-    runs.clear()
+    # Warm: the encode, and the ID3 tag made without audio; nothing measured or mastered.
+    assert sorted(n for n, _ in fed) == [0, session_samples]
+    fed.clear()
     export_script(script, tmp_path / "c.wav", cache)
-    assert runs == []                           # WAV is written directly, from the same mastered sounds
-    assert session_ms * SAMPLES_PER_MS == len(decode(tmp_path / "c.wav"))
+    assert fed == []                            # WAV is written directly, from the same mastered sounds
+    assert len(decode(tmp_path / "c.wav")) == session_samples
+
+
+def test_the_mp3_tag_put_before_the_audio_is_what_one_ffmpeg_run_writes(tmp_path):
+    from voicecoach.export import ENCODERS, id3_tag
+    from voicecoach.tags import Chapter, Tags, ffmetadata
+    tags = Tags(title="Ruhe", album="Übungen", artist="voicecoach", track=2, tracks=5,
+                chapters=(Chapter("First", 0, 1500), Chapter("A longer second title", 1500, 4000)))
+    samples = (np.sin(np.arange(4 * RATE) / 7) * 8000).astype(np.int16)
+    meta = tmp_path / "meta.txt"
+    meta.write_text(ffmetadata(tags, tags_too=True), encoding="utf-8")
+    ffmpeg.run(ffmpeg.PCM_INPUT + ["-f", "ffmetadata", "-i", str(meta), "-map", "0:a", "-map_metadata", "1",
+                                   "-map_chapters", "1"] + ENCODERS["mp3"] + [str(tmp_path / "one.mp3")], feed=[samples])
+    ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS["mp3"] + ["-id3v2_version", "0", str(tmp_path / "audio.mp3")], feed=[samples])
+    joined = id3_tag(tmp_path / "x.partial", tags) + (tmp_path / "audio.mp3").read_bytes()
+    assert joined == (tmp_path / "one.mp3").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audio.mp3", "meta.txt", "one.mp3"]   # nothing left
 
 
 @pytest.mark.slow
@@ -256,7 +278,7 @@ def test_sigkill_mid_encode_leaves_no_partial_file(write_script, shared_cache, t
     deadline = time.monotonic() + 120
     partial = []
     while time.monotonic() < deadline and child.poll() is None:
-        partial = [p for p in tmp_path.glob(".long.mp3.*.partial") if p.stat().st_size > 0]
+        partial = [p for p in tmp_path.glob(".long.mp3.*.partial*") if p.stat().st_size > 0]
         if partial:
             break                                         # ffmpeg is writing the encoded file right now
         time.sleep(0.01)

@@ -76,6 +76,20 @@ def test_k_weighting_at_48k_is_bs1770s_published_filter():
     assert sos[1] == pytest.approx([1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621], abs=1e-9)
 
 
+def test_the_k_weighted_energy_is_the_recursive_filters():
+    # scipy (installed with pyloudnorm) runs the two biquads recursively; our FFT convolution with the
+    # impulse response must give the same energy, sample by sample, including the ringing after the end.
+    from scipy.signal import sosfilt
+    rng = np.random.default_rng(3)
+    sound = np.round(rng.normal(0, 4000, 3 * RATE + 17)).clip(-32768, 32767).astype(np.int16)
+    padded = np.concatenate([sound, np.zeros(loudness.TAIL)]) / 32768.0
+    expected = np.concatenate([[0.0], np.cumsum(sosfilt(loudness.k_weighting(), padded) ** 2)])
+    assert np.allclose(loudness.energy(sound), expected, rtol=1e-9, atol=1e-12)
+    # In pieces (overlap-add) the total is the same.
+    assert loudness.total_energy(np.tile(sound, 5)) == pytest.approx(
+        float(np.sum(sosfilt(loudness.k_weighting(), np.tile(sound, 5) / 32768.0) ** 2)), rel=1e-6)
+
+
 def placed_loudness(sounds, starts, total):
     energies = [loudness.energy(s) for s in sounds]
     return loudness.gated(loudness.sub_blocks(zip(starts, energies), total), total)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -154,33 +155,51 @@ def k_weighting(rate: int = RATE) -> np.ndarray:
     return np.array([shelf, high_pass])
 
 
-_K32 = k_weighting().astype(np.float32)
+@lru_cache(maxsize=1)
+def impulse_response(rate: int = RATE, length: int = TAIL + 1) -> np.ndarray:
+    """The K-weighting filter's first `length` samples of response to a unit impulse (it has died away by then)."""
+    x = [1.0] + [0.0] * (length - 1)
+    for b0, b1, b2, _, a1, a2 in k_weighting(rate):
+        # Direct form I, one biquad after the other; run once, so plain Python is fast enough.
+        y, x1, x2, y1, y2 = [], 0.0, 0.0, 0.0, 0.0
+        for v in x:
+            out = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            x2, x1, y2, y1 = x1, v, y1, out
+            y.append(out)
+        x = y
+    return np.array(x)
 
 
-def _k_weighted(samples: np.ndarray, state=None):
-    """(K-weighted samples, filter state to continue from); float32 is ample for an energy and twice as fast."""
-    from scipy.signal import sosfilt
-    x = np.asarray(samples, dtype=np.float32) * np.float32(1 / 32768)
-    return sosfilt(_K32, x, zi=np.zeros((len(_K32), 2), dtype=np.float32) if state is None else state)
+def _fft_size(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def k_weighted(samples: np.ndarray, chunk: int = RATE * 10) -> Iterator[np.ndarray]:
+    """The K-weighted signal of int16 samples followed by its TAIL of ringing, in pieces (FFT overlap-add)."""
+    h = impulse_response()
+    size = _fft_size(min(chunk, max(1, len(samples))) + len(h) - 1)
+    spectrum = np.fft.rfft(h, size)
+    carry = np.zeros(len(h) - 1)
+    for i in range(0, len(samples), chunk):
+        piece = np.asarray(samples[i: i + chunk], dtype=np.float64) / 32768.0
+        y = np.fft.irfft(np.fft.rfft(piece, size) * spectrum, size)[: len(piece) + len(h) - 1]
+        y[: len(carry)] += carry
+        yield y[: len(piece)]
+        carry = y[len(piece):]
+    yield carry
 
 
 def energy(samples: np.ndarray) -> np.ndarray:
     """Cumulative K-weighted energy of an int16 sound (and its filter tail): e[n] is the sum over its first n samples."""
-    padded = np.zeros(len(samples) + TAIL, dtype=np.int16)
-    padded[: len(samples)] = samples
-    y, _ = _k_weighted(padded)
+    y = np.concatenate(list(k_weighted(samples, chunk=max(1, len(samples)))))
     out = np.zeros(len(y) + 1)
-    np.cumsum(np.square(y, dtype=np.float64), out=out[1:])
+    np.cumsum(y * y, out=out[1:])
     return out
 
 
-def total_energy(samples: np.ndarray, chunk: int = RATE * 10) -> float:
+def total_energy(samples: np.ndarray) -> float:
     """The K-weighted energy of a long stretch of int16 samples, a chunk at a time."""
-    state, total = None, 0.0
-    for i in range(0, len(samples), chunk):
-        y, state = _k_weighted(samples[i: i + chunk], state)
-        total += float(np.dot(y.astype(np.float64), y))
-    return total
+    return float(sum(np.dot(y, y) for y in k_weighted(samples)))
 
 
 def sub_blocks(placed: Iterable[tuple[int, np.ndarray]], total: int) -> np.ndarray:
