@@ -80,15 +80,16 @@ def first_gain(measured: Loudness, target: float = TARGET_LUFS) -> float:
     return max(-MAX_GAIN, min(MAX_GAIN, target - measured.integrated))
 
 
-def chain(gain_db: float, ceiling_db: float = CEILING, threshold_db: float | None = None) -> str:
-    """The ffmpeg filters that even out the voice, apply `gain_db` and hold peaks under `ceiling_db`,
-    without shifting anything in time."""
-    parts = []
-    if threshold_db is not None:
-        # A gentle compressor from the voice's own loudness up: synthetic speech is peaky (18-19 dB peak
-        # to loudness), and without it the limiter alone would have to take 8 dB or more off every word.
-        parts.append(f"acompressor=threshold={10 ** (threshold_db / 20):.6f}:ratio={RATIO:g}:attack=5:release=120"
-                     ":knee=2.8:detection=rms")
+def compressor(threshold_db: float) -> str:
+    """The ffmpeg filter that evens out the voice above `threshold_db` (dBFS)."""
+    # A gentle compressor from the voice's own loudness up: synthetic speech is peaky (18-19 dB peak
+    # to loudness), and without it the limiter alone would have to take 8 dB or more off every word.
+    return (f"acompressor=threshold={10 ** (threshold_db / 20):.6f}:ratio={RATIO:g}:attack=5:release=120"
+            ":knee=2.8:detection=rms")
+
+
+def limiting(gain_db: float, ceiling_db: float = CEILING) -> str:
+    """The ffmpeg filters that apply `gain_db` and hold peaks under `ceiling_db`, moving nothing in time."""
     limit = max(0.0625, min(1.0, 10 ** (ceiling_db / 20)))
     # latency=1: the limiter's look-ahead is compensated, so every cue stays on its millisecond.
     # level=0: no automatic make-up gain; we set the level ourselves.
@@ -96,8 +97,12 @@ def chain(gain_db: float, ceiling_db: float = CEILING, threshold_db: float | Non
     # Limiting adds a little distortion high up, which lossy codecs then drop, and dropping it pushes
     # peaks 2-4 dB over the ceiling (AAC most). Filtering above the speech band and limiting once more
     # leaves the codec nothing to cut: its overshoot falls to about half a dB.
-    parts += [f"volume={gain_db:.3f}dB:precision=double", limiter, f"lowpass=f={LOWPASS_HZ}", limiter]
-    return ",".join(parts)
+    return ",".join([f"volume={gain_db:.3f}dB:precision=double", limiter, f"lowpass=f={LOWPASS_HZ}", limiter])
+
+
+def chain(gain_db: float, ceiling_db: float = CEILING, threshold_db: float | None = None) -> str:
+    """Compressor (when a threshold is given), gain and limiter in one ffmpeg filter chain."""
+    return ",".join(([compressor(threshold_db)] if threshold_db is not None else []) + [limiting(gain_db, ceiling_db)])
 
 
 def slope(tried: list) -> float:
@@ -171,14 +176,31 @@ def impulse_response(rate: int = RATE, length: int = TAIL + 1) -> np.ndarray:
 
 
 def _fft_size(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())
+    """The smallest size at least `n` with no prime factor above 5: the FFT is fast there."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            size = p35
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+@lru_cache(maxsize=64)
+def _response_spectrum(size: int) -> np.ndarray:
+    return np.fft.rfft(impulse_response(), size)
 
 
 def k_weighted(samples: np.ndarray, chunk: int = RATE * 10) -> Iterator[np.ndarray]:
     """The K-weighted signal of int16 samples followed by its TAIL of ringing, in pieces (FFT overlap-add)."""
     h = impulse_response()
     size = _fft_size(min(chunk, max(1, len(samples))) + len(h) - 1)
-    spectrum = np.fft.rfft(h, size)
+    spectrum = _response_spectrum(size)
     carry = np.zeros(len(h) - 1)
     for i in range(0, len(samples), chunk):
         piece = np.asarray(samples[i: i + chunk], dtype=np.float64) / 32768.0
@@ -202,17 +224,22 @@ def total_energy(samples: np.ndarray) -> float:
     return float(sum(np.dot(y, y) for y in k_weighted(samples)))
 
 
+def contribution(start: int, cumulative: np.ndarray, total: int) -> tuple[int, np.ndarray]:
+    """(first sub-block, energies) a sound adds to a `total`-sample session when it starts at sample `start`."""
+    end = min(start + len(cumulative) - 1, total)
+    if end <= start:
+        return 0, np.zeros(0)
+    first, last = start // SUB_BLOCK, (end - 1) // SUB_BLOCK
+    edges = np.clip(np.arange(first, last + 2) * SUB_BLOCK, start, end) - start
+    return first, np.diff(cumulative[edges])
+
+
 def sub_blocks(placed: Iterable[tuple[int, np.ndarray]], total: int) -> np.ndarray:
     """K-weighted energy per 100-ms sub-block of a `total`-sample session, from (first sample, energy(sound)) pairs."""
-    count = -(-total // SUB_BLOCK)
-    out = np.zeros(count)
+    out = np.zeros(-(-total // SUB_BLOCK))
     for start, cumulative in placed:
-        end = min(start + len(cumulative) - 1, total)
-        if end <= start:
-            continue
-        first, last = start // SUB_BLOCK, (end - 1) // SUB_BLOCK
-        edges = np.clip(np.arange(first, last + 2) * SUB_BLOCK, start, end) - start
-        out[first: last + 1] += np.diff(cumulative[edges])
+        first, values = contribution(start, cumulative, total)
+        out[first: first + len(values)] += values
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Mapping
 
@@ -17,14 +19,16 @@ from .mix import sound_key, sounds
 from .session import Session
 from .speech import RATE, SAMPLES_PER_MS
 
-VERSION = 1               # bump when the same sounds and settings should master differently
+VERSION = 2               # bump when the same sounds and settings should master differently
 GAP = RATE // 2           # 0.5 s of silence around each sound in a batch: compressor (120 ms release) and
 #                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 PASSES = 6                # passes over the distinct sounds allowed to find the gain
+LIMITER_SLOPE = 0.6       # LU of loudness per dB of gain once the limiter works (typical for speech here)
 AIM = 0.2                 # LU from the target that ends the search (files may land within loudness.TOLERANCE)
 CODEC_HEADROOM = 1.2      # dB between the mastered sounds' true peak and the file's limit: lossy codecs
 #                           overshoot by up to about half a dB on this band-limited, twice-limited voice
 MAX_PCM_PEAK = loudness.MAX_TRUE_PEAK - CODEC_HEADROOM
+WORKERS = max(1, min(2, os.cpu_count() or 1))   # ffmpeg runs (and FFT threads) at once while mastering
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,18 @@ def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
         starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
-
-    def placed():
-        # One sound's energy at a time: memory stays that of the longest sound.
-        for key, at in starts.items():
-            cumulative = loudness.energy(distinct[key])
-            for start in at:
-                yield start, cumulative
     total = session.timeline.length * SAMPLES_PER_MS
-    return loudness.gated(loudness.sub_blocks(placed(), total), total)
+
+    def placed(key):
+        # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
+        cumulative = loudness.energy(distinct[key])
+        return [loudness.contribution(start, cumulative, total) for start in starts[key]]
+    out = np.zeros(-(-total // loudness.SUB_BLOCK))
+    with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
+        for parts in pool.map(placed, starts):
+            for first, values in parts:
+                out[first: first + len(values)] += values
+    return loudness.gated(out, total)
 
 
 def peak(distinct: Mapping[str, np.ndarray]) -> float:
@@ -74,33 +81,48 @@ def predict(session: Session, distinct: Mapping[str, np.ndarray]) -> loudness.Lo
     return loudness.Loudness(level(session, distinct), peak(distinct))
 
 
-def batch(distinct: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Every sound once, in name order, each with GAP samples of silence before it (and after the last)."""
-    gap = np.zeros(GAP, dtype=np.int16)
+def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
+    """Every sound once, in name order, each with `gap` samples of silence before it (and after the last)."""
+    gap = np.zeros(gap, dtype=np.int16)
     return np.concatenate([part for key in sorted(distinct) for part in (gap, distinct[key])] + [gap])
 
 
 def process(distinct: Mapping[str, np.ndarray], graph: str) -> dict[str, np.ndarray]:
-    """Every sound through the ffmpeg filter `graph`, in one run, each in silence of its own."""
-    keys = sorted(distinct)
-    joined = batch(distinct)
-    out = ffmpeg.filtered(joined, graph)
-    if len(out) != len(joined):
-        raise VoicecoachError(f"ffmpeg returned {len(out)} samples for {len(joined)} while mastering")
-    done, at = {}, 0
-    for key in keys:
-        at += GAP
-        done[key] = out[at: at + len(distinct[key])].copy()
-        at += len(distinct[key])
-    return done
+    """Every sound through the ffmpeg filter `graph`, each in silence of its own; the sounds are shared
+    between WORKERS ffmpeg runs at once (a sound's result does not depend on its neighbours)."""
+    keys = sorted(distinct, key=lambda k: -len(distinct[k]))
+    groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
+    sizes = [0] * len(groups)
+    for key in keys:                               # longest first, each to the emptiest group
+        i = sizes.index(min(sizes))
+        groups[i][key] = distinct[key]
+        sizes[i] += len(distinct[key])
+
+    def run(group):
+        joined = batch(group)
+        out = ffmpeg.filtered(joined, graph)
+        if len(out) != len(joined):
+            raise VoicecoachError(f"ffmpeg returned {len(out)} samples for {len(joined)} while mastering")
+        done, at = {}, 0
+        for key in sorted(group):
+            at += GAP
+            done[key] = out[at: at + len(group[key])].copy()
+            at += len(group[key])
+        return done
+    with ThreadPoolExecutor(len(groups)) as pool:
+        return {k: v for done in pool.map(run, groups) for k, v in done.items()}
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target."""
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, loudness.CEILING
-    gain, tried = loudness.first_gain(raw), []
+    # The compressor comes before the gain, so its output does not depend on it: run it once, and
+    # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
+    compressed = process(distinct, loudness.compressor(threshold))
+    gain = loudness.first_gain(loudness.Loudness(level(session, compressed), None))
+    tried = []
     for _ in range(PASSES):
-        done = process(distinct, loudness.chain(gain, ceiling, threshold))
+        done = process(compressed, loudness.limiting(gain, ceiling))
         got = loudness.Loudness(level(session, done), None)
         tried.append((gain, got.integrated))
         if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
@@ -110,7 +132,8 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
             # Lower the ceiling and keep the gain: more gain would only make the limiter work harder.
             ceiling, tried = loudness.lower_ceiling(ceiling, got.true_peak, MAX_PCM_PEAK), []
         else:
-            gain = loudness.next_gain(tried)
+            # From one point, assume the limiter's usual slope; from two, the secant's.
+            gain = loudness.next_gain(tried, per_db=LIMITER_SLOPE if len(tried) == 1 else None)
     if got.true_peak is None:
         got = replace(got, true_peak=peak(done))
     return gain, threshold, ceiling, done, got
@@ -127,10 +150,10 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         found = _reuse(session, cache, decision, distinct)
         if found is not None:
             return found
-    raw = predict(session, distinct)
+    raw = loudness.Loudness(level(session, distinct), None)
     if raw.integrated < loudness.SILENT:
         # Nothing to bring up: silence (or near it) stays as it is.
-        return Mastered(session, raw, 0.0, None, loudness.CEILING)
+        return Mastered(session, replace(raw, true_peak=peak(distinct)), 0.0, None, loudness.CEILING)
     gain, threshold, ceiling, done, got = _search(session, distinct, raw)
     if cache is not None:
         names = {}
