@@ -65,19 +65,11 @@ def voicecoach(script: Path, out: Path, cache: Path) -> dict:
 
 
 def render(script: Path, out: Path, cache: Path) -> dict:
-    """What export builds on: prepare a session and stream its blocks into a plain WAV (no loudness step)."""
-    import wave
+    """`voicecoach render`: the session's own samples (no loudness step) written to a WAV."""
     from voicecoach.cache import Cache
-    from voicecoach.session import prepare
-    from voicecoach.speech import RATE
+    from voicecoach.export import render_script
     t0 = time.perf_counter()
-    session = prepare(script, Cache(cache))
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        for block in session.blocks():
-            w.writeframesraw(block)
+    session = render_script(script, out, Cache(cache))
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "audio_ms": session.timeline.length, "synthesised": session.synthesised,
             "bytes": out.stat().st_size}

@@ -411,3 +411,18 @@ def test_an_hour_exports_in_bounded_memory(tmp_path):
     # The whole hour would be 173 MB of samples alone; streaming keeps us far below that.
     assert result["own_mb"] <= LIMIT_MB and result["ffmpeg_mb"] <= LIMIT_MB
     assert abs(result["lufs"] + 16) <= 1 and result["true_peak"] <= -1
+
+
+@pytest.mark.slow
+def test_render_writes_the_session_exactly_as_play_plays_it(script, shared_cache, tmp_path):
+    out = tmp_path / "exact.wav"
+    result = CliRunner().invoke(cli, ["--cache-dir", str(shared_cache.root), "render", str(script), "-o", str(out),
+                                      "--set", "hold=4"])
+    assert result.exit_code == 0, result.output
+    assert "no loudness change" in result.output
+    expected = prepare(script, shared_cache, overrides={"hold": 4}).audio()
+    assert np.array_equal(decode(out), expected)             # sample for sample, nothing mastered
+    refused = CliRunner().invoke(cli, ["--cache-dir", str(shared_cache.root), "render", str(script),
+                                       "-o", str(tmp_path / "x.mp3")])
+    assert refused.exit_code == 1 and "x.mp3: render writes" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "x.mp3").exists() and leftovers(tmp_path) == []

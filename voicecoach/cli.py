@@ -170,6 +170,22 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, 
         click.echo(f"Removed {len(done.removed)} file(s) the program no longer has.")
 
 
+@cli.command()
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(), required=True, help="The .wav file to write.")
+@voice_options
+@click.pass_context
+@friendly
+def render(ctx, script, output, sets, voice, rate, volume):
+    """Write SCRIPT's session exactly as `play` plays it, as a WAV (to check timing or edit it)."""
+    from .export import render_script
+    from .library import find
+    session = render_script(find(script, paths.scripts_dir()), output, _cache(ctx), **_options(sets, voice, rate, volume))
+    note = "all phrases from the cache" if not session.synthesised else f"{session.synthesised} phrase(s) synthesised"
+    click.echo(f"Wrote {output} ({clock(session.timeline.length).rsplit('.', 1)[0]}, {note}; "
+               "no loudness change: use export for a phone).")
+
+
 class _ProgressBar:
     """A click progress bar for an export (for a program: stage k of n), with time left; quiet when not a terminal."""
 

@@ -11,6 +11,7 @@ import re
 import shutil
 import tempfile
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -158,6 +159,18 @@ def write_text(path: Path, text: str) -> bool:
     return True
 
 
+def write_wav(path: Path, blocks, progress: Callable[[int], None] | None = None) -> None:
+    """Write int16 blocks at RATE to `path` as a mono 16-bit WAV."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        for block in blocks:
+            w.writeframesraw(np.ascontiguousarray(block, dtype="<i2"))
+            if progress:
+                progress(len(block))
+
+
 def write_audio(samples: np.ndarray, path: Path, *, title: str | None = None) -> Path:
     """Write mono int16 samples at RATE to `path` as they are (no loudness change), atomically."""
     path = Path(path)
@@ -165,11 +178,7 @@ def write_audio(samples: np.ndarray, path: Path, *, title: str | None = None) ->
     data = np.asarray(samples, dtype="<i2")
     with _written(path), atomic_path(path) as tmp:
         if fmt == "wav":
-            with wave.open(str(tmp), "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(RATE)
-                w.writeframes(data.tobytes())
+            write_wav(tmp, [data])
         else:
             ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS[fmt] + [str(tmp)], feed=[data])
             if title:
@@ -293,24 +302,20 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
         if progress:
             progress(samples // SAMPLES_PER_MS)
     if fmt == "wav":
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            for block in session.blocks(BLOCK_MS):
-                w.writeframesraw(block)
-                ms(len(block))
+        write_wav(tmp, session.blocks(BLOCK_MS), ms)
         write_tags(tmp, fmt, tags)
         return
     if fmt == "mp3":
         # A second ffmpeg input (the metadata file) makes ffmpeg 5 pass every packet between threads,
         # which cost 18 % of a 30-minute encode; so the audio is encoded alone and the tag put before it.
         # The result is byte for byte what the single run would write.
-        tag = id3_tag(tmp, tags)
         audio = tmp.with_name(tmp.name + ".audio")
         try:
-            ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS["mp3"] + ["-id3v2_version", "0", str(audio)],
-                       feed=session.blocks(BLOCK_MS), progress=ms)
+            with ThreadPoolExecutor(1) as pool:    # the tag is made while the audio is encoded
+                tag = pool.submit(id3_tag, tmp, tags)
+                ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS["mp3"] + ["-id3v2_version", "0", str(audio)],
+                           feed=session.blocks(BLOCK_MS), progress=ms)
+                tag = tag.result()
             with open(tmp, "wb") as out, open(audio, "rb") as src:
                 out.write(tag)
                 shutil.copyfileobj(src, out, 1 << 20)
@@ -408,6 +413,18 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
     if progress:
         progress(1.0, f"Exporting {out.name}")
     return done
+
+
+def render_script(script: str | Path, out: str | Path, cache: Cache, **options) -> Session:
+    """Write the session exactly as `play` plays it (the voice as rendered, no loudness change) to a WAV."""
+    out = Path(out)
+    if check_target(out) != "wav":
+        raise VoicecoachError(f"{out}: render writes the session's own samples as .wav; "
+                              "use `voicecoach export` for a file for a phone")
+    session = prepare(script, cache, **options)
+    with _written(out), atomic_path(out) as tmp:
+        write_wav(tmp, session.blocks())
+    return session
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
 
 def peak(distinct: Mapping[str, np.ndarray]) -> float:
     """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's."""
-    return max((loudness.true_peak(s) for s in distinct.values()), default=float("-inf"))
+    with ThreadPoolExecutor(WORKERS) as pool:     # soxr lets go of the GIL too
+        return max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
 
 
 def predict(session: Session, distinct: Mapping[str, np.ndarray]) -> loudness.Loudness:
