@@ -362,10 +362,12 @@ def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | No
     skipped = not force and out.is_file() and read_fingerprint(out) == tags.fingerprint
     measured = None
     if not skipped:
-        mastered = master(session, cache)
-        trim = codec_trim(mastered, fmt, cache)
-        with _written(out), atomic_path(out) as tmp:
-            encode(trimmed(mastered.session, trim), tmp, fmt, tags, progress)
+        # Mastering writes too (temporary files, the cache): a full disk there is reported for `out` as well.
+        with _written(out):
+            mastered = master(session, cache)
+            trim = codec_trim(mastered, fmt, cache)
+            with atomic_path(out) as tmp:
+                encode(trimmed(mastered.session, trim), tmp, fmt, tags, progress)
         measured = mastered.loudness
     vtt, vtt_written = None, False
     if transcript:
