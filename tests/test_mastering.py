@@ -115,3 +115,27 @@ def test_the_batch_puts_silence_around_every_sound():
     assert np.array_equal(joined[mastering.GAP: mastering.GAP + 10], a)             # in name order
     assert np.array_equal(joined[2 * mastering.GAP + 10: 2 * mastering.GAP + 13], b)
     assert np.count_nonzero(joined) == 13
+
+
+def test_the_sliding_minimum_is_the_minimum_of_each_window():
+    rng = np.random.default_rng(5)
+    for n, width in ((1, 1), (10, 3), (1000, 37), (999, 1000)):
+        x = rng.normal(size=n)
+        expected = np.array([x[i: i + width].min() for i in range(n)])
+        assert np.array_equal(mastering._sliding_min(x, width), expected)
+
+
+def test_the_limiter_model_holds_the_ceiling_and_leaves_quiet_sound_alone():
+    rng = np.random.default_rng(9)
+    quiet = np.round(rng.normal(0, 500, 24_000)).astype(np.int16)
+    assert np.array_equal(mastering.limiter_model(quiet, 6.0, -3.0), np.round(quiet * 10 ** (6 / 20)).astype(np.int16))
+    loud = quiet.copy()
+    loud[12_000] = 30_000                                   # one peak, far over the ceiling after the gain
+    out = mastering.limiter_model(loud, 6.0, -3.0)
+    ceiling = 32767 * 10 ** (-3 / 20)
+    assert np.max(np.abs(out.astype(np.int32))) <= ceiling + 1
+    # The gain comes down a little before the peak (attack) and stays down for a while after it (release).
+    reduced = np.flatnonzero(np.abs(out.astype(np.float64)) < np.abs(loud * 10 ** (6 / 20)) - 1)
+    assert reduced.min() >= 12_000 - mastering.MODEL_ATTACK_MS * 24
+    assert reduced.max() <= 12_000 + mastering.MODEL_RELEASE_MS * 24
+    assert reduced.max() - reduced.min() > mastering.MODEL_RELEASE_MS * 24 // 2

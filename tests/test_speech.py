@@ -86,3 +86,12 @@ def test_markup_and_control_characters_are_spoken_literally(cache):
 
 def test_speakable_removes_control_characters():
     assert speech.speakable("a\x01b\x1bc\x7fd\x85e") == "a b c d e"
+
+
+@pytest.mark.parametrize("engine, command", [("pyttsx3", 'espeak-ng "hello"'), ("festival", "festival --tts"),
+                                             ("flite", 'flite -t "hello"')])
+def test_a_stuck_engine_is_named_with_a_command_to_check_it(engine, command):
+    from voicecoach.speech import _engine_error
+    message = str(_engine_error("TimeoutError: the speech engine did not finish the phrase", engine))
+    assert "did not finish in time" in message and command in message
+    assert ("espeak-ng" in message) == (engine == "pyttsx3")

@@ -206,7 +206,17 @@ def _context():
     return multiprocessing.get_context(method)
 
 
-def _engine_error(message: str) -> VoicecoachError:
+CHECKS = {"pyttsx3": ("espeak-ng", 'espeak-ng "hello"'), "festival": ("festival", "echo hello | festival --tts"),
+          "flite": ("flite", 'flite -t "hello"')}
+
+
+def check_hint(engine: str) -> str:
+    """How a person checks that the program behind `engine` speaks at all."""
+    program, command = CHECKS.get(engine, CHECKS["pyttsx3"])
+    return f"check that {program} works ({command})"
+
+
+def _engine_error(message: str, engine: str = "pyttsx3") -> VoicecoachError:
     lowered = message.lower()
     if "espeak" in lowered and any(sign in lowered for sign in (
             "could not", "no such file", "oserror", "cannot open", "not found", "installed")):
@@ -215,7 +225,7 @@ def _engine_error(message: str) -> VoicecoachError:
         return VoicecoachError(INSTALL_HINT)
     if lowered.startswith("timeouterror"):
         return VoicecoachError(f"the speech engine did not finish in time ({message.split(': ', 1)[-1]}); "
-                               "try again, or check that espeak-ng works (espeak-ng \"hello\")")
+                               f"try again, or {check_hint(engine)}")
     return VoicecoachError(f"the speech engine failed: {message}")
 
 
@@ -301,7 +311,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 stuck = min(running.values(), key=lambda r: r[2])[1]
                 raise VoicecoachError(
                     f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
-                    "try again, or check that espeak-ng works (espeak-ng \"hello\")")
+                    f"try again, or {check_hint(voice.engine)}")
             for conn in ready:
                 proc, text, _ = running.pop(conn)
                 try:
@@ -311,12 +321,12 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 conn.close()
                 proc.join()
                 if kind == "error":
-                    raise _engine_error(payload)
+                    raise _engine_error(payload, voice.engine)
                 if kind == "retry":
                     retries[text] = retries.get(text, 0) + 1
                     if retries[text] > 2:
                         raise VoicecoachError(f"the speech engine gave no sound for {text[:60]!r}; "
-                                              "check that espeak-ng works (espeak-ng \"hello\")")
+                                              f"{check_hint(voice.engine)}")
                     queue.append(text)
                     continue
                 if progress:
