@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import wave
@@ -112,13 +113,11 @@ def atomic_path(path: Path):
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
     path = Path(path)
     sweep_partials(path)
-    # The pid in the name lets a later export tell a dead export's leftovers from a running one's.
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.{os.getpid()}.", suffix=".partial")
-    os.close(fd)
-    # mkstemp makes 0600 files; an exported session should get the usual mode.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    # The pid in the name lets a later export tell a dead export's leftovers from a running one's; 64
+    # random bits keep two writers apart. The file is left for the writer to create (with the usual
+    # mode): opening an existing file for writing truncates it, and ext4 then writes the whole file
+    # to disk on close, 32 ms for a 30-minute WAV.
+    tmp = (path.parent or Path(".")) / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.partial"
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -10,6 +10,8 @@ import numpy as np
 
 from . import speech
 from .cache import Cache, phrase_key
+from .config import load_config
+from .engines import best_available, resolve, split_spec
 from .errors import at
 from .mix import BLOCK_MS, assemble, blocks
 from .script import Script, load_script, phrases
@@ -36,8 +38,6 @@ class Session:
 
 def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None, config=None) -> Voice:
     """The voice to use: CLI options over the script's `voice:` over the user's config.yaml over the calm defaults."""
-    from .config import load_config
-    from .engines import best_available, resolve, split_spec
     config = config if config is not None else load_config()
     spec = name or script.voice.name or config.voice
     try:
