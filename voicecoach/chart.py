@@ -95,8 +95,7 @@ def write_png(p: Progress, path: str | os.PathLike) -> Path:
     path = Path(path)
     fig = figure(p)
     try:
-        with atomic_path(path) as tmp:
-            os.chmod(tmp, 0o600)
+        with atomic_path(path, mode=0o600) as tmp:
             fig.savefig(tmp, format="png", dpi=DPI, facecolor=PAPER)
     except OSError as e:
         raise VoicecoachError(f"{path}: could not be written ({e.strerror or e}); nothing was left behind") from None

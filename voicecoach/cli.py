@@ -436,8 +436,7 @@ def log_export(as_csv, output, db):
         text = io.StringIO()
         count = log.export_csv(text)
     try:
-        with atomic_path(Path(output)) as tmp:
-            os.chmod(tmp, 0o600)
+        with atomic_path(Path(output), mode=0o600) as tmp:
             tmp.write_text(text.getvalue(), encoding="utf-8")
     except OSError as e:
         raise VoicecoachError(f"{output}: could not be written ({e.strerror or e}); nothing was left behind") \

@@ -109,8 +109,11 @@ def glob_escape(name: str) -> str:
 
 
 @contextmanager
-def atomic_path(path: Path):
-    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
+def atomic_path(path: Path, mode: int | None = None):
+    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
+
+    With `mode` (0o600 for private data) the temporary file is created empty with that mode before
+    anything is written to it; otherwise the writer creates it."""
     path = Path(path)
     sweep_partials(path)
     # The pid in the name lets a later export tell a dead export's leftovers from a running one's; 64
@@ -118,6 +121,8 @@ def atomic_path(path: Path):
     # mode): opening an existing file for writing truncates it, and ext4 then writes the whole file
     # to disk on close, 32 ms for a 30-minute WAV.
     tmp = (path.parent or Path(".")) / f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.partial"
+    if mode is not None:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -160,7 +165,9 @@ def write_text(path: Path, text: str) -> bool:
 
 def write_wav(path: Path, blocks, progress: Callable[[int], None] | None = None) -> None:
     """Write int16 blocks at RATE to `path` as a mono 16-bit WAV."""
-    with wave.open(str(path), "wb") as w:
+    # The file is opened first: wave.open on a path it cannot open leaves a half-made writer whose
+    # finaliser raises later.
+    with open(path, "wb") as f, wave.open(f, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
