@@ -302,6 +302,15 @@ def id3_tag(tmp: Path, tags: Tags) -> bytes:
     return data[: 10 + size]
 
 
+def _append(src, out) -> None:
+    """Copy the rest of file `src` to the end of file `out`, in the kernel where it can."""
+    try:
+        while os.copy_file_range(src.fileno(), out.fileno(), 1 << 24):
+            pass
+    except (AttributeError, OSError):     # no copy_file_range here (or across these file systems)
+        shutil.copyfileobj(src, out, 1 << 20)
+
+
 def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable[[int], None] | None = None) -> None:
     """Write the (mastered) `session` into `tmp` in one pass: WAV directly, other formats through ffmpeg's encoder."""
     def ms(samples):
@@ -324,7 +333,8 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
                 tag = tag.result()
             with open(tmp, "wb") as out, open(audio, "rb") as src:
                 out.write(tag)
-                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                _append(src, out)
         finally:
             audio.unlink(missing_ok=True)
         return
