@@ -426,3 +426,15 @@ def test_render_writes_the_session_exactly_as_play_plays_it(script, shared_cache
                                        "-o", str(tmp_path / "x.mp3")])
     assert refused.exit_code == 1 and "x.mp3: render writes" in refused.output and "Traceback" not in refused.output
     assert not (tmp_path / "x.mp3").exists() and leftovers(tmp_path) == []
+
+
+def test_the_stream_header_is_a_wav_that_python_reads_back():
+    import io
+    import wave
+    samples = (np.arange(1000) * 37 % 20000 - 10000).astype(np.int16)
+    source, head = ffmpeg.stream_input(len(samples))
+    assert source == ffmpeg.WAV_INPUT and len(head) == 44
+    with wave.open(io.BytesIO(head + samples.astype("<i2").tobytes())) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (1, 2, RATE, 1000)
+        assert np.array_equal(np.frombuffer(w.readframes(1000), dtype="<i2"), samples)
+    assert ffmpeg.stream_input(1 << 31) == (ffmpeg.PCM_INPUT, b"")     # too long for a WAV header: raw

@@ -320,6 +320,7 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
         write_wav(tmp, session.blocks(BLOCK_MS), ms)
         write_tags(tmp, fmt, tags)
         return
+    source, head = ffmpeg.stream_input(session.timeline.length * SAMPLES_PER_MS)
     if fmt == "mp3":
         # A second ffmpeg input (the metadata file) makes ffmpeg 5 pass every packet between threads,
         # which cost 18 % of a 30-minute encode; so the audio is encoded alone and the tag put before it.
@@ -328,8 +329,8 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
         try:
             with ThreadPoolExecutor(1) as pool:    # the tag is made while the audio is encoded
                 tag = pool.submit(id3_tag, tmp, tags)
-                ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS["mp3"] + ["-id3v2_version", "0", str(audio)],
-                           feed=session.blocks(BLOCK_MS), progress=ms)
+                ffmpeg.run(source + ENCODERS["mp3"] + ["-id3v2_version", "0", str(audio)],
+                           feed=session.blocks(BLOCK_MS), progress=ms, head=head)
                 tag = tag.result()
             with open(tmp, "wb") as out, open(audio, "rb") as src:
                 out.write(tag)
@@ -341,7 +342,8 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
     meta_file, meta = _metadata_input(tmp, tags, fmt) if fmt == "m4a" and tags.chapters else (None, [])
     # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot.
     try:
-        ffmpeg.run(ffmpeg.PCM_INPUT + meta + ENCODERS[fmt] + [str(tmp)], feed=session.blocks(BLOCK_MS), progress=ms)
+        ffmpeg.run(source + meta + ENCODERS[fmt] + [str(tmp)], feed=session.blocks(BLOCK_MS),
+                   progress=ms, head=head)
     finally:
         if meta_file:
             meta_file.unlink(missing_ok=True)

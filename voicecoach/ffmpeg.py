@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,23 @@ from .speech import RATE
 
 # Raw mono int16 at our internal rate, read from stdin.
 PCM_INPUT = ["-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
+# The same as a WAV stream (see wav_header): ffmpeg's WAV reader takes twice the samples per packet
+# that its raw reader does, which made a 30-minute MP3 encode 3-5 % faster.
+WAV_INPUT = ["-f", "wav", "-i", "pipe:0"]
+
+
+def wav_header(samples: int) -> bytes:
+    """The 44-byte header of a mono 16-bit WAV at RATE holding `samples` samples."""
+    size = 2 * samples
+    return (b"RIFF" + struct.pack("<I", 36 + size) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE * 2, 2, 16) + b"data" + struct.pack("<I", size))
+
+
+def stream_input(samples: int) -> tuple[list[str], bytes]:
+    """(ffmpeg input arguments, bytes to send first) for streaming `samples` int16 samples to stdin."""
+    if 2 * samples + 36 < 1 << 32:
+        return WAV_INPUT, wav_header(samples)
+    return PCM_INPUT, b""       # beyond what a WAV header can count (24.8 hours): raw
 INSTALL_HINT = "this needs ffmpeg: install it (Debian/Ubuntu: sudo apt-get install ffmpeg)"
 
 
@@ -35,8 +53,9 @@ def executable() -> str:
 
 
 def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
-        progress: Callable[[int], None] | None = None, stdout: IO[bytes] | None = None) -> str:
-    """Run ffmpeg with `args`, writing each block of `feed` to its stdin (and its stdout to `stdout`); return its log."""
+        progress: Callable[[int], None] | None = None, stdout: IO[bytes] | None = None, head: bytes = b"") -> str:
+    """Run ffmpeg with `args`, writing `head` and then each block of `feed` to its stdin (and its stdout to
+    `stdout`); return its log."""
     command = [executable(), "-hide_banner", "-nostats", "-y"] + ([] if feed is not None else ["-nostdin"]) + args
     with tempfile.TemporaryFile() as log:   # a file, not a pipe: a chatty ffmpeg cannot block us
         proc = subprocess.Popen(command, stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
@@ -45,6 +64,8 @@ def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
         try:
             if feed is not None:
                 try:
+                    if head:
+                        proc.stdin.write(head)
                     for block in feed:
                         proc.stdin.write(memoryview(np.ascontiguousarray(block, dtype="<i2")).cast("B"))
                         if progress:

@@ -80,11 +80,6 @@ def peak(distinct: Mapping[str, np.ndarray]) -> float:
         return max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
 
 
-def predict(session: Session, distinct: Mapping[str, np.ndarray]) -> loudness.Loudness:
-    """The loudness and true peak of `session` played with the sounds `distinct`."""
-    return loudness.Loudness(level(session, distinct), peak(distinct))
-
-
 def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
     """Every sound once, in name order, each with `gap` samples of silence before it (and after the last)."""
     gap = np.zeros(gap, dtype=np.int16)
