@@ -21,7 +21,10 @@ from test_serve import raw_get, write_program
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--autoplay-policy=no-user-gesture-required", "--window-size=390,844"]
+         "--autoplay-policy=no-user-gesture-required", "--window-size=390,844",
+         # The LAN tests serve on a second address of this machine and reach it by a name, as a phone
+         # reaches the computer: the browser then treats it as another host, not as itself.
+         "--host-resolver-rules=MAP lan.test 127.0.0.2"]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 
 def chromium(test):
@@ -315,22 +318,20 @@ def test_at_phone_size_the_page_reads_well_and_is_saved_as_a_screenshot(browser,
     assert small == []                                             # every tap target at least 44 x 44 px
 
 
-def _lan_or_skip() -> str:
-    from voicecoach.errors import VoicecoachError
-    try:
-        return serving.lan_address()
-    except VoicecoachError as e:
-        pytest.skip(f"this machine has no local network: {e}")
+@pytest.fixture
+def lan(monkeypatch):
+    """--lan served on 127.0.0.2 (every Linux machine has it, with or without a network), reached as lan.test."""
+    monkeypatch.setattr(serving, "lan_address", lambda: "127.0.0.2")
+    return lambda url: url.replace("//127.0.0.2:", "//lan.test:")
 
 
 @pytest.mark.slow
 @chromium
-def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, exported, shared_cache):
+def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, exported, shared_cache, lan):
     from selenium.webdriver.common.by import By
-    _lan_or_skip()
     program, folder = exported
     with serving.open_share(program, shared_cache, folder, port=0, lan=True).server.start() as server:
-        browser.get(server.url)
+        browser.get(lan(server.url))
         until(browser, "return !document.getElementById('keep-no').hidden")
         assert browser.execute_script("return window.isSecureContext") is False
         assert not any(b.is_displayed() for b in browser.find_elements(By.CSS_SELECTOR, ".keep"))
@@ -341,7 +342,7 @@ def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, expor
 
 @pytest.mark.slow
 @chromium
-def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(exported, shared_cache, tmp_path):
+def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(exported, shared_cache, tmp_path, lan):
     import base64
     import hashlib
     from cryptography import x509
@@ -349,7 +350,6 @@ def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(expo
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    _lan_or_skip()
     program, folder = exported
     # The browser trusts this one certificate, as a phone does once the user has installed it.
     shared = serving.open_share(program, shared_cache, folder, port=0, lan=True, https=True,
@@ -365,7 +365,7 @@ def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(expo
     try:
         with shared.server.start() as server:
             assert server.url.startswith("https://")
-            driver.get(server.url)
+            driver.get(lan(server.url))
             assert shared.cert.fingerprint in driver.find_element(By.ID, "certificate").text
             until(driver, "return !document.querySelector('#stage-1 .keep').hidden")
             assert driver.execute_script("return window.isSecureContext") is True

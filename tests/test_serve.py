@@ -342,11 +342,11 @@ def test_serve_prints_the_link_and_its_code_and_stops_on_ctrl_c(program, shared_
         urllib.request.urlopen(url, timeout=5)
 
 
-def test_lan_binds_to_the_lan_address_only_and_says_so(program, shared_cache, tmp_path):
-    try:
-        address = serving.lan_address()
-    except VoicecoachError as e:
-        pytest.skip(f"this machine has no local network: {e}")
+def test_lan_binds_to_the_lan_address_only_and_says_so(program, shared_cache, tmp_path, monkeypatch):
+    # The address lan_address finds is tested above; here a second address of this machine stands in
+    # for it (127.0.0.2 exists on every Linux machine, network or not), so the binding is always tested.
+    address = "127.0.0.2"
+    monkeypatch.setattr(serving, "lan_address", lambda: address)
     shared = serving.open_share(program, shared_cache, tmp_path / "phone", port=0, lan=True)
     said = []
     shared.announce(said.append)

@@ -181,15 +181,10 @@ def test_cues_sound_on_time_in_every_engine(write_script, cache, voice):
 
 
 def test_mbrola_voices_are_read_at_their_true_rate():
+    # espeak-ng reports 22,050 Hz for its MBROLA voices, which speak at 16 kHz. Rendering one needs
+    # the non-free MBROLA data, which no set-up here installs; the rate they are read at is checked.
     assert speech._true_rate("mb-us1") == speech._true_rate("mb/mb-en1") == 16_000
     assert speech._true_rate("gmw/en-us") is None
-    names = [v["id"] for v in speech.list_voices() if "mb-" in v["id"]]
-    import glob
-    if not glob.glob("/usr/share/mbrola/*/*"):
-        pytest.skip("MBROLA voices are not installed (non-free: sudo apt-get install mbrola mbrola-us1)")
-    voice = Voice(name=names[0])
-    own, own_rate = engine_output(voice, PHRASE)
-    assert own_rate == 16_000
 
 
 def test_voices_lists_every_engine_and_writes_samples_to_compare(tmp_path):
