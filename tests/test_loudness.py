@@ -92,7 +92,8 @@ def test_the_k_weighted_energy_is_the_recursive_filters():
 
 def placed_loudness(sounds, starts, total):
     energies = [loudness.energy(s) for s in sounds]
-    return loudness.gated(loudness.sub_blocks(zip(starts, energies), total), total)
+    parts = (loudness.contribution(start, energy, total) for start, energy in zip(starts, energies))
+    return loudness.gated(loudness.sub_blocks(parts, total), total)
 
 
 def test_loudness_from_placed_sounds_matches_measuring_the_mix():

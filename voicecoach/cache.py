@@ -76,7 +76,7 @@ def encode_note(data: dict) -> bytes:
 def decode_note(blob: bytes) -> dict | None:
     """The data of a JSON record, or None if it is truncated or does not match its checksum."""
     try:
-        record = json.loads(blob)
+        record = json.loads(bytes(blob))
         text = json.dumps(record["data"], sort_keys=True, ensure_ascii=False)
         ok = hashlib.sha256(text.encode()).hexdigest() == record["sha256"]
     except (ValueError, TypeError, KeyError):
@@ -94,23 +94,7 @@ class Cache:
 
     def get(self, key: str) -> np.ndarray | None:
         """The cached samples, or None when missing; a corrupt entry is removed and reported missing."""
-        path = self.path(key)
-        try:
-            # Read straight into a writable array that the samples then share: no copy.
-            blob = np.fromfile(path, dtype=np.uint8)
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise VoicecoachError(f"{path}: cannot read the audio cache ({e.strerror})") from None
-        samples = decode_entry(blob)
-        if samples is None:
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        else:
-            _mark_used(path)
-        return samples
+        return _load(self.path(key), decode_entry)
 
     def put(self, key: str, samples: np.ndarray) -> None:
         """Store an entry atomically: write a temporary file beside it, then rename."""
@@ -121,19 +105,7 @@ class Cache:
 
     def get_note(self, key: str) -> dict | None:
         """A small JSON record (a decision worth keeping, such as a session's mastering), or None."""
-        path = self.note_path(key)
-        try:
-            blob = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise VoicecoachError(f"{path}: cannot read the audio cache ({e.strerror})") from None
-        data = decode_note(blob)
-        if data is None:
-            _remove(path)
-        else:
-            _mark_used(path)
-        return data
+        return _load(self.note_path(key), decode_note)
 
     def put_note(self, key: str, data: dict) -> None:
         """Store a JSON record atomically, with its own checksum like every entry."""
@@ -210,6 +182,26 @@ class Upkeep:
     checked: int
     removed: list
     temporaries: list
+
+
+def _load(path: Path, decode):
+    """decode(the file's bytes), or None when it is missing; a file that fails to decode is removed."""
+    try:
+        # Read straight into a writable array that decoded samples can then share: no copy.
+        blob = np.fromfile(path, dtype=np.uint8)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise VoicecoachError(f"{path}: cannot read the audio cache ({e.strerror})") from None
+    found = decode(blob)
+    if found is None:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    else:
+        _mark_used(path)
+    return found
 
 
 def _mark_used(path: Path) -> None:

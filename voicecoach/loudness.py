@@ -18,7 +18,6 @@ from .speech import RATE
 TARGET_LUFS = -16.0        # podcasts and spoken word on phones
 MAX_TRUE_PEAK = -1.0       # dBTP: headroom for the phone's own decoder and resampler
 TOLERANCE = 1.0            # LU either side of the target that a file may land
-AIM_TOLERANCE = 0.7        # we re-encode when further off than this, to stay well inside TOLERANCE
 CEILING = -3.0             # dBFS the limiter holds samples under; lossy codecs add overshoot above it
 SILENT = -60.0             # LUFS below which there is nothing to normalise (ebur128 says -70 for silence)
 THRESHOLD = -4.0           # dB from the voice's loudness where the compressor starts
@@ -234,11 +233,10 @@ def contribution(start: int, cumulative: np.ndarray, total: int) -> tuple[int, n
     return first, np.diff(cumulative[edges])
 
 
-def sub_blocks(placed: Iterable[tuple[int, np.ndarray]], total: int) -> np.ndarray:
-    """K-weighted energy per 100-ms sub-block of a `total`-sample session, from (first sample, energy(sound)) pairs."""
+def sub_blocks(contributions: Iterable[tuple[int, np.ndarray]], total: int) -> np.ndarray:
+    """K-weighted energy per 100-ms sub-block of a `total`-sample session, from contribution() results."""
     out = np.zeros(-(-total // SUB_BLOCK))
-    for start, cumulative in placed:
-        first, values = contribution(start, cumulative, total)
+    for first, values in contributions:
         out[first: first + len(values)] += values
     return out
 

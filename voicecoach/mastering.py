@@ -66,11 +66,8 @@ def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
         cumulative = loudness.energy(distinct[key])
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
-    out = np.zeros(-(-total // loudness.SUB_BLOCK))
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
-        for parts in pool.map(placed, starts):
-            for first, values in parts:
-                out[first: first + len(values)] += values
+        out = loudness.sub_blocks((part for parts in pool.map(placed, starts) for part in parts), total)
     return loudness.gated(out, total)
 
 
