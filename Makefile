@@ -3,7 +3,7 @@ SCRIPT ?= scripts/pelvic-floor-release.yaml
 OUT ?= out/session.mp3
 VC = .venv/bin/voicecoach
 
-.PHONY: setup run test bench
+.PHONY: setup run test test-fast lint bench
 setup:
 	@bash tools/setup.sh
 
@@ -15,8 +15,17 @@ run: setup
 	  echo "No audio device here, so the session was written to $(OUT) instead."; \
 	else exit $$rc; fi
 
-test: setup
+# Everything CI runs: the linter, the type checker, then every test (the slow ones too).
+test: setup lint
 	.venv/bin/python -m pytest -q
+
+# The quick loop while developing: the tests not marked slow (no real encoders or long renders).
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow"
+
+lint: setup
+	.venv/bin/ruff check voicecoach tests benchmarks
+	.venv/bin/mypy
 
 bench: setup
 	.venv/bin/python -m benchmarks

@@ -29,6 +29,7 @@ def peak_rss_mb() -> float:
 def naive(script: Path, out: Path) -> dict:
     """Build the session the naive way, then export it to WAV and to MP3 (timed apart)."""
     import tempfile
+
     from . import naive as baseline
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints a line per file
@@ -48,8 +49,9 @@ def naive(script: Path, out: Path) -> dict:
 def voicecoach(script: Path, out: Path, cache: Path) -> dict:
     """voicecoach's public export path, as `voicecoach export` runs it."""
     import inspect
+
     from voicecoach.cache import Cache
-    from voicecoach.export import export_script
+    from voicecoach.export.file import export_script
     # Export may skip a file that is already up to date; the benchmark wants the work done.
     options = {"force": True} if "force" in inspect.signature(export_script).parameters else {}
     t0 = time.perf_counter()
@@ -67,7 +69,7 @@ def voicecoach(script: Path, out: Path, cache: Path) -> dict:
 def render(script: Path, out: Path, cache: Path) -> dict:
     """`voicecoach render`: the session's own samples (no loudness step) written to a WAV."""
     from voicecoach.cache import Cache
-    from voicecoach.export import render_script
+    from voicecoach.export.file import render_script
     t0 = time.perf_counter()
     session = render_script(script, out, Cache(cache))
     seconds = time.perf_counter() - t0
@@ -78,9 +80,10 @@ def render(script: Path, out: Path, cache: Path) -> dict:
 def play(script: Path, cache: Path) -> dict:
     """`play` with every phrase cached: seconds from the call to the first samples handed to the output."""
     import io
+
     from voicecoach.cache import Cache
-    from voicecoach.output import RecordingSink
-    from voicecoach.play import play_script
+    from voicecoach.player.play import play_script
+    from voicecoach.testing import RecordingSink
 
     class Handed(Exception):
         pass
@@ -115,7 +118,7 @@ def write_limit(out: Path, size: int) -> dict:
 
 def ffmpeg_limit(wav: Path, out: Path) -> dict:
     """ffmpeg alone encoding the finished WAV with export's encoder settings."""
-    from voicecoach.export import ENCODERS
+    from voicecoach.export.formats import ENCODERS
     t0 = time.perf_counter()
     subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-i", str(wav),
                     *ENCODERS["mp3"], str(out)], check=True, stdin=subprocess.DEVNULL)

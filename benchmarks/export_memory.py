@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from .sessions import write_session
@@ -22,7 +21,7 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from voicecoach.cache import Cache
-from voicecoach.export import export_script
+from voicecoach.export.file import export_script
 start = time.perf_counter()
 done = export_script(sys.argv[1], sys.argv[2], Cache(Path(sys.argv[3])), transcript=False)
 seconds = time.perf_counter() - start
@@ -34,7 +33,7 @@ except (OSError, StopIteration):
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 # Export computes the loudness without decoding; the file is measured here, after the figures above.
-from voicecoach.loudness import measure_file
+from voicecoach.audio.loudness import measure_file
 heard = measure_file(Path(sys.argv[2]))
 print(json.dumps({"seconds": seconds, "audio_ms": done.session.timeline.length, "own_mb": own,
                   "ffmpeg_mb": children, "lufs": heard.integrated, "true_peak": heard.true_peak,

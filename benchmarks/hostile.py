@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BUDGET_S = 2.0
@@ -16,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import sys, time
-from voicecoach.script import load_script
-from voicecoach.timeline import build_timeline
+from voicecoach.exercise.script import load_script
+from voicecoach.exercise.timeline import build_timeline
 from voicecoach.errors import VoicecoachError
 t = time.perf_counter()
 try:
@@ -30,7 +29,7 @@ print(time.perf_counter() - t)
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from tests.test_document import HOSTILE   # the same files the tests refuse
+    from tests.test_document import HOSTILE  # the same files the tests refuse
     with tempfile.TemporaryDirectory() as tmp:
         for name, (make, _) in HOSTILE.items():
             path = Path(tmp) / "hostile.yaml"

@@ -18,7 +18,18 @@ from pathlib import Path
 from pydub import AudioSegment
 from pydub.generators import Sine
 
-from voicecoach.script import Breathe, Chime, Pause, Repeat, Say, Section, Squeeze, Wait, count_limit, load_script
+from voicecoach.exercise.script import (
+    Breathe,
+    Chime,
+    Pause,
+    Repeat,
+    Say,
+    Section,
+    Squeeze,
+    Wait,
+    count_limit,
+    load_script,
+)
 
 FILE_TIMEOUT = 30.0
 

@@ -6,9 +6,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from voicecoach import engines, speech
 from voicecoach.cache import Cache, phrase_key
-from voicecoach.speech import RATE, Voice
+from voicecoach.speech import engines
+from voicecoach.speech import pool as speech
+from voicecoach.speech.voice import Voice
+from voicecoach.units import RATE
 
 PHRASES = [f"{text} {n}." for n, text in enumerate([
     "Let your shoulders drop", "Breathe in slowly", "And let the breath go", "Notice the floor beneath you",
@@ -30,7 +32,7 @@ def measure(voice: Voice) -> tuple[float, float]:
 def main() -> None:
     for name, vid in (("pyttsx3", None), ("festival", "cmu_us_slt_arctic_hts"), ("festival", "kal_diphone"),
                       ("flite", "slt")):
-        e = engines.ENGINES[name]
+        e = engines.engine(name)
         if not e.installed() or (vid and vid not in [v.id for v in e.voices()]):
             print(f"{name}:{vid}: not installed ({e.install})")
             continue

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.sessions import script_text, write_session
-from voicecoach.script import load_script, phrases
+from voicecoach.exercise.script import load_script, phrases
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"naive_wav", "naive_mp3", "voicecoach_cold_wav", "voicecoach_cold_mp3", "voicecoach_warm_wav",

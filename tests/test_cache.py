@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach.cache import Cache, decode_entry, encode_entry, phrase_key
-from voicecoach.speech import Voice
+from voicecoach.speech.voice import Voice
 
 
 def test_an_entry_round_trips_and_is_a_playable_wav(tmp_path):
@@ -103,7 +103,7 @@ def test_killed_renders_leave_only_whole_entries_and_the_same_result(tmp_path):
     script = _script(tmp_path, "crash.yaml", PHRASES)
     cache_dir = tmp_path / "cache"
     rng = random.Random(7)
-    for run in range(50):
+    for _ in range(50):
         proc = _export(cache_dir, script, tmp_path / "killed.wav", start_new_session=True)
         time.sleep(rng.uniform(0.0, 0.5))
         os.killpg(proc.pid, signal.SIGKILL)    # the whole group: the workers die mid-phrase too

@@ -9,13 +9,12 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from test_progress import HISTORY, STAGES, TODAY
 
-from voicecoach import chart
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
-from voicecoach.progress import summarise
-
-from test_progress import HISTORY, STAGES, TODAY
+from voicecoach.practice import chart
+from voicecoach.practice.progress import summarise
 
 
 def png_size(path) -> tuple[int, int]:

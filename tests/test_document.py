@@ -1,7 +1,6 @@
 """Hostile and random input to the script loader: only our own error type escapes, always with file:line."""
 
 import os
-import random
 import re
 import resource
 import subprocess
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.script import load_script
+from voicecoach.exercise.script import load_script
 
 FUZZ_EXAMPLES = int(os.environ.get("VOICECOACH_FUZZ_EXAMPLES", "10000"))
 
@@ -161,7 +160,7 @@ def test_hostile_files_are_refused_in_bounded_memory_and_time(tmp_path, name):
     make, word = HOSTILE[name]
     path = tmp_path / "hostile.yaml"
     path.write_bytes(make())
-    probe = ("import sys\nfrom voicecoach.script import load_script\nfrom voicecoach.timeline import build_timeline\n"
+    probe = ("import sys\nfrom voicecoach.exercise.script import load_script\nfrom voicecoach.exercise.timeline import build_timeline\n"
              "from voicecoach.errors import VoicecoachError\n"
              "try:\n    s = load_script(sys.argv[1])\n    build_timeline(s, {'hi': 300})\n"
              "except VoicecoachError as e:\n    print(e)\n    sys.exit(1)\n")

@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import ffmpeg, loudness
+from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio.mix import assemble
 from voicecoach.cache import Cache
 from voicecoach.cli import cli
-from voicecoach.export import export_program, export_script
-from voicecoach.mix import assemble
-from voicecoach.playlist import parse_m3u8
+from voicecoach.export.file import export_script
+from voicecoach.export.playlist import parse_m3u8
+from voicecoach.export.program import export_program
 from voicecoach.session import prepare
-from voicecoach.speech import RATE, SAMPLES_PER_MS
+from voicecoach.units import RATE, SAMPLES_PER_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -200,8 +201,9 @@ def test_an_export_passes_over_the_session_once(script, tmp_path, monkeypatch):
 
 
 def test_the_mp3_tag_put_before_the_audio_is_what_one_ffmpeg_run_writes(tmp_path):
-    from voicecoach.export import ENCODERS, id3_tag
-    from voicecoach.tags import Chapter, Tags, ffmetadata
+    from voicecoach.audio.tags import Chapter, Tags, ffmetadata
+    from voicecoach.export.encode import id3_tag
+    from voicecoach.export.formats import ENCODERS
     tags = Tags(title="Ruhe", album="Übungen", artist="voicecoach", track=2, tracks=5,
                 chapters=(Chapter("First", 0, 1500), Chapter("A longer second title", 1500, 4000)))
     samples = (np.sin(np.arange(4 * RATE) / 7) * 8000).astype(np.int16)

@@ -4,14 +4,24 @@ import numpy as np
 import pytest
 
 from voicecoach import handsfree
+from voicecoach.audio.tones import fall, rise
 from voicecoach.errors import VoicecoachError
-from voicecoach.handsfree import (EARCON_GAP_MS, EARCON_MS, FALLING, MIN_EARCON_MS, RISING, earcon_samples,
-                                  hands_free_timeline, normalise, pre_roll_text, prepare_hands_free)
-from voicecoach.script import load_script
+from voicecoach.exercise.script import load_script
+from voicecoach.exercise.timeline import build_timeline
+from voicecoach.handsfree import (
+    EARCON_GAP_MS,
+    EARCON_MS,
+    FALLING,
+    MIN_EARCON_MS,
+    RISING,
+    earcon_samples,
+    hands_free_timeline,
+    normalise,
+    pre_roll_text,
+    prepare_hands_free,
+)
 from voicecoach.session import prepare
-from voicecoach.speech import SAMPLES_PER_MS
-from voicecoach.timeline import build_timeline
-from voicecoach.tones import fall, rise
+from voicecoach.units import SAMPLES_PER_MS
 
 SCRIPT = """
 voicecoach: 1
@@ -104,7 +114,7 @@ def test_from_a_section_in_hands_free(shower, shared_cache):
 
 
 def test_an_earcon_gets_room_when_a_phase_follows_speech_at_once():
-    from voicecoach.timeline import Cue, Mark, Timeline
+    from voicecoach.exercise.timeline import Cue, Mark, Timeline
     t = Timeline("x", (Cue(0, 2000, "speech", "say", "Hello.", 0, 3),
                        Cue(2000, 800, "speech", "in", "Breathe in.", 0, 4),
                        Cue(6000, 800, "speech", "out", "And out.", 1, 5)),
@@ -120,7 +130,7 @@ def test_an_earcon_gets_room_when_a_phase_follows_speech_at_once():
 
 
 def test_a_tight_spot_gets_a_shorter_earcon_not_a_later_cue():
-    from voicecoach.timeline import Cue, Mark, Timeline
+    from voicecoach.exercise.timeline import Cue, Mark, Timeline
     room = MIN_EARCON_MS + 30
     t = Timeline("x", (Cue(0, 1000 - EARCON_GAP_MS - room, "speech", "count", "4", 0, 3),
                        Cue(1000, 500, "speech", "release", "Let go.", 0, 3)), (Mark("A", 0, 2),), 3000)
@@ -131,7 +141,7 @@ def test_a_tight_spot_gets_a_shorter_earcon_not_a_later_cue():
 
 
 def test_a_pre_roll_too_short_to_announce_is_refused():
-    from voicecoach.timeline import Timeline
+    from voicecoach.exercise.timeline import Timeline
     with pytest.raises(VoicecoachError, match="too short to say 'Starting in 1 second.'"):
         hands_free_timeline(Timeline("x", (), (), 0), pre_roll_ms=1000, pre_roll=pre_roll_text(1),
                             pre_roll_length=1400)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from voicecoach.catalogue import catalogue, open_program, programs
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
-from voicecoach.library import catalogue, find, open_program, programs
-from voicecoach.program import load_program
+from voicecoach.exercise.library import find
+from voicecoach.exercise.program import load_program
 from voicecoach.session import prepare
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ import pyloudnorm
 import pytest
 import soxr
 
-from voicecoach import loudness
-from voicecoach.export import export_script
-from voicecoach.speech import RATE
+from voicecoach.audio import loudness
+from voicecoach.export.file import export_script
+from voicecoach.units import RATE
 
 SCRIPT = """
 voicecoach: 1

@@ -6,9 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from voicecoach import ffmpeg, loudness, mastering
+from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.cache import Cache
-from voicecoach.mix import sound_key, sounds
+from voicecoach.export import mastering
 from voicecoach.session import prepare
 
 SCRIPT = """

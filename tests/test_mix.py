@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from voicecoach.mix import assemble, blocks
-from voicecoach.speech import SAMPLES_PER_MS
-from voicecoach.timeline import Cue, Timeline
+from voicecoach.audio.mix import assemble, blocks
+from voicecoach.exercise.timeline import Cue, Timeline
+from voicecoach.units import SAMPLES_PER_MS
 
 
 def _timeline(starts_lengths, length_ms):
@@ -41,7 +42,8 @@ def test_blocks_are_new_arrays_a_consumer_may_keep():
 
 @pytest.mark.slow
 def test_a_real_session_streams_to_the_same_samples(shared_cache):
-    from voicecoach.session import prepare
     from conftest import SCRIPTS
+
+    from voicecoach.session import prepare
     session = prepare(SCRIPTS / "pelvic-floor-release.yaml", shared_cache)
     assert np.array_equal(np.concatenate(list(session.blocks())), session.audio())

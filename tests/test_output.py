@@ -10,8 +10,8 @@ import wave
 import numpy as np
 import pytest
 
-from voicecoach.output import RecordingSink
-from voicecoach.speech import RATE
+from voicecoach.testing import RecordingSink
+from voicecoach.units import RATE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -63,7 +63,7 @@ def test_instant_sink_plays_everything_at_once():
 
 BACKEND = textwrap.dedent("""
     import json, sys, time, numpy as np
-    from voicecoach.output import SimpleaudioOutput
+    from voicecoach.player.outputs.simpleaudio import SimpleaudioOutput
     class Clock:
         now = 0.0
         def __call__(self): return self.now
@@ -99,8 +99,49 @@ def test_simpleaudio_plays_to_the_end_on_the_null_device_paced_by_the_clock(tmp_
 @pytest.mark.slow
 def test_no_audio_device_is_one_clear_error_with_its_own_exit_code(tmp_path):
     env = alsa_home(tmp_path, "type hw card 77")
-    code = "from voicecoach.output import SimpleaudioOutput\nSimpleaudioOutput()"
+    code = "from voicecoach.player.outputs.simpleaudio import SimpleaudioOutput\nSimpleaudioOutput()"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert "VoicecoachError: no audio device to play on" in done.stderr
     assert "voicecoach export" in done.stderr
     assert "ALSA lib" not in done.stderr          # libasound's own chatter is kept off the screen
+
+
+CONFORMANCE = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np
+    from voicecoach.player.output import Output
+    if sys.argv[1] == "simpleaudio":
+        from voicecoach.player.outputs.simpleaudio import SimpleaudioOutput as make
+    else:
+        from voicecoach.testing import RecordingSink
+        make = lambda: RecordingSink(instant=True)
+    out: Output = make()
+    tone = (np.sin(np.arange(2400) * 0.05) * 8000).astype(np.int16)
+    seen = [out.position()]
+    out.write(tone)
+    out.write(tone[:0])
+    out.write(tone)
+    deadline = time.monotonic() + 5
+    while seen[-1] < 2 * len(tone) and time.monotonic() < deadline:
+        time.sleep(0.005)
+        seen.append(out.position())
+    out.stop()
+    after_stop = out.position()
+    out.write(tone)
+    out.close()
+    print(json.dumps({"seen": seen, "after_stop": after_stop}))
+""")
+
+
+@pytest.mark.parametrize("backend", ["simpleaudio", "recording"])
+def test_every_output_plays_in_order_counts_its_position_and_stops(tmp_path, backend):
+    env, _ = recording_home(tmp_path)
+    done = subprocess.run([sys.executable, "-c", CONFORMANCE, backend], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    seen = found["seen"]
+    assert seen[0] == 0
+    assert all(b >= a for a, b in zip(seen, seen[1:])), "the position never runs backwards"
+    assert seen[-1] == 2 * 2400, "everything written is played, the empty write adds nothing"
+    assert found["after_stop"] == 0

@@ -12,11 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from voicecoach import page
-from voicecoach import serve as serving
-
 from test_serve import raw_get, write_program
+
+from voicecoach.phone import page, share
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -68,11 +66,11 @@ def test_the_page_escapes_what_it_shows_and_names_downloads_properly():
 
 
 def test_nothing_on_the_page_comes_from_elsewhere():
-    assets = [page.index_html(_listing(), https_fingerprint="AB:CD"), page.STYLE, page.APP_JS,
-              page.SERVICE_WORKER, page.manifest(_listing())]
-    text = "\n".join(assets) + page.ICON_SVG.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assets = [page.index_html(_listing(), https_fingerprint="AB:CD"), page.asset("style.css"), page.asset("app.js"),
+              page.asset("sw.js"), page.manifest(_listing())]
+    text = "\n".join(assets) + page.asset("icon.svg").replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}", text, re.I)
-    assert "@import" not in page.STYLE and "url(" not in page.STYLE
+    assert "@import" not in page.asset("style.css") and "url(" not in page.asset("style.css")
 
 
 def test_a_discreet_page_names_no_session_and_shows_no_words():
@@ -86,7 +84,7 @@ def test_a_discreet_page_names_no_session_and_shows_no_words():
 
 
 def serving_timeline():
-    from voicecoach.timeline import Cue, Mark, Timeline
+    from voicecoach.exercise.timeline import Cue, Mark, Timeline
     return Timeline("Trainer", (Cue(0, 900, "speech", "say", "Welcome.", 0, 3),
                                 Cue(5000, 900, "speech", "say", "Rest now.", 1, 6)),
                     (Mark("Arriving", 0, 2), Mark("Resting", 4000, 5)), 9000)
@@ -100,14 +98,14 @@ def exported(tmp_path_factory, shared_cache):
     """A two-stage program, exported once for this module: (program path, folder)."""
     program = write_program(tmp_path_factory.mktemp("program"))
     folder = tmp_path_factory.mktemp("shared") / "phone"
-    serving.open_share(program, shared_cache, folder, port=0).server.stop()
+    share.open_share(program, shared_cache, folder, port=0).server.stop()
     return program, folder
 
 
 @pytest.fixture
 def sharing(exported, shared_cache):
     program, folder = exported
-    shared = serving.open_share(program, shared_cache, folder, port=0)
+    shared = share.open_share(program, shared_cache, folder, port=0)
     shared.server.start()
     yield shared
     shared.server.stop()
@@ -222,7 +220,7 @@ def test_a_kept_session_plays_after_the_server_stops(browser, sharing):
 @pytest.fixture
 def discreet_sharing(exported, shared_cache, tmp_path):
     program, _ = exported
-    shared = serving.open_share(program, shared_cache, tmp_path / "discreet", port=0, discreet=True)
+    shared = share.open_share(program, shared_cache, tmp_path / "discreet", port=0, discreet=True)
     shared.server.start()
     yield shared
     shared.server.stop()
@@ -321,7 +319,7 @@ def test_at_phone_size_the_page_reads_well_and_is_saved_as_a_screenshot(browser,
 @pytest.fixture
 def lan(monkeypatch):
     """--lan served on 127.0.0.2 (every Linux machine has it, with or without a network), reached as lan.test."""
-    monkeypatch.setattr(serving, "lan_address", lambda: "127.0.0.2")
+    monkeypatch.setattr(share, "lan_address", lambda: "127.0.0.2")
     return lambda url: url.replace("//127.0.0.2:", "//lan.test:")
 
 
@@ -330,7 +328,7 @@ def lan(monkeypatch):
 def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, exported, shared_cache, lan):
     from selenium.webdriver.common.by import By
     program, folder = exported
-    with serving.open_share(program, shared_cache, folder, port=0, lan=True).server.start() as server:
+    with share.open_share(program, shared_cache, folder, port=0, lan=True).server.start() as server:
         browser.get(lan(server.url))
         until(browser, "return !document.getElementById('keep-no').hidden")
         assert browser.execute_script("return window.isSecureContext") is False
@@ -345,6 +343,7 @@ def test_over_plain_http_on_the_lan_the_page_offers_download_only(browser, expor
 def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(exported, shared_cache, tmp_path, lan):
     import base64
     import hashlib
+
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from selenium import webdriver
@@ -352,7 +351,7 @@ def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(expo
     from selenium.webdriver.common.by import By
     program, folder = exported
     # The browser trusts this one certificate, as a phone does once the user has installed it.
-    shared = serving.open_share(program, shared_cache, folder, port=0, lan=True, https=True,
+    shared = share.open_share(program, shared_cache, folder, port=0, lan=True, https=True,
                                 tls_folder=tmp_path / "tls")
     cert = x509.load_pem_x509_certificate(shared.cert.cert.read_bytes())
     spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -9,14 +9,14 @@ import sys
 import numpy as np
 import pexpect
 import pytest
-
 from test_output import alsa_home, read_wav, recording_home
+
 from voicecoach.errors import NO_AUDIO_DEVICE, VoicecoachError
+from voicecoach.exercise.timeline import clock
 from voicecoach.handsfree import prepare_hands_free
-from voicecoach.output import RecordingSink
-from voicecoach.play import play_script
+from voicecoach.player.play import play_script
 from voicecoach.session import prepare
-from voicecoach.timeline import clock
+from voicecoach.testing import RecordingSink
 
 SHORT = """
 voicecoach: 1
@@ -62,7 +62,7 @@ def test_play_script_through_the_sink_plays_the_whole_session(write_script, shar
 
 
 def test_a_played_session_is_recorded_in_the_practice_log(write_script, shared_cache, private_log):
-    from voicecoach.practice import open_log
+    from voicecoach.practice.log import open_log
     path = write_script(SHORT)
     play_script(path, shared_cache, output=RecordingSink(instant=True),
                 stdin=io.StringIO(), stdout=io.StringIO(), log=private_log)
@@ -184,6 +184,7 @@ def test_a_wait_in_a_terminal_goes_on_with_space(write_script, shared_cache, tmp
 
 def test_pre_roll_without_hands_free_is_a_usage_error(write_script):
     from click.testing import CliRunner
+
     from voicecoach.cli import cli as command
     result = CliRunner().invoke(command, ["play", str(write_script(SHORT)), "--pre-roll", "5"], obj={})
     assert result.exit_code == 2 and "--pre-roll is for --hands-free" in result.output

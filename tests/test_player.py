@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.output import RecordingSink
-from voicecoach.player import AGAIN_MS, Player, section_index, starting_at
+from voicecoach.exercise.timeline import section_index, starting_at
+from voicecoach.player.player import AGAIN_MS, Player
 from voicecoach.session import prepare
-from voicecoach.speech import SAMPLES_PER_MS
+from voicecoach.testing import RecordingSink
+from voicecoach.units import SAMPLES_PER_MS
 
 SCRIPT = """
 voicecoach: 1

@@ -3,9 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicecoach.playlist import Entry, m3u8, parse_m3u8, readme, safe_name, stage_file
+from voicecoach.export.playlist import PlaylistEntry, m3u8, parse_m3u8, readme, safe_name, stage_file
 
-ENTRIES = [Entry("01 Letting go.mp3", "Letting go", 353_723), Entry("02 Second, slowly.mp3", "Second, slowly", 61_499)]
+ENTRIES = [PlaylistEntry("01 Letting go.mp3", "Letting go", 353_723), PlaylistEntry("02 Second, slowly.mp3", "Second, slowly", 61_499)]
 
 
 def test_extended_m3u_lists_files_in_order_with_lengths_and_titles():
@@ -20,8 +20,8 @@ def test_extended_m3u_lists_files_in_order_with_lengths_and_titles():
 
 
 def test_titles_cannot_break_the_playlist():
-    text = m3u8([Entry("01 A.mp3", "Two\nlines", 1000)], "Also\ntwo")
-    assert parse_m3u8(text) == [Entry("01 A.mp3", "Two lines", 1000)]
+    text = m3u8([PlaylistEntry("01 A.mp3", "Two\nlines", 1000)], "Also\ntwo")
+    assert parse_m3u8(text) == [PlaylistEntry("01 A.mp3", "Two lines", 1000)]
     assert "#PLAYLIST:Also two" in text
 
 
@@ -43,7 +43,7 @@ def test_readme_lists_the_files_and_says_nothing_when_discreet():
     assert text.startswith("Step by step\n\nA graded path.\n") and "01 Letting go.mp3  (about 6 minutes)" in text
     assert "      Most days. Move on when: it feels familiar." in text
     assert "playlist.m3u8" in text and ".vtt" in text
-    quiet = readme("Step by step", [Entry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
+    quiet = readme("Step by step", [PlaylistEntry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
                    transcripts=False, about="A graded path.", guidance=["Move on when: it feels familiar."])
     assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
     assert "graded" not in quiet and "familiar" not in quiet

@@ -17,13 +17,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
-from voicecoach import practice
+from voicecoach import paths
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
-from voicecoach.practice import open_log
-
-from conftest import ROOT
+from voicecoach.practice import log as practice
+from voicecoach.practice import recording
+from voicecoach.practice.log import open_log
 
 T0 = datetime(2026, 11, 2, 19, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -72,7 +73,7 @@ def test_existing_folder_is_left_as_it_is(tmp_path):
 
 def test_where_the_log_lives(tmp_path, monkeypatch):
     monkeypatch.delenv("VOICECOACH_DB", raising=False)
-    monkeypatch.setattr(practice.platformdirs, "user_data_dir", lambda app: str(tmp_path / "user-data" / app))
+    monkeypatch.setattr(paths.platformdirs, "user_data_dir", lambda app: str(tmp_path / "user-data" / app))
     assert practice.db_path() == tmp_path / "user-data" / "voicecoach" / "practice.sqlite3"
     monkeypatch.setenv("VOICECOACH_DB", str(tmp_path / "env.db"))
     assert practice.db_path() == tmp_path / "env.db"
@@ -106,18 +107,18 @@ def test_a_session_is_partial_until_it_reaches_its_end(db):
 
 
 def test_module_level_start_and_finish_for_the_player(db):
-    entry = practice.start(db, "trainer.yaml", {"size": 1}, 1000)
-    practice.finish(db, entry, 5000, 1000)      # more than the whole is clamped
+    entry = recording.start(db, "trainer.yaml", {"size": 1}, 1000)
+    recording.finish(db, entry, 5000, 1000)      # more than the whole is clamped
     with open_log(db) as log:
         e = log.get(entry)
     assert (e.completed_ms, e.total_ms, e.status) == (1000, 1000, "complete")
     with pytest.raises(VoicecoachError, match="no played session 99"):
-        practice.finish(db, 99, 0)
+        recording.finish(db, 99, 0)
 
 
 KILLED = textwrap.dedent("""
     import sys, time
-    from voicecoach import practice
+    from voicecoach.practice import log as practice
     log = practice.open_log(sys.argv[1])
     entry = log.start("trainer.yaml", {"size": 2}, 480000)
     # A write still under way when the process dies must vanish without harming anything.
@@ -296,7 +297,7 @@ def test_log_commands(db):
                db=db).exit_code == 0
     assert run("log", "other", "--note", "shower", "--comfort", "comfortable", db=db).exit_code == 0
     rated = run("log", "rate", "--comfort", "5", db=db)
-    assert rated.exit_code == 0 and "very comfortable" in rated.output and "Entry 3" in rated.output
+    assert rated.exit_code == 0 and "very comfortable" in rated.output and "LogEntry 3" in rated.output
     listed = run("log", "list", db=db)
     assert listed.exit_code == 0 and "easier the second time" in listed.output and "trainer.yaml" in listed.output
     assert run("log", "check", db=db).output.endswith("sound, 3 entries.\n")
@@ -383,10 +384,10 @@ def test_a_failed_migration_leaves_the_old_log_as_it_was(db, monkeypatch):
 
 
 def test_recording_a_played_session(db):
-    with practice.recording(db, "trainer.yaml", {"size": 2}, 480_000) as record:
+    with recording.recording(db, "trainer.yaml", {"size": 2}, 480_000) as record:
         record.completed_ms = 480_000
     with pytest.raises(KeyboardInterrupt):
-        with practice.recording(db, "trainer.yaml", {"size": 2}, 480_000) as stopped:
+        with recording.recording(db, "trainer.yaml", {"size": 2}, 480_000) as stopped:
             stopped.completed_ms = 61_000
             raise KeyboardInterrupt
     with open_log(db) as log:
@@ -399,7 +400,7 @@ def test_an_unusable_log_never_stops_a_session(tmp_path):
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database\n" * 200)
     warnings, played = [], []
-    with practice.recording(broken, "trainer.yaml", {}, 1000, warn=warnings.append) as record:
+    with recording.recording(broken, "trainer.yaml", {}, 1000, warn=warnings.append) as record:
         played.append(True)
     assert played and record.id is None
     assert len(warnings) == 1 and warnings[0].startswith("This session is not being logged: ")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.document import Document
+from voicecoach.catalogue import measured_stages
 from voicecoach.errors import VoicecoachError
-from voicecoach.library import program_stages
-from voicecoach.program import is_program, load_program, per_week
+from voicecoach.exercise.document import Document
+from voicecoach.exercise.program import is_program, load_program, per_week
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "scripts" / "program.yaml"
@@ -69,7 +69,7 @@ def test_trainer_stages_move_on_when_confident_and_comfortable_and_keep_the_paus
 @pytest.mark.parametrize("rate", [None, 120], ids=["default-rate", "rate-120"])
 def test_every_stage_renders_with_its_settings(shared_cache, rate):
     program = load_program(PROGRAM)
-    stages = program_stages(program, shared_cache, rate=rate)
+    stages = measured_stages(program, shared_cache, rate=rate)
     assert [s.number for s in stages] == list(range(1, len(program.stages) + 1))
     assert all(s.length > 60_000 for s in stages)
     sized = [s for s in stages if s.stage.script.stem == "trainer"]

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SCRIPTS
 
 from voicecoach.cli import cli
-from voicecoach.practice import Entry
-from voicecoach.program import load_program
-from voicecoach.progress import NOT_ADVICE, Week, describe, stage_of, summarise, week_start
-
-from conftest import SCRIPTS
+from voicecoach.exercise.program import load_program
+from voicecoach.practice.log import LogEntry
+from voicecoach.practice.progress import NOT_ADVICE, Week, report, stage_of, summarise, week_start
 
 STAGES = load_program(SCRIPTS / "program.yaml").stages
 RELEASE, FAMILIAR, T1, T2, T3, T4, PARTNER, CONTAINMENT = range(8)
@@ -27,9 +26,9 @@ _ids = iter(range(1, 10_000))
 
 
 def entry(day: str, kind: str = "trainer", *, size=None, comfort=None, script=None, params=None,
-          completed=None, total=None) -> Entry:
+          completed=None, total=None) -> LogEntry:
     when = datetime.fromisoformat(f"{day}T19:00:00+00:00")
-    return Entry(id=next(_ids), kind=kind, started=when, finished=when, script=script, params=params or {},
+    return LogEntry(id=next(_ids), kind=kind, started=when, finished=when, script=script, params=params or {},
                  size=size, comfort=comfort, completed_ms=completed, total_ms=total)
 
 
@@ -82,7 +81,7 @@ def test_this_week_counts_once_it_reaches_the_rhythm():
     more = HISTORY + [trainer("2026-11-23", 1), entry("2026-11-25", "other")]
     p = summarise(more, STAGES, TODAY)
     assert p.this_week == 3 and p.streak == 4
-    assert "That is the rhythm of at least 3 a week" in describe(p)
+    assert "That is the rhythm of at least 3 a week" in report(p)
 
 
 def test_a_week_short_of_the_rhythm_ends_the_run():
@@ -132,7 +131,7 @@ def test_an_empty_log_suggests_the_first_stage():
     p = summarise([], STAGES, TODAY)
     assert (p.stage, p.streak, p.this_week, p.total_days) == (None, 0, 0, 0)
     assert "no rush" in p.suggestion and "`voicecoach play pelvic-floor-release`" in p.suggestion
-    assert "This week: nothing noted yet" in describe(p)
+    assert "This week: nothing noted yet" in report(p)
 
 
 def test_other_practice_counts_for_the_week_but_names_no_stage():
@@ -190,7 +189,7 @@ def test_every_text_is_kind_and_disclaims_medical_advice():
         [entry("2026-11-24", "session", script="trainer.yaml", params={"size": 1})],
     ]
     for history in scenarios:
-        text = describe(summarise(history, STAGES, TODAY))
+        text = report(summarise(history, STAGES, TODAY))
         assert not UNKIND.search(text), text
         assert text.endswith(NOT_ADVICE)
         assert text.count("medical advice") == 1

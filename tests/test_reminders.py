@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from voicecoach import reminders
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
+from voicecoach.practice import reminders
 
 TODAY = date(2026, 11, 26)       # a Thursday
 PRIVATE_WORDS = re.compile(r"vagin|trainer|pelvic|sex|penetrat|voicecoach|exercise|practi[cs]e", re.I)

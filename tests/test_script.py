@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
-from voicecoach.script import Breathe, Pause, Repeat, Say, Squeeze, load_script, parse_duration
+from voicecoach.exercise.script import Breathe, Pause, Repeat, Say, Squeeze, load_script, parse_duration
 
 HEAD = "voicecoach: 1\ntitle: Test\n"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.document import Document
-from voicecoach.program import is_program
-from voicecoach.script import load_script, phrases
+from voicecoach.exercise.document import Document
+from voicecoach.exercise.program import is_program
+from voicecoach.exercise.script import load_script, phrases
 from voicecoach.session import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ def test_waits_are_for_steps_nobody_can_time(render):
 
 
 def test_pelvic_floor_release_rests_longer_than_it_holds():
-    from voicecoach.script import Squeeze
+    from voicecoach.exercise.script import Squeeze
     squeezes = [s for s in load_script(ROOT / "scripts" / "pelvic-floor-release.yaml").steps if isinstance(s, Squeeze)]
     assert squeezes and all(s.rest_ms > s.hold_ms for s in squeezes)
 

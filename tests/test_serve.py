@@ -23,11 +23,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import serve as serving
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
-from voicecoach.page import Listing, Track
-from voicecoach.qr import terminal_qr
+from voicecoach.phone import server as serving
+from voicecoach.phone import share
+from voicecoach.phone.page import Listing, Track
+from voicecoach.phone.qr import terminal_qr
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +82,7 @@ def program(tmp_path_factory):
 def sharing(program, shared_cache, tmp_path_factory):
     """The program exported and served on loopback, on a free port."""
     folder = tmp_path_factory.mktemp("shared") / "phone"
-    shared = serving.open_share(program, shared_cache, folder, port=0)
+    shared = share.open_share(program, shared_cache, folder, port=0)
     shared.server.start()
     yield shared
     shared.server.stop()
@@ -214,13 +215,13 @@ def test_all_as_a_zip_holds_the_folder_and_is_made_once(sharing, program, shared
         for name in z.namelist():
             assert z.read(name) == (folder / name).read_bytes()
     before = path.stat().st_mtime_ns
-    again = serving.open_share(program, shared_cache, folder, port=0)
+    again = share.open_share(program, shared_cache, folder, port=0)
     again.server.stop()
     assert path.stat().st_mtime_ns == before                    # nothing changed: not rebuilt
 
 
 def test_discreet_pages_say_nothing_about_the_program(program, shared_cache, tmp_path):
-    shared = serving.open_share(program, shared_cache, tmp_path / "discreet", port=0, discreet=True)
+    shared = share.open_share(program, shared_cache, tmp_path / "discreet", port=0, discreet=True)
     try:
         pages = b"".join(data for data, _ in shared.server.site.pages.values()).decode()
         for private in ["Step by step", "First steps", "Second steps", "small path", "Arriving", "Breathing",
@@ -235,7 +236,7 @@ def test_discreet_pages_say_nothing_about_the_program(program, shared_cache, tmp
 
 def test_https_uses_our_own_certificate_and_keeps_it(program, shared_cache, tmp_path):
     tls = tmp_path / "tls"
-    shared = serving.open_share(program, shared_cache, tmp_path / "phone", port=0, https=True, tls_folder=tls)
+    shared = share.open_share(program, shared_cache, tmp_path / "phone", port=0, https=True, tls_folder=tls)
     with shared.server.start():
         assert shared.server.url.startswith("https://127.0.0.1:")
         trusted = ssl.create_default_context(cafile=str(shared.cert.cert))     # checks the name, too
@@ -247,7 +248,7 @@ def test_https_uses_our_own_certificate_and_keeps_it(program, shared_cache, tmp_
         with pytest.raises(urllib.error.URLError):            # an ordinary client refuses the self-signed one
             urllib.request.urlopen(shared.server.url, timeout=30)
     assert (tls / "key.pem").stat().st_mode & 0o077 == 0
-    again = serving.open_share(program, shared_cache, tmp_path / "phone", port=0, https=True, tls_folder=tls)
+    again = share.open_share(program, shared_cache, tmp_path / "phone", port=0, https=True, tls_folder=tls)
     again.server.stop()
     assert again.cert.fingerprint == shared.cert.fingerprint     # a phone that trusts it keeps trusting it
 
@@ -264,7 +265,7 @@ def test_the_lan_address_is_found_without_sending_anything(monkeypatch):
         sendto = sendall = send
     monkeypatch.setattr(socket, "socket", Watched)
     try:
-        address = serving.lan_address()
+        address = share.lan_address()
     except VoicecoachError as e:
         assert "local network" in str(e) or "open internet" in str(e)
     else:
@@ -346,8 +347,8 @@ def test_lan_binds_to_the_lan_address_only_and_says_so(program, shared_cache, tm
     # The address lan_address finds is tested above; here a second address of this machine stands in
     # for it (127.0.0.2 exists on every Linux machine, network or not), so the binding is always tested.
     address = "127.0.0.2"
-    monkeypatch.setattr(serving, "lan_address", lambda: address)
-    shared = serving.open_share(program, shared_cache, tmp_path / "phone", port=0, lan=True)
+    monkeypatch.setattr(share, "lan_address", lambda: address)
+    shared = share.open_share(program, shared_cache, tmp_path / "phone", port=0, lan=True)
     said = []
     shared.announce(said.append)
     with shared.server.start():

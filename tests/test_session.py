@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from voicecoach.cache import phrase_key
-from voicecoach.export import write_audio
+from voicecoach.export.formats import write_audio
 from voicecoach.session import prepare
-from voicecoach.speech import RATE, SAMPLES_PER_MS
+from voicecoach.units import RATE, SAMPLES_PER_MS
 
 SCRIPT = """
 voicecoach: 1

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
-from voicecoach import speech
 from voicecoach.cache import phrase_key
 from voicecoach.errors import VoicecoachError
-from voicecoach.speech import AUDIBLE, RATE, Voice, to_internal
+from voicecoach.speech import pool as speech
+from voicecoach.speech.clip import AUDIBLE, speakable, to_internal
+from voicecoach.speech.engines import pyttsx3
+from voicecoach.speech.engines.pyttsx3 import list_voices, resolve_voice_name
+from voicecoach.speech.voice import Voice
+from voicecoach.units import RATE
 
 
 def test_to_internal_resamples_and_trims():
@@ -45,11 +49,11 @@ def test_real_speech_is_rendered_once_per_text_and_slower_at_a_lower_rate(cache)
 
 @pytest.mark.slow
 def test_voices_are_listed_and_unknown_names_refused():
-    voices = speech.list_voices()
+    voices = list_voices()
     assert len(voices) > 10 and any(v["id"] == "gmw/en-us" for v in voices)
-    assert speech.resolve_voice_name("en-us", voices) == "gmw/en-us"
+    assert resolve_voice_name("en-us", voices) == "gmw/en-us"
     with pytest.raises(VoicecoachError, match="no voice 'klingon-x'"):
-        speech.resolve_voice_name("klingon-x", voices)
+        resolve_voice_name("klingon-x", voices)
 
 
 @pytest.mark.slow
@@ -59,7 +63,7 @@ def test_a_hanging_engine_is_an_error_not_a_hang(monkeypatch):
     def never_finishes(voice):
         time.sleep(3600)
 
-    monkeypatch.setattr(speech, "_open_engine", never_finishes)  # forked workers inherit it
+    monkeypatch.setattr(pyttsx3, "_open_engine", never_finishes)  # forked workers inherit it
     with pytest.raises(VoicecoachError, match="did not finish"):
         speech.render(Voice(), ["Hello."], lambda t, s: None, timeout=0.5)
 
@@ -85,13 +89,14 @@ def test_markup_and_control_characters_are_spoken_literally(cache):
 
 
 def test_speakable_removes_control_characters():
-    assert speech.speakable("a\x01b\x1bc\x7fd\x85e") == "a b c d e"
+    assert speakable("a\x01b\x1bc\x7fd\x85e") == "a b c d e"
 
 
 @pytest.mark.parametrize("engine, command", [("pyttsx3", 'espeak-ng "hello"'), ("festival", "festival --tts"),
                                              ("flite", 'flite -t "hello"')])
 def test_a_stuck_engine_is_named_with_a_command_to_check_it(engine, command):
-    from voicecoach.speech import _engine_error
-    message = str(_engine_error("TimeoutError: the speech engine did not finish the phrase", engine))
+    from voicecoach.speech.engines import engine as named
+    from voicecoach.speech.pool import engine_error
+    message = str(engine_error("TimeoutError: the speech engine did not finish the phrase", named(engine)))
     assert "did not finish in time" in message and command in message
     assert ("espeak-ng" in message) == (engine == "pyttsx3")

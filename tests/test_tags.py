@@ -7,10 +7,10 @@ import mutagen
 import numpy as np
 import pytest
 
-from voicecoach.export import write_audio
-from voicecoach.speech import RATE
-from voicecoach.tags import Chapter, Tags, chapters, ffmetadata, read_fingerprint, write_tags
-from voicecoach.timeline import Mark, Timeline
+from voicecoach.audio.tags import Chapter, Tags, chapters, ffmetadata, read_fingerprint, write_tags
+from voicecoach.exercise.timeline import Mark, Timeline
+from voicecoach.export.formats import write_audio
+from voicecoach.units import RATE
 
 TAGS = Tags(title="Letting go", album="Step by step", artist="voicecoach", track=2, tracks=5,
             chapters=(Chapter("Settling in", 0, 1234), Chapter("Breathe = slowly; #2", 1234, 2999)),

@@ -2,8 +2,8 @@
 
 import io
 
-from voicecoach.player import Status
-from voicecoach.terminal import Keys, StatusLine, status_text
+from voicecoach.player.player import Status
+from voicecoach.player.terminal import Keys, StatusLine, status_text
 
 
 def test_status_text_fits_the_width_and_shows_where_we_are():

@@ -3,8 +3,8 @@
 import pytest
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.script import load_script, phrases
-from voicecoach.timeline import build_timeline, describe
+from voicecoach.exercise.script import load_script, phrases
+from voicecoach.exercise.timeline import build_timeline, cue_sheet
 
 SCRIPT = """
 voicecoach: 1
@@ -153,5 +153,5 @@ def test_json_and_text_views_agree(write_script):
     assert data["length"] * 1000 == tl.length
     assert data["cues"][0] == {"kind": "speech", "role": "say", "text": "Hello there.", "line": 6,
                                "start": 0.0, "end": 1.234, "section": "Start"}
-    text = describe(tl)
+    text = cue_sheet(tl)
     assert "0:02.734  tighten  Tighten" in text and "== Breath ==" in text

@@ -6,9 +6,10 @@ import subprocess
 
 import pytest
 
+from voicecoach.exercise.timeline import Cue, Mark, Timeline
+from voicecoach.exercise.transcript import webvtt
 from voicecoach.session import prepare
-from voicecoach.timeline import Cue, Mark, Timeline
-from voicecoach.transcript import timestamp, webvtt
+from voicecoach.units import timestamp
 
 SCRIPT = """
 voicecoach: 1

@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import engines, speech
 from voicecoach.cache import phrase_key
 from voicecoach.cli import cli
 from voicecoach.config import UserConfig, load_config
 from voicecoach.errors import VoicecoachError
-from voicecoach.script import load_script
+from voicecoach.exercise.script import load_script
 from voicecoach.session import choose_voice, prepare
-from voicecoach.speech import RATE, SAMPLES_PER_MS, Voice
+from voicecoach.speech import engines
+from voicecoach.speech import pool as speech
+from voicecoach.speech.clip import AUDIBLE
+from voicecoach.speech.engines import flite, pyttsx3
+from voicecoach.speech.voice import DEFAULT_RATE_WPM, Voice
+from voicecoach.testing import synthesise_in_worker
+from voicecoach.units import RATE, SAMPLES_PER_MS
 
 PHRASE = "Let your shoulders drop, and breathe out slowly."
 
@@ -37,30 +42,13 @@ def render_into(cache, voice, texts):
 
 
 def engine_output(voice, text):
-    """The engine's own samples and rate, before voicecoach converts them."""
-    if voice.engine == "pyttsx3":
-        got = {}
-        import multiprocessing
-        # pyttsx3 renders only in a worker; read back its raw WAV through a pipe.
-        parent, child = multiprocessing.get_context("fork").Pipe(duplex=False)
-
-        def raw(conn):
-            engine = speech._open_engine(voice)
-            import threading
-            done = threading.Event()
-            engine.connect("finished-utterance", lambda name=None, completed=True: done.set())
-            conn.send(speech._synthesise(engine, done, text, 20, speech._true_rate(voice.name)))
-        proc = multiprocessing.get_context("fork").Process(target=raw, args=(child,))
-        proc.start()
-        got["x"] = parent.recv()
-        proc.join()
-        return got["x"]
-    return engines.engine(voice.engine).synthesise(voice, text, 20)
+    """The engine's own samples and rate, before voicecoach converts them (in a worker, as the pool runs it)."""
+    return synthesise_in_worker(voice, text)
 
 
 def speech_length(samples, rate):
     """Seconds from the first to the last audible sample (what trimming keeps)."""
-    loud = np.flatnonzero(np.abs(np.asarray(samples, dtype=np.int32)) >= speech.AUDIBLE)
+    loud = np.flatnonzero(np.abs(np.asarray(samples, dtype=np.int32)) >= AUDIBLE)
     return (loud[-1] - loud[0] + 1) / rate
 
 
@@ -79,7 +67,7 @@ def test_switching_voice_or_engine_changes_the_key_and_keeps_both_entries(cache)
               Voice(engine="festival", name="cmu_us_slt_arctic_hts")]
     assert len({phrase_key(v, PHRASE) for v in voices}) == len(voices)
     two = [Voice(), Voice(engine="flite", name="slt")]
-    assert engines.ENGINES["flite"].installed(), "flite is part of the set-up (tools/setup.sh)"
+    assert engines.engine("flite").installed(), "flite is part of the set-up (tools/setup.sh)"
     for v in two:
         render_into(cache, v, ["Well done."])
     assert all(cache.get(phrase_key(v, "Well done.")) is not None for v in two)
@@ -90,12 +78,12 @@ def test_engine_voice_specs_resolve_and_a_bare_name_is_pyttsx3():
     assert engines.split_spec("gmw/en-us") == ("pyttsx3", "gmw/en-us")
     assert engines.split_spec("flite:slt") == ("flite", "slt")
     assert engines.split_spec("Festival: slt ") == ("festival", "slt")
-    if engines.ENGINES["festival"].installed():
+    if engines.engine("festival").installed():
         assert engines.resolve("festival:slt") == ("festival", "cmu_us_slt_arctic_hts")
         assert engines.resolve("festival") == ("festival", "cmu_us_slt_arctic_hts")
 
 
-@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: pyttsx3, festival"),
+@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: festival, flite, pyttsx3"),
                                         ("flite:nobody", "flite has no voice 'nobody'; pick one of:"),
                                         ("festival:nobody", "festival has no voice 'nobody'"),
                                         ("klingon-x", "there is no voice 'klingon-x'")])
@@ -108,7 +96,7 @@ def test_unknown_engine_or_voice_is_one_line_and_a_failure(write_script, spec, s
 
 
 def test_a_missing_engine_names_what_to_install(monkeypatch):
-    monkeypatch.setattr(engines.Flite, "installed", lambda self: False)
+    monkeypatch.setattr(flite.Flite, "installed", lambda self: False)
     with pytest.raises(VoicecoachError, match="not installed: sudo apt-get install flite"):
         engines.resolve("flite:slt")
     with pytest.raises(VoicecoachError, match="apt-get install flite"):
@@ -122,7 +110,7 @@ def test_choice_runs_cli_over_script_over_config_over_best(write_script, tmp_pat
     config = UserConfig(tmp_path / "config.yaml", "flite:awb", 2, 120)
     best = engines.best_available()
     assert (choose_voice(plain, config=UserConfig()).engine, choose_voice(plain, config=UserConfig()).name) == best
-    assert choose_voice(plain, config=UserConfig()).rate == speech.DEFAULT_RATE_WPM
+    assert choose_voice(plain, config=UserConfig()).rate == DEFAULT_RATE_WPM
     assert choose_voice(plain, config=config) == Voice("flite", "awb", 120)
     assert choose_voice(named, config=config) == Voice("flite", "rms", 120)
     assert choose_voice(named, name="flite:slt", rate=150, config=config) == Voice("flite", "slt", 150)
@@ -183,8 +171,8 @@ def test_cues_sound_on_time_in_every_engine(write_script, cache, voice):
 def test_mbrola_voices_are_read_at_their_true_rate():
     # espeak-ng reports 22,050 Hz for its MBROLA voices, which speak at 16 kHz. Rendering one needs
     # the non-free MBROLA data, which no set-up here installs; the rate they are read at is checked.
-    assert speech._true_rate("mb-us1") == speech._true_rate("mb/mb-en1") == 16_000
-    assert speech._true_rate("gmw/en-us") is None
+    assert pyttsx3._true_rate("mb-us1") == pyttsx3._true_rate("mb/mb-en1") == 16_000
+    assert pyttsx3._true_rate("gmw/en-us") is None
 
 
 def test_voices_lists_every_engine_and_writes_samples_to_compare(tmp_path):
@@ -195,7 +183,8 @@ def test_voices_lists_every_engine_and_writes_samples_to_compare(tmp_path):
     best = "{}:{}".format(*engines.best_available())
     marked = [line for line in lines if line.startswith(best + " ")]
     assert marked and "best-available" in marked[0] and "default" in marked[0]
-    for name, e in engines.ENGINES.items():
+    for e in engines.registered():
+        name = e.name
         if not e.installed():
             assert f"{name}: not installed ({e.install})" in lines
     result = CliRunner().invoke(cli, ["voices", "--sample", "Let your shoulders drop.", "-d", str(tmp_path / "s")])

@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from .errors import VoicecoachError  # noqa: E402
+from voicecoach.errors import VoicecoachError  # noqa: E402
 
 __all__ = ["VoicecoachError", "__version__"]

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VoicecoachError
-from .speech import RATE, Voice
+from voicecoach.errors import VoicecoachError
+from voicecoach.speech.voice import Voice
+from voicecoach.units import RATE
 
 FORMAT = 1  # bump when the stored audio changes meaning (rate, trimming), to orphan old entries
 _CHECK_CHUNK = b"vcsm"

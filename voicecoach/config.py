@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .document import Document
+from voicecoach.exercise.document import Document
 
 MIN_RATE, MAX_RATE = 60, 400
 

@@ -13,14 +13,19 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .cache import Cache
-from .errors import VoicecoachError
-from .player import section_index, starting_at
-from .script import load_script, phrases
-from .session import Session, choose_voice, gather
-from .speech import samples_to_ms
-from .timeline import Cue, Timeline, build_timeline
-from .tones import fall, rise
+from voicecoach.audio.tones import fall, rise
+from voicecoach.cache import Cache
+from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.script import load_script, phrases
+from voicecoach.exercise.timeline import (
+    Cue,
+    Timeline,
+    build_timeline,
+    section_index,
+    starting_at,
+)
+from voicecoach.session import Session, choose_voice, gather
+from voicecoach.units import samples_to_ms
 
 PRE_ROLL_S = 20
 RATE_FACTOR = 0.85          # hands-free speaks this much slower than the script's rate
@@ -45,6 +50,9 @@ def earcon_text(direction: str, ms: int) -> str:
 
 def earcon_samples(cue: Cue) -> np.ndarray:
     """The samples an earcon cue stands for."""
+    # Earcon cues always carry their earcon_text key; one without is not an earcon.
+    if cue.text is None:
+        raise ValueError(f"earcon cue at {cue.start} ms has no text")
     return (rise if cue.text.startswith("(rise") else fall)(cue.length)
 
 

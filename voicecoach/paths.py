@@ -46,3 +46,13 @@ def scripts_dir() -> Path:
 def default_script() -> Path:
     """The session `voicecoach play` runs when given no script."""
     return scripts_dir() / DEFAULT_SCRIPT
+
+
+def data_dir() -> Path:
+    """The user data folder: the practice log, serve's exports, the user's own voices."""
+    return Path(platformdirs.user_data_dir("voicecoach"))
+
+
+def voices_dir() -> Path:
+    """Where a user drops extra voice files (a Piper .onnx with its .onnx.json), listed by `voicecoach voices`."""
+    return data_dir() / "voices"

@@ -8,15 +8,16 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from . import speech
-from .cache import Cache, phrase_key
-from .config import load_config
-from .engines import best_available, resolve, split_spec
-from .errors import at
-from .mix import BLOCK_MS, assemble, blocks
-from .script import Script, load_script, phrases
-from .speech import Voice, samples_to_ms
-from .timeline import Timeline, build_timeline
+from voicecoach.audio.mix import BLOCK_MS, assemble, blocks
+from voicecoach.cache import Cache, phrase_key
+from voicecoach.config import load_config
+from voicecoach.errors import at
+from voicecoach.exercise.script import Script, load_script, phrases
+from voicecoach.exercise.timeline import Timeline, build_timeline
+from voicecoach.speech.engines import best_available, resolve
+from voicecoach.speech.pool import render
+from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
+from voicecoach.units import samples_to_ms
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Session:
     synthesised: int          # phrases rendered by the engine now; 0 when all came from the cache
 
     def audio(self) -> np.ndarray:
-        """The whole session as int16 samples at speech.RATE."""
+        """The whole session as int16 samples at the internal rate."""
         return assemble(self.timeline, self.clips)
 
     def blocks(self, block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
@@ -36,15 +37,13 @@ class Session:
         return blocks(self.timeline, self.clips, block_ms)
 
 
-def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=None, config=None) -> Voice:
+def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=None) -> Voice:
     """The voice to use: CLI options over the script's `voice:` over the user's config.yaml over the calm defaults."""
     config = config if config is not None else load_config()
     spec = name or script.voice.name or config.voice
     try:
         if not spec:
             engine, wanted = best_available()
-        elif voices is not None and split_spec(spec)[0] == "pyttsx3":
-            engine, wanted = "pyttsx3", speech.resolve_voice_name(split_spec(spec)[1], voices)
         else:
             engine, wanted = resolve(spec)
     except Exception as e:
@@ -56,8 +55,8 @@ def choose_voice(script: Script, *, name=None, rate=None, volume=None, voices=No
     return Voice(
         engine=engine,
         name=wanted,
-        rate=int(rate or script.voice.rate or config.rate or speech.DEFAULT_RATE_WPM),
-        volume=float(volume if volume is not None else (script.voice.volume or speech.DEFAULT_VOLUME)),
+        rate=int(rate or script.voice.rate or config.rate or DEFAULT_RATE_WPM),
+        volume=float(volume if volume is not None else (script.voice.volume or DEFAULT_VOLUME)),
     )
 
 
@@ -71,7 +70,7 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | 
         else:
             clips[text] = samples
     if missing:
-        speech.render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples),
+        render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples),
                       progress=progress)
         for text in missing:
             samples = cache.get(phrase_key(voice, text))

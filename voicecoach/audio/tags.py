@@ -1,0 +1,168 @@
+"""Tags and chapters a phone shows: MP4 atoms, Vorbis comments (with CHAPTERxxx) and ID3 in WAV written
+with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see ffmetadata).
+Everything is read back with mutagen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.timeline import Timeline
+from voicecoach.units import timestamp
+
+FINGERPRINT = "fingerprint"                      # where an export records what it was made from
+MP4_FINGERPRINT = "----:org.voicecoach:fingerprint"
+NO_OFFSET = 0xFFFFFFFF                            # ID3 CHAP: "byte offsets not given, use the times"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: int      # ms
+    end: int        # ms
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str
+    album: str
+    artist: str
+    track: int | None = None
+    tracks: int | None = None
+    chapters: tuple = ()
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain data, for fingerprints and tests."""
+        return {"title": self.title, "album": self.album, "artist": self.artist, "track": self.track,
+                "tracks": self.tracks, "chapters": [[c.title, c.start, c.end] for c in self.chapters]}
+
+
+def chapters(timeline: Timeline, *, discreet: bool = False) -> tuple:
+    """One chapter per section, from its start to the next section's (or the end)."""
+    marks = timeline.sections
+    return tuple(Chapter(f"Part {i + 1}" if discreet else mark.name, mark.start,
+                         marks[i + 1].start if i + 1 < len(marks) else timeline.length)
+                 for i, mark in enumerate(marks))
+
+
+def ffmetadata(tags: Tags, *, tags_too: bool = False) -> str:
+    """Chapters (and, if `tags_too`, the tags) as an ffmpeg metadata file, for ffmpeg to write while it muxes."""
+    def escape(text):
+        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in str(text))
+    lines = [";FFMETADATA1"]
+    if tags_too:
+        fields = {"title": tags.title, "album": tags.album, "artist": tags.artist,
+                  "track": f"{tags.track}/{tags.tracks}" if tags.track and tags.tracks else tags.track,
+                  FINGERPRINT: tags.fingerprint}
+        lines += [f"{key}={escape(value)}" for key, value in fields.items() if value]
+    for c in tags.chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={c.start}", f"END={c.end}", f"title={escape(c.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _id3_frames(tags: Tags, *, with_chapters: bool = True) -> list:
+    from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags, Frame
+    frames: list[Frame] = [TIT2(encoding=3, text=tags.title), TALB(encoding=3, text=tags.album),
+              TPE1(encoding=3, text=tags.artist)]
+    if tags.track:
+        frames.append(TRCK(encoding=3, text=f"{tags.track}/{tags.tracks}" if tags.tracks else str(tags.track)))
+    if tags.fingerprint:
+        frames.append(TXXX(encoding=3, desc=FINGERPRINT, text=tags.fingerprint))
+    if tags.chapters and with_chapters:
+        ids = [f"chp{i}" for i in range(len(tags.chapters))]
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=ids, sub_frames=[TIT2(encoding=3, text=tags.album)]))
+        frames += [CHAP(element_id=i, start_time=c.start, end_time=c.end, start_offset=NO_OFFSET,
+                        end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=c.title)])
+                   for i, c in zip(ids, tags.chapters)]
+    return frames
+
+
+
+def write_tags(path: Path, fmt: str, tags: Tags) -> None:
+    """Replace whatever tags `path` has (ffmpeg's encoder note included) with `tags`."""
+    filename = str(path)
+    if fmt in ("mp3", "wav"):
+        from mutagen.id3 import ID3
+        wav = None
+        if fmt == "mp3":
+            from mutagen.id3 import ID3NoHeaderError
+            try:
+                id3 = ID3(filename)
+            except ID3NoHeaderError:
+                id3 = ID3()
+        else:
+            from mutagen.wave import WAVE
+            wav = WAVE(filename)
+            if wav.tags is None:
+                wav.add_tags()
+            # mutagen declares FileType.tags as None; a WAVE's, once added, are ID3 (_WaveID3).
+            id3 = cast(ID3, wav.tags)
+        id3.clear()
+        # WAV is for editing, not phones: no chapters there (mutagen would store them out of order).
+        for frame in _id3_frames(tags, with_chapters=fmt == "mp3"):
+            id3.add(frame)
+        # ID3v2.3: the version every phone and car stereo reads; CHAP/CTOC are defined for it too.
+        if wav is None:
+            id3.save(filename, v2_version=3)
+        else:
+            wav.save(v2_version=3)
+    elif fmt == "m4a":
+        from mutagen.mp4 import MP4, MP4Tags
+        f = MP4(filename)
+        if f.tags is None:
+            f.add_tags()
+        atoms = cast(MP4Tags, f.tags)   # declared None in mutagen; MP4Tags once loaded or added
+        atoms.clear()
+        atoms.update({"\xa9nam": [tags.title], "\xa9alb": [tags.album], "\xa9ART": [tags.artist]})
+        if tags.track:
+            atoms["trkn"] = [(tags.track, tags.tracks or 0)]
+        if tags.fingerprint:
+            atoms[MP4_FINGERPRINT] = [tags.fingerprint.encode()]
+        f.save()
+    elif fmt == "opus":
+        from mutagen.oggopus import OggOpus, OggOpusVComment
+        opus = OggOpus(filename)
+        vorbis = cast(OggOpusVComment, opus.tags)   # declared None in mutagen; an Opus file always has them
+        vorbis.clear()
+        comments = {"TITLE": tags.title, "ALBUM": tags.album, "ARTIST": tags.artist}
+        if tags.track:
+            comments["TRACKNUMBER"] = str(tags.track)
+            if tags.tracks:
+                comments["TRACKTOTAL"] = str(tags.tracks)
+        if tags.fingerprint:
+            comments[FINGERPRINT.upper()] = tags.fingerprint
+        # The Vorbis chapter convention, numbered from 000 as ffmpeg writes and reads it.
+        for i, c in enumerate(tags.chapters):
+            comments[f"CHAPTER{i:03d}"] = timestamp(c.start)
+            comments[f"CHAPTER{i:03d}NAME"] = c.title
+        for key, value in comments.items():
+            vorbis[key] = [value]
+        opus.save()
+    else:
+        raise VoicecoachError(f"{path}: cannot tag a {fmt} file")
+
+
+def read_fingerprint(path: Path) -> str | None:
+    """The fingerprint an earlier export stored in `path`, or None (missing, foreign or unreadable)."""
+    import mutagen
+    try:
+        f = mutagen.File(str(path))
+    except Exception:   # a damaged or foreign file simply gets exported again
+        return None
+    tags = getattr(f, "tags", None)
+    if tags is None:
+        return None
+    try:
+        if hasattr(tags, "getall"):                       # ID3 (MP3, WAV)
+            found = [t for t in tags.getall("TXXX") if t.desc == FINGERPRINT]
+            return str(found[0].text[0]) if found else None
+        if MP4_FINGERPRINT in tags:
+            return bytes(tags[MP4_FINGERPRINT][0]).decode()
+        value = tags.get(FINGERPRINT)
+        return value[0] if value else None
+    except Exception:
+        return None

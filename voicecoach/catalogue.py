@@ -1,0 +1,137 @@
+"""The catalogue: the library's scripts and programs with their titles and lengths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach.cache import Cache
+from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.document import Document
+from voicecoach.exercise.library import _is_program_file
+from voicecoach.exercise.program import (
+    Program,
+    Stage,
+    is_program,
+    load_program,
+    program_from_document,
+)
+from voicecoach.session import prepare
+from voicecoach.units import minutes
+
+
+@dataclass(frozen=True)
+class ScriptEntry:
+    path: Path
+    title: str
+    about: str
+    length: int | None     # ms; None when the script has an error
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    number: int            # 1-based position in the program
+    stage: Stage
+    title: str             # the title of the stage's script, with its settings applied
+    length: int            # ms, rendered with the stage's settings
+
+
+@dataclass(frozen=True)
+class ProgramEntry:
+    path: Path
+    program: Program | None
+    stages: tuple          # StageEntry, in the program's order
+    error: str | None = None
+
+    def loaded(self) -> Program:
+        """The program; an entry that could not be read has none, and asking it for one is a bug."""
+        if self.program is None:
+            raise VoicecoachError(f"{self.path}: cannot be read: {self.error}")
+        return self.program
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON: lengths in seconds with millisecond precision."""
+        program = self.loaded()
+        return {
+            "title": program.title,
+            "about": program.about,
+            "stages": [
+                {"number": s.number, "stage": s.stage.name, "script": s.stage.script.name,
+                 "set": dict(s.stage.set), "title": s.title, "length": s.length / 1000,
+                 "move_on_when": s.stage.move_on_when, "frequency": s.stage.frequency,
+                 "per_week": s.stage.per_week, "note": s.stage.note,
+                 "alongside": [p.name for p in s.stage.alongside]}
+                for s in self.stages
+            ],
+        }
+
+
+def catalogue(folder: Path, cache: Cache) -> list[ScriptEntry]:
+    """Every script in `folder`, in name order; a broken one is listed with its error (programs are not scripts)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise VoicecoachError(f"{folder}: no such folder of scripts")
+    entries = []
+    for path in sorted(folder.glob("*.yaml")):
+        if _is_program_file(path):
+            continue
+        try:
+            session = prepare(path, cache)
+        except VoicecoachError as e:
+            entries.append(ScriptEntry(path, path.stem, "", None, str(e)))
+            continue
+        entries.append(ScriptEntry(path, session.script.title, session.script.about, session.timeline.length))
+    return entries
+
+
+def measured_stages(program: Program, cache: Cache, *, voice=None, rate=None, volume=None) -> tuple:
+    """Each stage of `program` with its script's title and real length at these voice settings."""
+    out = []
+    for number, stage in enumerate(program.stages, 1):
+        session = prepare(stage.script, cache, overrides=stage.set, voice=voice, rate=rate, volume=volume)
+        out.append(StageEntry(number, stage, session.script.title, session.timeline.length))
+    return tuple(out)
+
+
+def programs(folder: Path, cache: Cache) -> list[ProgramEntry]:
+    """Every program file in `folder`, with its stages in order; a broken one carries its error."""
+    out = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        if not _is_program_file(path):
+            continue
+        try:
+            program = load_program(path)
+        except VoicecoachError as e:
+            out.append(ProgramEntry(path, None, (), str(e)))
+            continue
+        out.append(ProgramEntry(path, program, measured_stages(program, cache)))
+    return out
+
+
+def open_program(path: Path, cache: Cache, **voice) -> ProgramEntry | None:
+    """The program at `path` with its stages, or None when the file is a script."""
+    doc = Document.load(path)
+    if not is_program(doc):
+        return None
+    program = program_from_document(doc)
+    return ProgramEntry(Path(path), program, measured_stages(program, cache, **voice))
+
+
+
+def describe_program(entry: ProgramEntry) -> str:
+    """A readable listing of a program: each stage in order with its script, length, pace and goal."""
+    program = entry.loaded()
+    lines = [f"{program.title} — {len(entry.stages)} stages"]
+    if program.about:
+        lines.append(program.about)
+    for s in entry.stages:
+        lines.append("")
+        lines.append(f"{s.number:>2}. {s.stage.name:<30} {minutes(s.length):>6}  {s.stage.label()}")
+        lines.append(f"    How often:     {s.stage.frequency}")
+        lines.append(f"    Move on when:  {s.stage.move_on_when}")
+        if s.stage.note:
+            lines.append(f"    Note:          {s.stage.note}")
+        if s.stage.alongside:
+            lines.append(f"    Alongside:     {', '.join(p.name for p in s.stage.alongside)}")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""The command line: each command parses its options and calls one library function.
+
+One module per group of commands; this one holds the group and its global options.
+"""
+
+from __future__ import annotations
+
+import click
+
+from voicecoach import __version__
+from voicecoach.cli import cache, log, practice, serve, sessions, voices
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="voicecoach")
+@click.option("--cache-dir", type=click.Path(file_okay=False), envvar="VOICECOACH_CACHE",
+              help="Where rendered phrases are kept (default: audio_cache/ in a checkout, else the user cache).")
+@click.pass_context
+def cli(ctx, cache_dir):
+    """Voice-guided, exactly timed relaxation and pelvic floor exercises."""
+    ctx.ensure_object(dict)
+    ctx.obj["cache_dir"] = cache_dir
+
+
+for command in (sessions.list_cmd, sessions.show, sessions.export, sessions.render, sessions.play,
+                voices.voices, cache.cache_group, log.log_group, practice.progress_cmd, practice.remind_cmd,
+                serve.serve_cmd):
+    cli.add_command(command)
+
+
+def main():
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""What every command shares: one line for an error, the voice options, the cache, a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+
+import click
+
+from voicecoach import paths
+from voicecoach.cache import Cache
+from voicecoach.errors import VoicecoachError
+
+
+class Failure(click.ClickException):
+    """A VoicecoachError as click shows it: `Error: message`, with the error's exit code."""
+
+    def __init__(self, error: VoicecoachError):
+        super().__init__(str(error))
+        # click declares exit_code a ClassVar but reads it from the instance; each error brings its own.
+        self.exit_code = error.exit_code  # type: ignore[misc]
+
+
+def friendly(fn):
+    """Turn VoicecoachError into a one-line message and Ctrl-C into a quiet exit."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except VoicecoachError as e:
+            raise Failure(e) from None
+        except KeyboardInterrupt:
+            click.echo("Stopped.", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def voice_options(fn):
+    fn = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                      help="Override a script parameter, e.g. --set hold=8 (repeatable).")(fn)
+    fn = click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate in words per minute.")(fn)
+    fn = click.option("--voice", "voice", metavar="ENGINE:VOICE",
+                      help="Voice, e.g. festival:slt, flite:slt or gmw/en-us (see `voicecoach voices`).")(fn)
+    fn = click.option("--volume", type=click.FloatRange(0.05, 1.0), help="Voice volume, 0.05 to 1.")(fn)
+    return fn
+
+
+def cache_of(ctx: click.Context) -> Cache:
+    return Cache(paths.cache_dir(ctx.obj.get("cache_dir")))
+
+
+def voice_kwargs(sets, voice, rate, volume) -> dict:
+    return {"overrides": list(sets), "voice": voice, "rate": rate, "volume": volume}
+
+
+class ProgressBar:
+    """A click progress bar for an export (for a program: stage k of n), with time left; quiet when not a terminal."""
+
+    def __init__(self):
+        self.bar = None
+        self.shown = 0
+        self.tty = sys.stderr.isatty()
+
+    def __enter__(self):
+        if self.tty:
+            self.bar = click.progressbar(length=1000, file=sys.stderr, show_eta=True, show_percent=True,
+                                         label="Exporting", width=24)
+            self.bar.__enter__()
+        return self
+
+    def update(self, fraction: float, label: str):
+        step = int(fraction * 1000)
+        if self.bar is not None:
+            self.bar.label = label
+            self.bar.update(max(0, step - self.shown))
+        self.shown = max(self.shown, step)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def db_option(fn):
+    return click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",
+                        help="The practice log (default: practice.sqlite3 in your user data folder; "
+                             "or set VOICECOACH_DB).")(fn)
+
+
+def entry_options(fn):
+    fn = click.option("--when", metavar="DAY", help="When it was: today (default), yesterday, 2026-11-20, "
+                                                    "or 2026-11-20 19:30.")(fn)
+    fn = click.option("--note", metavar="TEXT", help="A few words for yourself.")(fn)
+    fn = click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard, 2 hard, 3 okay, "
+                                                      "4 comfortable, 5 very comfortable (or the words).")(fn)
+    return fn

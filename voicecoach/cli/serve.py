@@ -1,0 +1,42 @@
+"""`voicecoach serve`: the sessions on a private page for a phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from voicecoach import paths
+from voicecoach.cli.common import ProgressBar, cache_of, friendly
+from voicecoach.errors import VoicecoachError
+
+
+@click.command("serve")
+@click.argument("program", required=False, type=click.Path(dir_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="The port to listen on (0: any free one).")
+@click.option("--lan", is_flag=True, help="Listen on this computer's Wi-Fi address, so your phone can reach it "
+                                         "(default: this computer only).")
+@click.option("--https", "use_https", is_flag=True,
+              help="Encrypt with a self-signed certificate made on this computer (the phone warns once).")
+@click.option("--discreet", is_flag=True, help="Neutral titles on the page and in the phone's media controls.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False),
+              help="Where the sessions are exported to and shared from (default: in your user data folder).")
+@click.pass_context
+@friendly
+def serve_cmd(ctx, program, port, lan, use_https, discreet, folder):
+    """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
+    from voicecoach.exercise.library import find
+    from voicecoach.phone.share import default_folder, open_share
+    path = find(program, paths.scripts_dir()) if program else paths.scripts_dir() / "program.yaml"
+    if not path.is_file():
+        raise VoicecoachError(f"{path}: there is no such program or script (`voicecoach list` shows them)")
+    with ProgressBar() as bar:
+        sharing = open_share(path, cache_of(ctx), Path(folder) if folder else default_folder(path, discreet),
+                             port=port, lan=lan, https=use_https, discreet=discreet, progress=bar.update,
+                             on_visit=lambda address: click.echo(f"The page was opened from {address}."))
+    sharing.announce(click.echo)
+    try:
+        sharing.run()
+    except KeyboardInterrupt:
+        click.echo("\nStopped sharing; the page and sessions can no longer be reached.")

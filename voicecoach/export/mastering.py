@@ -1,0 +1,207 @@
+"""Mastering: each distinct sound of a session through compressor, gain and limiter once, with the gain
+chosen so that the mixed session lands on the loudness target; kept in the cache for the next export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Mapping, cast
+
+import numpy as np
+
+from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio.mix import sound_key, sounds
+from voicecoach.cache import Cache
+from voicecoach.errors import VoicecoachError
+from voicecoach.session import Session
+from voicecoach.units import RATE, SAMPLES_PER_MS
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+VERSION = 2               # bump when the same sounds and settings should master differently
+GAP = RATE // 4           # 0.25 s of silence around each sound in a batch: compressor (120 ms release) and
+#                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
+#                           (identical from 0.2 s on; 0.1 s left up to 22 LSB of difference)
+PASSES = 6                # passes over the distinct sounds allowed to find the gain
+LIMITER_SLOPE = 0.6       # LU of loudness per dB of gain once the limiter works (typical for speech here)
+MODEL_RELEASE_MS = 60     # the limiter model's memory of a peak (ffmpeg's limiter releases over 80 ms)
+MODEL_ATTACK_MS = 5       # ... and how far ahead it looks (the limiter's attack)
+AIM = 0.2                 # LU from the target that ends the search (files may land within loudness.TOLERANCE)
+CODEC_HEADROOM = 1.2      # dB between the mastered sounds' true peak and the file's limit: lossy codecs
+#                           overshoot by up to about half a dB on this band-limited, twice-limited voice
+MAX_PCM_PEAK = loudness.MAX_TRUE_PEAK - CODEC_HEADROOM
+WORKERS = max(1, min(2, os.cpu_count() or 1))   # ffmpeg runs (and FFT threads) at once while mastering
+
+
+@dataclass(frozen=True)
+class Mastered:
+    session: Session                  # the same timeline, every sound (chimes too) mastered
+    loudness: loudness.Loudness       # of the mixed session: integrated LUFS and true peak dBTP, computed
+    gain: float                       # dB
+    threshold: float | None           # the compressor's threshold (dB), None when nothing was changed
+    ceiling: float                    # the limiter's ceiling (dBFS)
+    key: str = ""                     # names this mastering in the cache (empty when not kept)
+    reused: bool = False              # the decision and every mastered sound came from the cache
+
+
+def digest(samples: np.ndarray) -> str:
+    """SHA-256 of a sound's samples."""
+    # numpy's stubs only declare __buffer__ for Python 3.12+; cast rather than copy a whole sound.
+    return hashlib.sha256(cast("Buffer", np.ascontiguousarray(samples, dtype="<i2"))).hexdigest()
+
+
+def _key(kind: str, **fields) -> str:
+    return hashlib.sha256(json.dumps({"mastering": VERSION, "kind": kind, **fields}, sort_keys=True,
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
+    """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once."""
+    starts: dict[str, list[int]] = {}
+    for cue in session.timeline.cues:
+        starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
+    total = session.timeline.length * SAMPLES_PER_MS
+
+    def placed(key):
+        # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
+        cumulative = loudness.energy(distinct[key])
+        return [loudness.contribution(start, cumulative, total) for start in starts[key]]
+    with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
+        out = loudness.sub_blocks((part for parts in pool.map(placed, starts) for part in parts), total)
+    return loudness.gated(out, total)
+
+
+def peak(distinct: Mapping[str, np.ndarray]) -> float:
+    """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's."""
+    with ThreadPoolExecutor(WORKERS) as pool:     # soxr lets go of the GIL too
+        return max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
+
+
+def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
+    """Every sound once, in name order, each with `gap` samples of silence before it (and after the last)."""
+    silence = np.zeros(gap, dtype=np.int16)
+    return np.concatenate([part for key in sorted(distinct) for part in (silence, distinct[key])] + [silence])
+
+
+def process(distinct: Mapping[str, np.ndarray], graph: str) -> dict[str, np.ndarray]:
+    """Every sound through the ffmpeg filter `graph`, each in silence of its own; the sounds are shared
+    between WORKERS ffmpeg runs at once (a sound's result does not depend on its neighbours)."""
+    keys = sorted(distinct, key=lambda k: -len(distinct[k]))
+    groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
+    sizes = [0] * len(groups)
+    for key in keys:                               # longest first, each to the emptiest group
+        i = sizes.index(min(sizes))
+        groups[i][key] = distinct[key]
+        sizes[i] += len(distinct[key])
+
+    def run(group):
+        joined = batch(group)
+        out = ffmpeg.filtered(joined, graph)
+        if len(out) != len(joined):
+            raise VoicecoachError(f"ffmpeg returned {len(out)} samples for {len(joined)} while mastering")
+        done, at = {}, 0
+        for key in sorted(group):
+            at += GAP
+            done[key] = out[at: at + len(group[key])].copy()
+            at += len(group[key])
+        return done
+    with ThreadPoolExecutor(len(groups)) as pool:
+        return {k: v for done in pool.map(run, groups) for k, v in done.items()}
+
+
+def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
+    """min(x[i: i + width]) for every i (van Herk / Gil-Werman: three passes, whatever the width)."""
+    n = len(x)
+    padded = np.full(-(-(n + width - 1) // width) * width, np.inf)
+    padded[:n] = x
+    rows = padded.reshape(-1, width)
+    ahead = np.minimum.accumulate(rows, axis=1).ravel()
+    behind = np.minimum.accumulate(rows[:, ::-1], axis=1)[:, ::-1].ravel()
+    i = np.arange(n)
+    return np.minimum(behind[i], ahead[np.minimum(i + width - 1, len(padded) - 1)])
+
+
+def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray:
+    """A quick stand-in for ffmpeg's limiter, only to guess the gain: every sample scaled by the smallest
+    gain the ceiling asks for within MODEL_RELEASE_MS before it and MODEL_ATTACK_MS after it."""
+    x = samples.astype(np.float64) * 10 ** (gain_db / 20)
+    need = np.minimum(1.0, 32767 * 10 ** (ceiling_db / 20) / np.maximum(np.abs(x), 1e-9))
+    back, ahead = MODEL_RELEASE_MS * SAMPLES_PER_MS, MODEL_ATTACK_MS * SAMPLES_PER_MS
+    envelope = _sliding_min(np.concatenate([np.ones(back), need]), back + ahead + 1)[: len(x)]
+    return np.clip(np.round(x * envelope), -32768, 32767).astype(np.int16)
+
+
+def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness):
+    """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target."""
+    threshold, ceiling = raw.integrated + loudness.THRESHOLD, loudness.CEILING
+    # The compressor comes before the gain, so its output does not depend on it: run it once, and
+    # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
+    compressed = process(distinct, loudness.compressor(threshold))
+    gain = loudness.first_gain(loudness.Loudness(level(session, compressed), None))
+    # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
+    # the first real pass usually lands and the search costs one pass over the sounds, not two.
+    modelled = level(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()})
+    gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
+    tried = []
+    for _ in range(PASSES):
+        done = process(compressed, loudness.limiting(gain, ceiling))
+        got = loudness.Loudness(level(session, done), None)
+        tried.append((gain, got.integrated))
+        if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
+            true_peak = peak(done)
+            got = replace(got, true_peak=true_peak)
+            if true_peak <= MAX_PCM_PEAK or ceiling <= loudness.CEILING - 6:
+                break
+            # Lower the ceiling and keep the gain: more gain would only make the limiter work harder.
+            ceiling, tried = loudness.lower_ceiling(ceiling, true_peak, MAX_PCM_PEAK), []
+        else:
+            # From one point, assume the limiter's usual slope; from two, the secant's.
+            gain = loudness.next_gain(tried, per_db=LIMITER_SLOPE if len(tried) == 1 else None)
+    if got.true_peak is None:
+        got = replace(got, true_peak=peak(done))
+    return gain, threshold, ceiling, done, got
+
+
+def master(session: Session, cache: Cache | None = None) -> Mastered:
+    """`session` with every sound mastered to the loudness target, from the cache when it has been done before."""
+    distinct = sounds(session.timeline, session.clips)
+    digests = {key: digest(samples) for key, samples in distinct.items()}
+    settings = [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, MAX_PCM_PEAK, loudness.chain(0.0, 0.0, 0.0)]
+    decision = _key("session", settings=settings, sounds=digests, length=session.timeline.length,
+                    layout=[[cue.start, sound_key(cue)] for cue in session.timeline.cues])
+    if cache is not None:
+        found = _reuse(session, cache, decision, distinct)
+        if found is not None:
+            return found
+    raw = loudness.Loudness(level(session, distinct), None)
+    if raw.integrated < loudness.SILENT:
+        # Nothing to bring up: silence (or near it) stays as it is.
+        return Mastered(session, replace(raw, true_peak=peak(distinct)), 0.0, None, loudness.CEILING)
+    gain, threshold, ceiling, done, got = _search(session, distinct, raw)
+    if cache is not None:
+        names = {}
+        for key, samples in done.items():
+            names[key] = _key("sound", sound=digests[key], chain=loudness.chain(gain, ceiling, threshold))
+            cache.put(names[key], samples)
+        cache.put_note(decision, {"gain": gain, "threshold": threshold, "ceiling": ceiling,
+                                  "integrated": got.integrated, "true_peak": got.true_peak, "sounds": names})
+    return Mastered(replace(session, clips=done), got, gain, threshold, ceiling, decision if cache else "")
+
+
+def _reuse(session: Session, cache: Cache, decision: str, distinct: Mapping) -> Mastered | None:
+    note = cache.get_note(decision)
+    if note is None or set(note.get("sounds", {})) != set(distinct):
+        return None
+    done = {}
+    for key, name in note["sounds"].items():
+        samples = cache.get(name)
+        if samples is None or len(samples) != len(distinct[key]):
+            return None
+        done[key] = samples
+    got = loudness.Loudness(float(note["integrated"]), float(note["true_peak"]))
+    return Mastered(replace(session, clips=done), got, note["gain"], note["threshold"], note["ceiling"], decision,
+                    reused=True)

@@ -1,0 +1,298 @@
+"""`voicecoach serve`: a small read-only web server that hands the exported sessions to the user's own
+phone. The only module that opens a socket; nothing else in voicecoach touches the network."""
+
+from __future__ import annotations
+
+import hmac
+import mimetypes
+import os
+import re
+import secrets
+import socket
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote, unquote, urlsplit
+
+from voicecoach.errors import VoicecoachError
+from voicecoach.phone import page
+
+CHUNK = 64 * 1024
+IDLE_SECONDS = 30           # a connection that sends nothing for this long is closed
+TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".opus": "audio/ogg", ".wav": "audio/wav",
+         ".vtt": "text/vtt; charset=utf-8", ".m3u8": "audio/x-mpegurl; charset=utf-8",
+         ".txt": "text/plain; charset=utf-8", ".zip": "application/zip"}
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",       # the token is in every address: never pass it on
+    "Cache-Control": "no-store",            # only what the user chooses to keep stays on the phone
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "media-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the server may hand out: generated pages, and the listed files of one folder."""
+    token: str
+    folder: Path                                    # resolved
+    files: dict = field(default_factory=dict)       # name -> path inside folder
+    pages: dict = field(default_factory=dict)       # name under the token -> (bytes, content type)
+
+    def page(self, name: str):
+        return self.pages.get(name)
+
+    def file(self, name: str) -> Path | None:
+        """The file called `name` if it is listed and really lies in the folder (no links out of it)."""
+        path = self.files.get(name)
+        if path is None:
+            return None
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return real if real.parent == self.folder and real.is_file() else None
+
+
+def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=None) -> Site:
+    """The pages and files for `listing`, under a fresh long random token."""
+    folder = Path(folder).resolve()
+    names = [t.file for t in listing.tracks] + [t.transcript for t in listing.tracks if t.transcript]
+    names += [n for n in (listing.bundle, listing.playlist, listing.readme) if n]
+    for name in names:
+        if not name or "/" in name or name.startswith("."):
+            raise VoicecoachError(f"{folder}: {name!r} cannot be shared")
+    pages = {
+        "": (page.index_html(listing, https_fingerprint=cert.fingerprint if cert else None).encode(),
+             "text/html; charset=utf-8"),
+        "app.js": (page.asset("app.js").encode(), "text/javascript; charset=utf-8"),
+        "sw.js": (page.asset("sw.js").encode(), "text/javascript; charset=utf-8"),
+        "style.css": (page.asset("style.css").encode(), "text/css; charset=utf-8"),
+        "manifest.webmanifest": (page.manifest(listing).encode(), "application/manifest+json"),
+        "icon.svg": (page.asset("icon.svg").encode(), "image/svg+xml"),
+    }
+    if cert is not None:
+        pages["voicecoach.crt"] = (cert.der(), "application/x-x509-ca-cert")
+    return Site(token or secrets.token_urlsafe(32), folder, {n: folder / n for n in names}, pages)
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int):
+    """(start, end inclusive) asked for by a Range header; None for the whole file; "bad" if unsatisfiable."""
+    if not header:
+        return None
+    found = _RANGE.match(header.strip())
+    if not found or found.group(1) == found.group(2) == "":
+        return None                 # several ranges, or other units: the whole file is a valid answer
+    first, last = found.groups()
+    if first == "":
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "bad"
+    return start, end
+
+
+class Handler(BaseHTTPRequestHandler):
+    """GET and HEAD only; 404 for anything that is not under the token or not a listed file."""
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+    server: _Server     # only ever served by _Server, which carries the site and the visit hook
+
+    def version_string(self):
+        return "voicecoach"
+
+    def log_message(self, format, *args):       # noqa: A002 - the base class's name
+        pass                                    # request lines hold the token: keep them off the terminal
+
+    def do_HEAD(self):
+        self.answer(body=False)
+
+    def do_GET(self):
+        self.answer(body=True)
+
+    def _send(self, status: int, headers: dict, data: bytes = b"", body: bool = True):
+        self.send_response(status)
+        for key, value in {**HEADERS, **headers, "Content-Length": str(len(data))}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if body and data:
+            self.wfile.write(data)
+
+    def not_found(self, body: bool):
+        self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not found.\n", body)
+
+    def answer(self, body: bool):
+        site: Site = self.server.site
+        parts = urlsplit(self.path).path.split("/")
+        # The token comes first, compared in constant time; nothing is looked at before it matches.
+        if len(parts) < 2 or parts[0] != "" or not hmac.compare_digest(
+                parts[1].encode("latin-1", "replace"), site.token.encode()):
+            return self.not_found(body)
+        rest = parts[2:]
+        if not rest:
+            return self._send(308, {"Location": f"/{site.token}/"}, b"", body)
+        if len(rest) == 1 and site.page(rest[0]) is not None:
+            if rest[0] == "":
+                self.server.visited(self.client_address[0])
+            data, kind = site.page(rest[0])
+            return self._send(200, {"Content-Type": kind}, data, body)
+        if len(rest) == 2 and rest[0] == "files":
+            try:
+                name = unquote(rest[1], errors="strict")
+            except UnicodeDecodeError:
+                return self.not_found(body)
+            path = site.file(name)
+            if path is not None:
+                return self.send_file(path, body, download="download" in urlsplit(self.path).query.split("&"))
+        return self.not_found(body)
+
+    def send_file(self, path: Path, body: bool, download: bool):
+        try:
+            # No following a link that appeared since the check: the file must still be the one inside.
+            f = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+        except OSError:
+            return self.not_found(body)
+        with f:
+            size = f.seek(0, 2)
+            wanted = byte_range(self.headers.get("Range"), size)
+            if wanted == "bad":
+                return self._send(416, {"Content-Range": f"bytes */{size}"}, b"", body)
+            start, end = wanted or (0, size - 1)
+            headers = {**HEADERS, "Content-Type": TYPES.get(path.suffix.lower()) or
+                       mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                       "Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+            if download:
+                headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(path.name, safe='')}"
+            if wanted:
+                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            self.send_response(206 if wanted else 200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if not body:
+                return
+            f.seek(start)
+            left = end - start + 1
+            while left > 0:
+                chunk = f.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, address, site: Site, tls: ssl.SSLContext | None, on_visit):
+        self.site, self.tls, self.on_visit = site, tls, on_visit
+        self.visitors: set = set()
+        self.open: set = set()              # connections being served: stop() must end kept-alive ones too
+        self.lock = threading.Lock()
+        super().__init__(address, Handler)
+
+    def close_connections(self):
+        with self.lock:
+            connections = list(self.open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def visited(self, address: str):
+        with self.lock:
+            new = address not in self.visitors
+            self.visitors.add(address)
+        if new and self.on_visit:
+            self.on_visit(address)
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake happens here, in the connection's own thread, so a slow phone blocks nobody.
+        if self.tls is not None:
+            request.settimeout(IDLE_SECONDS)
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (OSError, ssl.SSLError):
+                return
+        with self.lock:
+            self.open.add(request)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            with self.lock:
+                self.open.discard(request)
+            if self.tls is not None:
+                request.close()
+
+    def handle_error(self, request, client_address):
+        pass        # a phone closing a connection mid-file (seeking, pausing) is normal, not an error
+
+
+class PhoneServer:
+    """The running server: `url` is the private address to open on the phone."""
+
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 8765, *, tls: ssl.SSLContext | None = None,
+                 on_visit: Callable[[str], None] | None = None):
+        self.site, self.host, self.scheme = site, host, "https" if tls else "http"
+        try:
+            self.httpd = _Server((host, port), site, tls, on_visit)
+        except OSError as e:
+            if e.errno in (98, 48):     # EADDRINUSE on Linux, macOS
+                raise VoicecoachError(f"port {port} is already in use on {host}; "
+                                      f"try another, e.g. --port {port + 1}") from None
+            raise VoicecoachError(f"cannot listen on {host} port {port} ({e.strerror or e})") from None
+        self.port = self.httpd.server_address[1]
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}/{self.site.token}/"
+
+    def serve_forever(self) -> None:
+        """Serve until Ctrl-C (KeyboardInterrupt propagates) or stop() from another thread."""
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def start(self) -> "PhoneServer":
+        """Serve from a background thread."""
+        self.thread = threading.Thread(target=self.serve_forever, name="voicecoach-serve", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        if self.thread is not None:
+            self.httpd.shutdown()
+            self.thread.join()
+            self.thread = None
+        self.httpd.server_close()
+        self.httpd.close_connections()      # a browser's kept-alive connection would otherwise still be answered
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def tls_context(cert) -> ssl.SSLContext:
+    """A server TLS context for `cert` (a certificate.Certificate)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert.cert, cert.key)
+    return context
+
+

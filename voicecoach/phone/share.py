@@ -1,0 +1,142 @@
+"""Sharing with a phone: export a program into a folder, then serve it on a private page behind a token."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import socket
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from voicecoach import paths
+from voicecoach.discreet import NEUTRAL
+from voicecoach.errors import VoicecoachError
+from voicecoach.phone import page
+from voicecoach.phone.server import PhoneServer, site, tls_context
+
+if TYPE_CHECKING:
+    from voicecoach.phone.certificate import Certificate
+
+PROBE = ("10.255.255.255", 9)   # any private address: a UDP connect to it only asks the kernel for a route
+
+
+def lan_address() -> str:
+    """This machine's address on the local network, found without sending anything."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(PROBE)        # UDP: picks the route and source address; no packet leaves
+            address = probe.getsockname()[0]
+    except OSError:
+        address = None
+    if not address or address.startswith("127.") or address == "0.0.0.0":
+        raise VoicecoachError("this computer is not on a local network (no Wi-Fi or cable found); "
+                              "connect it to the same Wi-Fi as your phone, or leave out --lan")
+    if ipaddress.ip_address(address).is_global:
+        raise VoicecoachError(f"this computer's address {address} is on the open internet, not a home network; "
+                              "voicecoach will not share sessions there")
+    return address
+
+
+def bundle(folder: Path, names, zip_name: str) -> Path:
+    """A zip of `names` in `folder` (stored, not recompressed), rebuilt only when one of them changed."""
+    from voicecoach.files import atomic_path
+    folder, out = Path(folder), Path(folder) / zip_name
+    stats = [(n, (folder / n).stat()) for n in names]
+    stamp = hashlib.sha256(json.dumps([(n, s.st_size, s.st_mtime_ns) for n, s in stats]).encode()).hexdigest()
+    try:
+        with zipfile.ZipFile(out) as old:
+            if old.comment.decode("ascii", "replace") == stamp:
+                return out
+    except (OSError, zipfile.BadZipFile):
+        pass
+    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+        for name, _ in stats:
+            z.write(folder / name, name)     # audio is compressed already; the zip only gathers
+        z.comment = stamp.encode()
+    return out
+
+
+def data_folder() -> Path:
+    """Where `serve` keeps what it makes: the exported sessions and the certificate."""
+    return paths.data_dir() / "serve"
+
+
+def default_folder(path: Path, discreet: bool) -> Path:
+    """The folder a program is exported into for sharing, unless --dir says otherwise."""
+    return data_folder() / (Path(path).stem + ("-discreet" if discreet else ""))
+
+
+def listing_for(path: Path, done, *, discreet: bool) -> page.Listing:
+    """The page's listing for a program export (`done`, an export.ProgramExport) of the file at `path`."""
+    from voicecoach.export.playlist import safe_name
+    from voicecoach.export.program import stage_files
+    title, about, stages = stage_files(Path(path))
+    zip_name = f"{safe_name(done.title)}.zip"
+    tracks = tuple(page.track(number, stage.title, f.path.name, f.session.timeline, discreet=discreet,
+                              transcript=f.transcript.name if f.transcript and f.transcript.is_file() else None,
+                              guidance=stage.guidance)
+                   for number, (stage, f) in enumerate(zip(stages, done.files), start=1))
+    names = [f.path.name for f in done.files] + [t.transcript for t in tracks if t.transcript]
+    names += [done.playlist.name, done.readme.name]
+    bundle(done.folder, names, zip_name)
+    return page.Listing(NEUTRAL if discreet else title, "" if discreet else about, tracks,
+                        bundle=zip_name, playlist=done.playlist.name, readme=done.readme.name, discreet=discreet)
+
+
+@dataclass
+class Sharing:
+    """An exported program with its server, bound and ready to serve."""
+    server: PhoneServer
+    folder: Path
+    listing: page.Listing
+    lan: bool
+    cert: Certificate | None = None
+
+    def announce(self, echo: Callable[[str], None]) -> None:
+        """Tell the user where the sessions are, who can reach them, and the link with its QR code."""
+        from voicecoach.phone.qr import terminal_qr
+        n, port = len(self.listing.tracks), self.server.port
+        echo(f"Sharing {n} session{'s' if n != 1 else ''} from {self.folder}")
+        if self.lan:
+            echo(f"Listening on {self.server.host} port {port}: your local network only. Anyone on this "
+                 "network who has the link can open it, so share the link with no one.")
+        else:
+            echo(f"Listening on 127.0.0.1 port {port}: this computer only. To reach it from your phone on the "
+                 f"same Wi-Fi, add --lan (or, over USB: adb reverse tcp:{port} tcp:{port}).")
+        if self.cert:
+            echo("The certificate is your computer's own (self-signed), so the phone will warn about it. "
+                 f"Its SHA-256 fingerprint: {self.cert.fingerprint}")
+        elif self.lan:
+            echo("Over plain http on Wi-Fi the phone can Download sessions; to keep them in the page for "
+                 "offline use, add --https.")
+        echo("")
+        echo(terminal_qr(self.server.url))
+        echo(f"Open this on your phone (or scan the code): {self.server.url}")
+        echo("Press Ctrl-C to stop sharing.")
+
+    def run(self) -> None:
+        """Serve until Ctrl-C; the socket is closed however it ends."""
+        try:
+            self.server.serve_forever()
+        finally:
+            self.server.stop()
+
+
+def open_share(path: Path, cache, folder: Path, *, port: int = 8765, lan: bool = False, https: bool = False,
+               discreet: bool = False, tls_folder: Path | None = None, progress=None,
+               on_visit: Callable[[str], None] | None = None) -> Sharing:
+    """Export the program at `path` into `folder` (skipping what is up to date) and bind its server."""
+    from voicecoach.export.program import export_program
+    done = export_program(path, folder, cache, fmt="mp3", discreet=discreet, progress=progress)
+    listing = listing_for(path, done, discreet=discreet)
+    host = lan_address() if lan else "127.0.0.1"
+    cert = None
+    if https:
+        from voicecoach.phone.certificate import certificate
+        cert = certificate(tls_folder or data_folder() / "certificate", [host])
+    server = PhoneServer(site(listing, done.folder, cert=cert), host, port, tls=tls_context(cert) if cert else None,
+                         on_visit=on_visit)
+    return Sharing(server, done.folder, listing, lan, cert)

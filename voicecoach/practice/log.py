@@ -1,0 +1,455 @@
+"""The practice log: a private SQLite file of sessions and manual entries, migrated forward on open."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Iterable, Mapping, TextIO, overload
+
+from voicecoach import paths
+from voicecoach.errors import VoicecoachError
+
+SCHEMA_VERSION = 2
+FILE_NAME = "practice.sqlite3"
+KINDS = ("session", "trainer", "other")
+COMFORT = {1: "very hard", 2: "hard", 3: "okay", 4: "comfortable", 5: "very comfortable"}
+MAX_NOTE = 2000
+MAX_SIZE = 10
+# SQLite keeps a database's recent writes beside it; forgetting the log means removing these too.
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+_CURRENT = """
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    script TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    size INTEGER,
+    comfort INTEGER,
+    completed_ms INTEGER,
+    total_ms INTEGER,
+    note TEXT
+);
+CREATE INDEX entries_started ON entries (started);
+"""
+
+# Version 1 kept only manual entries, by day.
+_FROM_1 = _CURRENT + """
+INSERT INTO entries (id, kind, started, finished, size, comfort, note)
+    SELECT id, what, day || 'T12:00:00', day || 'T12:00:00', size, comfort, note FROM practice ORDER BY id;
+DROP TABLE practice;
+"""
+
+MIGRATIONS = {1: _FROM_1}
+
+_COLUMNS = "id, kind, started, finished, script, params, size, comfort, completed_ms, total_ms, note"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    kind: str                         # session (played), trainer or other (logged by hand)
+    started: datetime
+    finished: datetime | None         # None: the session never reached its end (closed, killed, power cut)
+    script: str | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
+    size: int | None = None
+    comfort: int | None = None        # 1 very hard .. 5 very comfortable
+    completed_ms: int | None = None
+    total_ms: int | None = None
+    note: str | None = None
+
+    @property
+    def status(self) -> str:
+        """"complete", or "partial" for a played session that stopped before its end."""
+        if self.kind != "session":
+            return "complete"
+        if self.finished is None:
+            return "partial"
+        if self.total_ms is not None and (self.completed_ms or 0) < self.total_ms:
+            return "partial"
+        return "complete"
+
+    @property
+    def day(self) -> date:
+        """The calendar day the practice happened, where it happened."""
+        return self.started.date()
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """--db, else $VOICECOACH_DB, else practice.sqlite3 in the user data folder."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("VOICECOACH_DB"):
+        return Path(os.environ["VOICECOACH_DB"])
+    return paths.data_dir() / FILE_NAME
+
+
+def now() -> datetime:
+    """The local time, to the second, with its UTC offset."""
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+def _stamp(when: datetime) -> str:
+    return when.replace(microsecond=0).isoformat()
+
+
+def _parse_stamp(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def parse_when(text: str, today: datetime | None = None) -> datetime:
+    """"today", "yesterday", "2026-11-20" or "2026-11-20 19:30" -> a local time (never in the future)."""
+    today = today or now()
+    word = text.strip().lower()
+    if word in ("today", "now"):
+        return today
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        if len(word) == 10:
+            when = datetime.combine(date.fromisoformat(word), time(12, 0))
+        else:
+            when = datetime.fromisoformat(word.replace(" ", "T"))
+    except ValueError:
+        raise VoicecoachError(f"--when {text!r}: write a day like 2026-11-20, optionally with a time "
+                              "like 2026-11-20 19:30, or 'today' / 'yesterday'") from None
+    when = when.astimezone() if when.tzinfo is None else when
+    if when.date() > today.date():
+        raise VoicecoachError(f"--when {text!r} is in the future; the log is for practice already done")
+    return when.replace(microsecond=0)
+
+
+def parse_comfort(text: str | int | None) -> int | None:
+    """"4", "comfortable", "hard", "ok" ... -> 1..5 (1 very hard, 3 okay, 5 very comfortable)."""
+    if text is None or isinstance(text, int):
+        return _comfort(text)
+    word = " ".join(str(text).strip().lower().replace("-", " ").split())
+    if word.isdigit():
+        return _comfort(int(word))
+    names = {name: n for n, name in COMFORT.items()}
+    names.update({"ok": 3, "fine": 3, "easy": 5})
+    if word not in names:
+        raise VoicecoachError(f"--comfort {text!r}: use 1 to 5, or very hard, hard, okay, comfortable, "
+                              "very comfortable")
+    return names[word]
+
+
+# ---------------------------------------------------------------- the file
+
+def _make_private_dir(folder: Path) -> None:
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)   # mkdir's mode is filtered by the umask
+
+
+def _make_private_file(path: Path) -> None:
+    # Create the file ourselves, so it is private from its first byte, before SQLite opens it.
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _version(conn: sqlite3.Connection, path: Path) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise VoicecoachError(f"{path}: this practice log was written by a newer voicecoach "
+                              f"(format {version}); this one reads up to format {SCHEMA_VERSION}. "
+                              "Nothing was changed.")
+    if version == 0 and _tables(conn):
+        raise VoicecoachError(f"{path}: this is not a voicecoach practice log; nothing was changed")
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    if version == SCHEMA_VERSION:
+        return
+    # One transaction for every step: a failed migration leaves the file exactly as it was.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]   # another process may have just done it
+        if version == SCHEMA_VERSION:
+            pass
+        elif version == 0:
+            for statement in _statements(_CURRENT):
+                conn.execute(statement)
+        else:
+            for v in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[v]):
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if version and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        os.chmod(path, 0o600)   # earlier versions did not insist on a private file; this one does
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit first; splitting keeps the migration inside our transaction.
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class Log:
+    """An open practice log; use as a context manager, or call close()."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    def __enter__(self) -> "Log":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (SQLite folds the write-ahead log back into it)."""
+        self.conn.close()
+
+    def _write(self, sql: str, args: Iterable) -> sqlite3.Cursor:
+        try:
+            with self.conn:   # its own transaction, committed before this returns
+                return self.conn.execute(sql, tuple(args))
+        except sqlite3.Error as e:
+            raise VoicecoachError(f"{self.path}: could not be written ({e}); earlier entries are unchanged") from None
+
+    def _insert(self, sql: str, args: Iterable) -> int:
+        """_write for an INSERT: the new entry's id."""
+        new_id = self._write(sql, args).lastrowid
+        if new_id is None:      # sqlite3 sets it after every INSERT; None would mean the row is not there
+            raise VoicecoachError(f"{self.path}: the new entry was not recorded")
+        return new_id
+
+    def start(self, script: str | os.PathLike, params: Mapping[str, object] | None = None,
+              total_ms: int | None = None, *, when: datetime | None = None) -> int:
+        """Record a played session as begun (partial until finish()); returns its id."""
+        return self._insert(
+            "INSERT INTO entries (kind, started, script, params, total_ms) VALUES ('session', ?, ?, ?, ?)",
+            (_stamp(when or now()), Path(script).name, _params(params), _ms(total_ms, "total_ms")),
+        )
+
+    def finish(self, entry: int, completed_ms: int, total_ms: int | None = None, *,
+               when: datetime | None = None) -> None:
+        """Mark a session as ended, with how much of it was played."""
+        total = _ms(total_ms, "total_ms")
+        done = _ms(completed_ms, "completed_ms")
+        cursor = self._write(
+            "UPDATE entries SET finished = ?, completed_ms = ?, total_ms = COALESCE(?, total_ms) "
+            "WHERE id = ? AND kind = 'session'",
+            (_stamp(when or now()), done if total is None else min(done, total), total, entry),
+        )
+        if cursor.rowcount != 1:
+            raise VoicecoachError(f"{self.path}: there is no played session {entry} in the log")
+
+    def add(self, kind: str, *, size: int | None = None, comfort: int | None = None, note: str | None = None,
+            script: str | None = None, params: Mapping[str, object] | None = None,
+            minutes: float | None = None, when: datetime | None = None) -> int:
+        """Record practice done without the player (a trainer, a script from memory, anything else)."""
+        if kind not in KINDS:
+            raise VoicecoachError(f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")
+        start = when or now()
+        length = None if minutes is None else round(minutes * 60_000)
+        return self._insert(
+            "INSERT INTO entries (kind, started, finished, script, params, size, comfort, completed_ms, total_ms, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, _stamp(start), _stamp(start), Path(script).name if script else None, _params(params),
+             _size(size), _comfort(comfort), length, length, _note(note)),
+        )
+
+    def rate(self, entry: int | None = None, *, comfort: int | None = None, note: str | None = None) -> LogEntry:
+        """Add how an entry felt (default: the latest); returns the updated entry."""
+        if entry is None:
+            row = self.conn.execute("SELECT id FROM entries ORDER BY started DESC, id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise VoicecoachError("the practice log is empty; there is nothing to rate yet")
+            entry = row[0]
+        cursor = self._write(
+            "UPDATE entries SET comfort = COALESCE(?, comfort), note = COALESCE(?, note) WHERE id = ?",
+            (_comfort(comfort), _note(note), entry),
+        )
+        if cursor.rowcount != 1:
+            raise VoicecoachError(f"there is no entry {entry} in the practice log")
+        return self.get(entry)
+
+    def get(self, entry: int) -> LogEntry:
+        """One entry by id."""
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry,)).fetchone()
+        if row is None:
+            raise VoicecoachError(f"there is no entry {entry} in the practice log")
+        return _entry(row)
+
+    def entries(self) -> list[LogEntry]:
+        """Every entry, oldest first."""
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY started, id").fetchall()
+        return [_entry(row) for row in rows]
+
+    def count(self) -> int:
+        """How many entries the log holds."""
+        return self.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def export_csv(self, out: TextIO) -> int:
+        """Write every entry as CSV (a header row first); returns the number of entries."""
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", "kind", "started", "finished", "status", "script", "params", "trainer_size",
+                         "comfort", "completed_ms", "total_ms", "note"])
+        entries = self.entries()
+        for e in entries:
+            writer.writerow([e.id, e.kind, _stamp(e.started), _stamp(e.finished) if e.finished else "",
+                             e.status, e.script or "", json.dumps(dict(e.params), ensure_ascii=False) if e.params else "",
+                             _blank(e.size), _blank(e.comfort), _blank(e.completed_ms), _blank(e.total_ms),
+                             e.note or ""])
+        return len(entries)
+
+    def check(self) -> list[str]:
+        """Problems found in the file (empty when it is sound): SQLite's own check, then every entry's fields."""
+        problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            problems.append(f"format {version}, expected {SCHEMA_VERSION}")
+        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY id"):
+            try:
+                e = _entry(row)
+                if e.kind not in KINDS:
+                    raise ValueError(f"unknown kind {e.kind!r}")
+                _comfort(e.comfort)
+                _size(e.size)
+                if e.finished is not None and e.finished < e.started:
+                    raise ValueError("ends before it starts")
+            except (ValueError, TypeError, VoicecoachError) as err:
+                problems.append(f"entry {row[0]}: {err}")
+        mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        if mode & 0o077:
+            problems.append(f"the file can be read by other users (mode {mode:o}); `chmod 600 {self.path}` fixes that")
+        return problems
+
+
+def open_log(path: str | os.PathLike | None = None) -> Log:
+    """Open (creating if needed, 0600 in a 0700 folder) and migrate the practice log."""
+    path = db_path(path)
+    try:
+        _make_private_dir(path.parent)
+        _make_private_file(path)
+    except OSError as e:
+        raise VoicecoachError(f"{path}: the practice log could not be created ({e.strerror or e})") from None
+    conn = None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        version = _version(conn, path)      # before WAL, which rewrites the header of any file it touches
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed entry survives a power cut too, not only a killed process.
+        conn.execute("PRAGMA synchronous = FULL")
+        _migrate(conn, path, version)
+    except sqlite3.Error as e:
+        if conn is not None:
+            conn.close()
+        raise VoicecoachError(f"{path}: cannot be read as a practice log ({e}); nothing was changed") from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    return Log(path, conn)
+
+
+def forget(path: str | os.PathLike | None = None) -> int:
+    """Delete the practice log and SQLite's side files; returns how many entries there were."""
+    path = db_path(path)
+    if not path.exists():
+        return 0
+    # Read-only: refuse before deleting anything that is not ours.
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = _tables(conn)
+            count = conn.execute("SELECT count(*) FROM entries").fetchone()[0] if "entries" in tables else \
+                conn.execute("SELECT count(*) FROM practice").fetchone()[0] if "practice" in tables else None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        count = None
+    if count is None:
+        raise VoicecoachError(f"{path}: this is not a voicecoach practice log, so it was not deleted")
+    for name in [path.name] + [path.name + side for side in SIDE_FILES]:
+        try:
+            (path.parent / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise VoicecoachError(f"{path.parent / name}: could not be deleted ({e.strerror or e})") from None
+    return count
+
+
+# ---------------------------------------------------------------- values
+
+def _entry(row) -> LogEntry:
+    (id_, kind, started, finished, script, params, size, comfort, completed, total, note) = row
+    # started is NOT NULL in the schema; finished is NULL until a session ends.
+    return LogEntry(id=id_, kind=kind, started=datetime.fromisoformat(started), finished=_parse_stamp(finished),
+                 script=script, params=json.loads(params or "{}"), size=size, comfort=comfort,
+                 completed_ms=completed, total_ms=total, note=note)
+
+
+def _params(params: Mapping[str, object] | None) -> str:
+    return json.dumps({str(k): v for k, v in (params or {}).items()}, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@overload
+def _ms(value: None, what: str) -> None: ...
+@overload
+def _ms(value: int, what: str) -> int: ...
+@overload
+def _ms(value: int | None, what: str) -> int | None: ...
+def _ms(value, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise VoicecoachError(f"{what} must be a whole number of milliseconds, not {value!r}")
+    return value
+
+
+def _size(size) -> int | None:
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE):
+        raise VoicecoachError(f"trainer size {size!r} should be a whole number from 1 to {MAX_SIZE}")
+    return size
+
+
+def _comfort(comfort) -> int | None:
+    if comfort is not None and (isinstance(comfort, bool) or comfort not in COMFORT):
+        raise VoicecoachError(f"comfort {comfort!r} should be 1 to 5 (1 very hard, 3 okay, 5 very comfortable)")
+    return comfort
+
+
+def _note(note: str | None) -> str | None:
+    if note is None:
+        return None
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise VoicecoachError(f"the note is {len(note)} characters; the log keeps notes up to {MAX_NOTE}")
+    return note or None
+
+
+def _blank(value) -> object:
+    return "" if value is None else value

@@ -1,0 +1,103 @@
+"""The speech engines, one module each, in order of preference: the most natural installed one is the default.
+
+Adding an engine is one new module here, defining ENGINE (an instance of speech.engine.Engine),
+and one line in REGISTRY.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+
+from voicecoach.errors import VoicecoachError
+from voicecoach.speech.engine import Engine, EngineVoice
+
+# Module names, most natural first: the default when nobody chose a voice is the first installed.
+REGISTRY = (
+    "festival",
+    "flite",
+    "pyttsx3",
+)
+DEFAULT_ENGINE = "pyttsx3"      # a bare voice name (gmw/en-us) is this engine's
+
+
+@cache
+def _engines() -> dict[str, Engine]:
+    # Imported when first asked for, so `voicecoach --help` loads no engine.
+    found = [importlib.import_module(f"{__name__}.{module}").ENGINE for module in REGISTRY]
+    return {e.name: e for e in found}
+
+
+def names() -> tuple[str, ...]:
+    """Every registered engine's name, most natural first."""
+    return tuple(_engines())
+
+
+def registered() -> tuple[Engine, ...]:
+    """Every registered engine, most natural first."""
+    return tuple(_engines().values())
+
+
+def engine(name: str) -> Engine:
+    """The engine called `name`; an unknown name is an error listing the known ones."""
+    try:
+        return _engines()[name]
+    except KeyError:
+        raise VoicecoachError(f"there is no speech engine {name!r}; pick one of: {', '.join(names())}") from None
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """`engine:voice` -> (engine, voice); an engine alone is its best voice; any other bare name is pyttsx3's."""
+    head, sep, tail = spec.strip().partition(":")
+    if not sep and head.strip().lower() in names():   # `festival` alone: that engine's best voice
+        return head.strip().lower(), None
+    if sep and "/" not in head:
+        engine(head.strip().lower())
+        return head.strip().lower(), (tail.strip() or None)
+    return DEFAULT_ENGINE, spec.strip() or None
+
+
+def resolve(spec: str) -> tuple[str, str | None]:
+    """(engine, voice id) for `engine:voice` or a bare pyttsx3 name; missing engines and unknown voices are errors."""
+    name, wanted = split_spec(spec)
+    chosen = engine(name)
+    chosen.require()
+    return name, (chosen.resolve(wanted) if wanted else chosen.best_voice)
+
+
+def best_available() -> tuple[str, str | None]:
+    """The most natural installed voice: festival slt-hts, else flite slt, else espeak-ng's default."""
+    for e in registered():
+        if e.installed() and (e.best_voice is None or any(v.id == e.best_voice for v in e.voices())):
+            return e.name, e.best_voice
+    return DEFAULT_ENGINE, None
+
+
+@dataclass(frozen=True)
+class EngineListing:
+    """One engine in `voicecoach voices`: its voices, or what to install."""
+    engine: str
+    installed: bool
+    install: str
+    voices: tuple[EngineVoice, ...] = ()
+
+
+def listing() -> list[EngineListing]:
+    """Every engine with every voice it has (an engine not installed names what to install)."""
+    out = []
+    for e in registered():
+        ok = e.installed()
+        out.append(EngineListing(e.name, ok, e.install, tuple(e.voices()) if ok else ()))
+    return out
+
+
+def main_voices(found: list[EngineListing]) -> list[EngineVoice]:
+    """The voices worth comparing: each engine's main ones (all of them, unless it has too many)."""
+    chosen: list[EngineVoice] = []
+    for item in found:
+        main = _engines()[item.engine].main
+        chosen.extend(v for v in item.voices if main is None or v.id in main)
+    return chosen
+
+

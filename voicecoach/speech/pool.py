@@ -1,0 +1,118 @@
+"""The worker pool: phrases into samples, one worker process per phrase, so a stuck engine cannot hang us."""
+
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for
+from typing import Callable, Iterable, cast
+
+import numpy as np
+
+from voicecoach.errors import VoicecoachError
+from voicecoach.speech.clip import to_internal
+from voicecoach.speech.engine import Engine, worker_context
+from voicecoach.speech.engines import engine as named_engine
+from voicecoach.speech.voice import Voice
+
+PHRASE_TIMEOUT = float(os.environ.get("VOICECOACH_TTS_TIMEOUT", "30"))
+
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def _render_worker(engine: Engine, voice: Voice, text: str, store: Callable, conn, timeout: float) -> None:
+    """Child process: render one text, hand it to `store`, report on `conn`."""
+    # pyttsx3 prints "Audio saved to ..." for every file; keep our stdout clean.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        samples, rate = engine.synthesise(voice, text, timeout)
+        clip = to_internal(samples, rate)
+        if not len(clip) and any(c.isalnum() for c in text):
+            # Words that came out silent are an engine hiccup, not a result to cache.
+            conn.send(("retry", text))
+            return
+        store(text, clip)
+        conn.send(("done", text))
+    except BaseException as e:  # reported to the parent, which decides what the user sees
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- parent side
+
+def engine_error(message: str, engine: Engine) -> VoicecoachError:
+    """A worker's report of a failure, as one line for people."""
+    known = engine.failure(message)
+    if known is not None:
+        return known
+    if message.lower().startswith("timeouterror"):
+        return VoicecoachError(f"the speech engine did not finish in time ({message.split(': ', 1)[-1]}); "
+                               f"try again, or {engine.check_hint()}")
+    return VoicecoachError(f"the speech engine failed: {message}")
+
+
+def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray], None],
+           *, workers: int | None = None, timeout: float | None = None,
+           progress: Callable[[str], None] | None = None) -> None:
+    """Render every text with `voice`, calling `store(text, samples)` in worker processes."""
+    texts = list(dict.fromkeys(texts))
+    if not texts:
+        return
+    engine = named_engine(voice.engine)
+    engine.require()      # one line naming what to install, before any worker starts
+    engine.warm_up(voice)
+    # soxr's first call in a process builds its tables; doing it here spares every worker.
+    to_internal(np.full(256, 1000, np.int16), 22_050)
+    timeout = PHRASE_TIMEOUT if timeout is None else timeout
+    # A pyttsx3 worker spends much of its short life waiting (on its start, on espeak-ng's thread), so
+    # two per core keep the cores busy (benchmarks/README.md has the figures); piper computes all the time.
+    n = max(1, min(workers or engine.per_core * (os.cpu_count() or 1), len(texts)))
+    # One process per phrase: no engine state (espeak-ng keeps some) reaches from one phrase to the next.
+    queue = sorted(texts, key=len, reverse=True)
+    ctx = worker_context()
+    running: dict[Connection, tuple] = {}   # connection -> (process, text, deadline)
+    retries: dict = {}
+    try:
+        while queue or running:
+            while queue and len(running) < n:
+                text = queue.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_render_worker, args=(engine, voice, text, store, child, timeout), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (proc, text, time.monotonic() + timeout + 5)
+            soonest = min(deadline for _, _, deadline in running.values())
+            ready = wait_for(list(running), timeout=max(0.0, soonest - time.monotonic()))
+            if not ready:
+                stuck = min(running.values(), key=lambda r: r[2])[1]
+                raise VoicecoachError(
+                    f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
+                    f"try again, or {engine.check_hint()}")
+            for conn in cast(list[Connection], ready):
+                proc, text, _ = running.pop(conn)
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:
+                    kind, payload = "error", f"the worker for {text[:60]!r} stopped unexpectedly"
+                conn.close()
+                proc.join()
+                if kind == "error":
+                    raise engine_error(payload, engine)
+                if kind == "retry":
+                    retries[text] = retries.get(text, 0) + 1
+                    if retries[text] > 2:
+                        raise VoicecoachError(f"the speech engine gave no sound for {text[:60]!r}; "
+                                              f"{engine.check_hint()}")
+                    queue.append(text)
+                    continue
+                if progress:
+                    progress(payload)
+    finally:
+        for proc, _, _ in running.values():
+            proc.kill()
+            proc.join()

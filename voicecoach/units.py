@@ -1,0 +1,38 @@
+"""The units every stage shares: the internal sample rate, and times written for people."""
+
+from __future__ import annotations
+
+RATE = 24_000                 # internal sample rate: 24 samples per millisecond, exactly
+SAMPLES_PER_MS = RATE // 1000
+
+
+def samples_to_ms(n: int) -> int:
+    """Length in whole milliseconds that `n` samples occupy (rounded up)."""
+    return -(-n // SAMPLES_PER_MS)
+
+
+def clock(ms: int) -> str:
+    """`ms` as m:ss.mmm (or h:mm:ss.mmm)."""
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h}:{m:02d}:{s:02d}.{milli:03d}" if h else f"{m}:{s:02d}.{milli:03d}"
+
+
+def minutes(ms: int) -> str:
+    """`ms` as m:ss (or h:mm:ss), rounded down to the second, as lists and players show a length."""
+    return clock(ms).rsplit(".", 1)[0]
+
+
+def timestamp(ms: int) -> str:
+    """`ms` as hh:mm:ss.ttt, as WebVTT and ffmpeg's metadata write it."""
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"
+
+
+def about(ms: int) -> str:
+    """`ms` in words, to the nearest minute: "about 6 minutes", "under a minute"."""
+    n = round(ms / 60000)
+    return f"about {n} minute{'s' if n != 1 else ''}" if n else "under a minute"
