@@ -1,7 +1,12 @@
-"""Seconds of synthesis per second of speech, per engine, for 20 calm phrases (cold: nothing cached)."""
+"""Seconds of synthesis per second of speech, per engine, for 20 calm phrases (cold: nothing cached), and a
+cold render of the 30-minute benchmark session with the default voice (× real time).
+
+python -m benchmarks.voices [--minutes 30]
+"""
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +34,27 @@ def measure(voice: Voice) -> tuple[float, float]:
     return took, spoken
 
 
-def main() -> None:
-    for name, vid in (("pyttsx3", None), ("festival", "cmu_us_slt_arctic_hts"), ("festival", "kal_diphone"),
-                      ("flite", "slt")):
+def cold_session(minutes: float) -> tuple[str, float, float, int]:
+    """(voice, seconds, × real time, phrases) of a cold render of the benchmark session with the default voice."""
+    from voicecoach.export.file import render_script
+
+    from .sessions import write_session
+    name, vid = engines.best_available()
+    spec = f"{name}:{vid}" if vid else name
+    with tempfile.TemporaryDirectory() as tmp:
+        script = write_session(Path(tmp), minutes)
+        start = time.perf_counter()
+        session = render_script(script, Path(tmp) / "session.wav", Cache(Path(tmp) / "cache"), voice=spec)
+        took = time.perf_counter() - start
+    return spec, took, session.timeline.length / 1000 / took, session.synthesised
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=30, help="length of the session rendered with the default voice")
+    args = p.parse_args(argv)
+    for name, vid in (("piper", "joe"), ("pyttsx3", None), ("festival", "cmu_us_slt_arctic_hts"),
+                      ("festival", "kal_diphone"), ("flite", "slt")):
         e = engines.engine(name)
         if not e.installed() or (vid and vid not in [v.id for v in e.voices()]):
             print(f"{name}:{vid}: not installed ({e.install})")
@@ -39,6 +62,9 @@ def main() -> None:
         took, spoken = measure(Voice(engine=name, name=vid))
         print(f"{name}:{vid or 'default'}: {took:.2f} s for {spoken:.1f} s of speech "
               f"= {took / spoken:.3f} s per second of speech ({len(PHRASES)} phrases, 140 wpm)")
+    spec, took, realtime, phrases = cold_session(args.minutes)
+    print(f"cold render of the {args.minutes:g}-minute session with the default voice ({spec}): {took:.1f} s "
+          f"for {phrases} phrases = {realtime:.0f}× real time")
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ def private_log(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True, scope="session")
 def pinned_voice(tmp_path_factory):
     """The user's own config.yaml never reaches a test, and sessions default to espeak-ng (fast, cold renders)."""
-    # Nobody choosing a voice means the most natural installed one (festival slt-hts renders about
-    # 50 times slower than espeak-ng); tests/test_voices.py tests that choice and every engine itself.
+    # Nobody choosing a voice means the most natural installed one (piper joe renders about
+    # 20 times slower than espeak-ng); tests/test_voices.py tests that choice and every engine itself.
     # Session-scoped, so that module- and session-scoped fixtures render with the same voice as tests.
     path = tmp_path_factory.mktemp("config") / "voicecoach-config.yaml"
     path.write_text("voice: pyttsx3\n", encoding="utf-8")

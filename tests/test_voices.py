@@ -26,7 +26,7 @@ PHRASE = "Let your shoulders drop, and breathe out slowly."
 
 # The main voice of each engine; tools/setup.sh installs them all, so a missing one is a failure.
 MAIN = [pytest.param(Voice(engine="pyttsx3"), id="pyttsx3")]
-for _engine, _voice in (("festival", "cmu_us_slt_arctic_hts"), ("festival", "kal_diphone"), ("flite", "slt")):
+for _engine, _voice in (("piper", "joe"), ("festival", "cmu_us_slt_arctic_hts"), ("festival", "kal_diphone"), ("flite", "slt")):
     MAIN.append(pytest.param(Voice(engine=_engine, name=_voice), id=f"{_engine}:{_voice}"))
 
 
@@ -83,7 +83,7 @@ def test_engine_voice_specs_resolve_and_a_bare_name_is_pyttsx3():
         assert engines.resolve("festival") == ("festival", "cmu_us_slt_arctic_hts")
 
 
-@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: festival, flite, pyttsx3"),
+@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: piper, festival, flite, pyttsx3"),
                                         ("flite:nobody", "flite has no voice 'nobody'; pick one of:"),
                                         ("festival:nobody", "festival has no voice 'nobody'"),
                                         ("klingon-x", "there is no voice 'klingon-x'")])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.speech.engines import engine
 from voicecoach.speech.voice import Voice
 from voicecoach.units import RATE
 
@@ -24,6 +25,9 @@ _CHECK_CHUNK = b"vcsm"
 def phrase_key(voice: Voice, text: str) -> str:
     """The entry name: a SHA-256 of everything that decides the phrase's sound."""
     ident = {"format": FORMAT, "rate_hz": RATE, **voice.identity(), "text": text}
+    revision = engine(voice.engine).revision
+    if revision != 1:   # the first revision adds nothing: entries made before engines had revisions still count
+        ident["engine_revision"] = revision
     return hashlib.sha256(json.dumps(ident, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -17,6 +17,7 @@ from voicecoach.speech.voice import DEFAULT_RATE_WPM
 def voices(sample, folder, rate):
     """The voices of every speech engine here (engine:voice), marked best and default; --sample to compare."""
     from voicecoach.config import load_config
+    from voicecoach.paths import voices_dir
     from voicecoach.samples import write_samples
     from voicecoach.speech.engines import best_available, listing, main_voices
     config = load_config()
@@ -30,7 +31,9 @@ def voices(sample, folder, rate):
         for v in item.voices:
             marks = [m for m, on in (("best-available", (v.engine, v.id) == best),
                                      ("default", (v.engine, v.id) == default)) if on]
-            click.echo(f"{v.spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks)}".rstrip())
+            click.echo(f"{v.spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks):<23} {v.sound}".rstrip())
+        if item.engine == "piper":
+            click.echo(f"{'':<40} (more Piper voices: put a .onnx with its .onnx.json in {voices_dir()})")
     if config.voice:
         click.echo(f"default: {config.voice} (from {config.path})")
     if sample:

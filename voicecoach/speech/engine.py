@@ -39,6 +39,7 @@ class EngineVoice:
     name: str
     languages: tuple[str, ...] = ()
     best: bool = False        # the engine's most natural voice
+    sound: str = ""           # one line on how it sounds, for `voicecoach voices`
 
     @property
     def spec(self) -> str:
@@ -54,6 +55,7 @@ class Engine:
     best_voice: str | None = None
     native_wpm = 175          # the engine's own speaking rate, so a wpm rate maps to its stretch
     main: tuple[str, ...] | None = None   # the voices worth comparing by ear; None: all of them
+    revision = 1              # bump when the same settings come out sounding different: cached phrases are made anew
     per_core = 2              # worker processes per core: one that mostly waits (on a program it runs) wants two
 
     def installed(self) -> bool:

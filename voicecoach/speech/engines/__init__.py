@@ -15,6 +15,7 @@ from voicecoach.speech.engine import Engine, EngineVoice
 
 # Module names, most natural first: the default when nobody chose a voice is the first installed.
 REGISTRY = (
+    "piper",
     "festival",
     "flite",
     "pyttsx3",
@@ -67,7 +68,7 @@ def resolve(spec: str) -> tuple[str, str | None]:
 
 
 def best_available() -> tuple[str, str | None]:
-    """The most natural installed voice: festival slt-hts, else flite slt, else espeak-ng's default."""
+    """The most natural installed voice: piper's joe, else festival slt-hts, else flite slt, else espeak-ng's default."""
     for e in registered():
         if e.installed() and (e.best_voice is None or any(v.id == e.best_voice for v in e.voices())):
             return e.name, e.best_voice

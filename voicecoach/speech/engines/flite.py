@@ -14,6 +14,9 @@ from voicecoach.speech.engine import Engine, EngineVoice
 _LIMITED = {"awb_time"}
 
 
+SOUNDS = {"slt": "US female: light and quick, plainly synthetic"}
+
+
 class Flite(Engine):
     name = "flite"
     install = "sudo apt-get install flite"
@@ -30,7 +33,8 @@ class Flite(Engine):
             return []
         out = subprocess.run(["flite", "-lv"], capture_output=True, text=True, timeout=10).stdout
         names = out.split(":", 1)[-1].split()
-        return [EngineVoice(self.name, n, n, ("en",), n == self.best_voice) for n in names if n not in _LIMITED]
+        return [EngineVoice(self.name, n, n, ("en",), n == self.best_voice, SOUNDS.get(n, "flite: small and fast, robotic"))
+                for n in names if n not in _LIMITED]
 
     def synthesise(self, voice, text: str, timeout: float) -> tuple[np.ndarray, int]:
         stretch = self.native_wpm / float(voice.rate)

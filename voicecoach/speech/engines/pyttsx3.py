@@ -146,6 +146,9 @@ def resolve_voice_name(name: str, voices: list[dict]) -> str:
 PYTTSX3_MAIN = ("gmw/en", "gmw/en-us", "gmw/en-gb-x-rp", "gmw/en-gb-scotland")
 
 
+SOUND = "espeak-ng: fast and clear, plainly robotic"
+
+
 class Pyttsx3(Engine):
     name = "pyttsx3"
     install = "sudo apt-get install espeak-ng, and pip install pyttsx3"
@@ -162,7 +165,7 @@ class Pyttsx3(Engine):
         return ctypes.util.find_library("espeak-ng") is not None or not os.path.isdir("/usr/lib")
 
     def voices(self) -> list[EngineVoice]:
-        return [EngineVoice(self.name, v["id"], v["name"], tuple(v["languages"])) for v in list_voices()]
+        return [EngineVoice(self.name, v["id"], v["name"], tuple(v["languages"]), sound=SOUND) for v in list_voices()]
 
     def resolve(self, wanted: str | None) -> str | None:
         return resolve_voice_name(wanted, list_voices()) if wanted else None
