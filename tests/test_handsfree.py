@@ -6,6 +6,7 @@ import pytest
 from voicecoach import handsfree
 from voicecoach.audio.tones import fall, rise
 from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.medium import for_file
 from voicecoach.exercise.script import load_script
 from voicecoach.exercise.timeline import build_timeline
 from voicecoach.handsfree import (
@@ -84,8 +85,8 @@ def test_the_session_keeps_its_rhythm_shifted_by_the_pre_roll(shower):
     path, _, _ = shower
     # The same script laid out with the hands-free voice's own phrase lengths, without the extras.
     durations = {t: -(-len(s) // SAMPLES_PER_MS) for t, s in session.clips.items()}
-    plain = build_timeline(load_script(path), durations)
-    spoken = [c for c in session.timeline.cues if c.kind != "earcon" and c.role != "pre-roll"]
+    plain = build_timeline(for_file(load_script(path)), durations)
+    spoken = [c for c in session.timeline.cues if c.kind != "earcon" and c.role not in ("pre-roll", "ready")]
     shifts = [new.start - old.start for new, old in zip(spoken, plain.cues)]
     assert len(spoken) == len(plain.cues) and shifts[0] >= 5000
     assert shifts == sorted(shifts)                       # time is only ever added, never taken

@@ -16,6 +16,7 @@ import numpy as np
 from voicecoach.audio.tones import fall, rise
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
+from voicecoach.exercise import medium
 from voicecoach.exercise.script import load_script, phrases
 from voicecoach.exercise.timeline import (
     Cue,
@@ -121,8 +122,9 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
                        voice: str | None = None, rate: int | None = None, volume: float | None = None,
                        pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
                        progress: Callable[[str], None] | None = None) -> Session:
-    """A session laid out for hands-free: slower, louder normalised voice, pre-roll and earcons."""
-    script = load_script(path, overrides)
+    """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons."""
+    # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
+    script = medium.for_file(load_script(path, overrides))
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     chosen = replace(chosen, rate=rate or max(60, round(chosen.rate * RATE_FACTOR)),
                      volume=1.0 if volume is None else chosen.volume)
@@ -131,11 +133,12 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
     clips, synthesised = gather(chosen, texts, cache, progress)
     clips = {text: normalise(samples) for text, samples in clips.items()}
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
-    timeline = build_timeline(script, durations)
+    timeline = medium.ready_tones(build_timeline(script, durations))
     if section is not None:
         timeline = starting_at(timeline, section_index(timeline, section))
     timeline = hands_free_timeline(timeline, pre_roll_ms=pre_roll_s * 1000, pre_roll=announce,
                                    pre_roll_length=durations.get(announce, 0))
+    timeline = medium.keep_alive(timeline)      # last: the pre-roll can be a long silence too
     for cue in timeline.cues:
         if cue.kind == "earcon" and cue.text not in clips:
             clips[cue.text] = earcon_samples(cue)

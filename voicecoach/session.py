@@ -12,6 +12,7 @@ from voicecoach.audio.mix import BLOCK_MS, assemble, blocks
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
 from voicecoach.errors import at
+from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases
 from voicecoach.exercise.timeline import Timeline, build_timeline
 from voicecoach.speech.engines import best_available, resolve
@@ -82,10 +83,15 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | 
 
 def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
             voice: str | None = None, rate: int | None = None, volume: float | None = None,
-            progress: Callable[[str], None] | None = None) -> Session:
-    """Load a script, make sure every phrase is rendered, and lay out its timeline."""
+            for_file: bool = False, progress: Callable[[str], None] | None = None) -> Session:
+    """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium)."""
     script = load_script(path, overrides)
+    if for_file:
+        script = medium.for_file(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     clips, synthesised = gather(chosen, phrases(script.steps), cache, progress)
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
-    return Session(script, chosen, build_timeline(script, durations), clips, synthesised)
+    timeline = build_timeline(script, durations)
+    if for_file:
+        timeline = medium.keep_alive(medium.ready_tones(timeline))
+    return Session(script, chosen, timeline, clips, synthesised)

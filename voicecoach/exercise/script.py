@@ -84,6 +84,7 @@ class Wait:
     text: str
     timeout_ms: int
     line: int
+    file: str | None = None     # what a file says instead: a file has no key to press (`file:`)
 
 
 @dataclass(frozen=True)
@@ -375,9 +376,10 @@ def _wait(node, values, r, depth):
     body = values["wait"]
     if body.is_scalar and isinstance(body.scalar("wait"), str):
         return Wait(r.text(body, "wait"), 120_000, body.line)
-    f = _fields(body, "wait", {"say", "timeout"}, {"say"})
+    f = _fields(body, "wait", {"say", "file", "timeout"}, {"say"})
     timeout = r.seconds(f["timeout"], "wait.timeout") if "timeout" in f else 120_000
-    return Wait(r.text(f["say"], "wait.say"), timeout, body.line)
+    file = r.text(f["file"], "wait.file") if "file" in f else None
+    return Wait(r.text(f["say"], "wait.say"), timeout, body.line, file)
 
 
 MAX_REPEAT_DEPTH = 8

@@ -25,6 +25,7 @@ from voicecoach.export.encode import encode
 from voicecoach.export.formats import ARTIST, ENCODERS, check_target
 from voicecoach.export.mastering import master
 from voicecoach.files import atomic_path, write_text, written
+from voicecoach.handsfree import PRE_ROLL_S, prepare_hands_free
 from voicecoach.session import Session, prepare
 from voicecoach.units import RATE
 
@@ -111,13 +112,22 @@ def _share(progress: Callable[[float, str], None], label: str, before: int, shar
     return step
 
 
+def prepare_for_file(script: str | Path, cache: Cache, *, hands_free: bool = False, pre_roll: int = PRE_ROLL_S,
+                     **options) -> Session:
+    """The session as a file holds it: words that ask for no key, its tones; hands-free: pre-roll, earcons, slower voice."""
+    if hands_free:
+        return prepare_hands_free(script, cache, pre_roll_s=pre_roll, **options)
+    return prepare(script, cache, for_file=True, **options)
+
+
 def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet: bool = False,
-                  transcript: bool | None = None, force: bool = False,
-                  progress: Callable[[float, str], None] | None = None, **options) -> Exported:
-    """Render `script` (with --set overrides and voice options) and write it to `out`."""
+                  transcript: bool | None = None, force: bool = False, hands_free: bool = False,
+                  pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None,
+                  **options) -> Exported:
+    """Render `script` (with --set overrides and voice options) for a file, and write it to `out`."""
     out = Path(out)
     check_target(out)
-    session = prepare(script, cache, **options)
+    session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll, **options)
     share = max(1, session.timeline.length)
     if discreet and not transcript:
         _drop_transcript(out.with_suffix(".vtt"))

@@ -11,10 +11,10 @@ from typing import Callable, Mapping
 from voicecoach.cache import Cache
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
-from voicecoach.export.file import _share, export_session, session_tags
+from voicecoach.export.file import _share, export_session, prepare_for_file, session_tags
 from voicecoach.export.formats import FORMATS
 from voicecoach.files import write_text
-from voicecoach.session import prepare
+from voicecoach.handsfree import PRE_ROLL_S
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def _folder(folder: str | Path) -> Path:
 
 
 def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
-                   transcript: bool | None = None, force: bool = False,
-                   progress: Callable[[float, str], None] | None = None, overrides: Mapping | None = None,
+                   transcript: bool | None = None, force: bool = False, hands_free: bool = False,
+                   pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None, overrides: Mapping | None = None,
                    voice: str | None = None, rate: int | None = None, volume: float | None = None) -> ProgramExport:
     """Export every stage of the program at `path` into `folder`: numbered files, playlist, README."""
     from voicecoach.export.playlist import (
@@ -94,7 +94,8 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     folder = _folder(folder)
     with_transcript = (not discreet) if transcript is None else transcript
     # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
-    sessions = [prepare(s.script, cache, overrides=s.params, voice=voice, rate=rate, volume=volume) for s in stages]
+    sessions = [prepare_for_file(s.script, cache, hands_free=hands_free, pre_roll=pre_roll, overrides=s.params,
+                                 voice=voice, rate=rate, volume=volume) for s in stages]
     album = NEUTRAL if discreet else title
     done, entries = [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.
