@@ -402,7 +402,7 @@ def test_progress_reaches_the_end_stage_by_stage(shared_cache, tmp_path):
                    progress=lambda fraction, label: seen.append((fraction, label)))
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0) and 0 < fractions[0] < 0.5
-    assert re.match(r"Stage 1 of 2: ", seen[0][1]) and seen[-1][1].startswith("Stage 2 of 2: ")
+    assert re.match(r"Session 1 of 2: ", seen[0][1]) and seen[-1][1].startswith("Session 2 of 2: ")
 
 
 @pytest.mark.slow
@@ -440,3 +440,93 @@ def test_the_stream_header_is_a_wav_that_python_reads_back():
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (1, 2, RATE, 1000)
         assert np.array_equal(np.frombuffer(w.readframes(1000), dtype="<i2"), samples)
     assert ffmpeg.stream_input(1 << 31) == (ffmpeg.PCM_INPUT, b"")     # too long for a WAV header: raw
+
+
+HANDS_FREE = """
+voicecoach: 1
+title: Shower
+steps:
+  - section: Breathing
+  - say: Let your shoulders drop.
+  - pause: 1
+  - breathe: {in: 3, out: 4, cycles: 2}
+  - section: Squeezing
+  - pause: 1
+  - squeeze: {hold: 3, rest: 4, reps: 2}
+  - wait: {say: "Take your time. Press space when you are ready.", timeout: 3}
+  - say: Well done.
+"""
+
+
+@pytest.mark.slow
+def test_a_hands_free_export_keeps_the_timing_rules_plus_the_pre_roll(write_script, shared_cache, tmp_path):
+    from voicecoach.exercise.medium import for_file
+    from voicecoach.exercise.script import load_script
+    from voicecoach.exercise.timeline import build_timeline
+    from voicecoach.units import samples_to_ms
+    path, out = write_script(HANDS_FREE), tmp_path / "shower.wav"
+    assert run(path, "-o", out, "--pre-roll", 7, cache=shared_cache).exit_code == 2    # --pre-roll needs --hands-free
+    result = run(path, "-o", out, "--hands-free", "--pre-roll", 7, cache=shared_cache)
+    assert result.exit_code == 0, result.output
+    session = export_script(path, out, shared_cache, hands_free=True, pre_roll=7).session
+    samples = decode(out).astype(np.int32)
+    # Where the timing rules put each cue with the hands-free voice's lengths, plus the pre-roll.
+    durations = {t: samples_to_ms(len(s)) for t, s in session.clips.items()}
+    rules = build_timeline(for_file(load_script(path)), durations)
+
+    def onset(ms):
+        at = ms * SAMPLES_PER_MS
+        window = samples[at - 60 * SAMPLES_PER_MS: at + 60 * SAMPLES_PER_MS]
+        return ms - 60 + np.flatnonzero(np.abs(window) >= 256)[0] // SAMPLES_PER_MS
+
+    spoken = [c for c in session.timeline.cues if c.kind == "speech" and c.role != "pre-roll"]
+    assert len(spoken) == len(rules.cues) == 11
+    for cue, rule in zip(spoken, rules.cues):
+        assert cue.text == rule.text and abs(onset(rule.start + 7000) - (rule.start + 7000)) <= 10, cue
+    earcons = [c for c in session.timeline.cues if c.kind == "earcon"]
+    phases = [c for c in spoken if c.role in ("tighten", "release", "in", "out")]
+    assert len(earcons) == len(phases) == 8
+    for earcon, phase in zip(earcons, phases):
+        assert earcon.end < phase.start and onset(earcon.start) < onset(phase.start) - 100
+    # The chapters move with the session.
+    assert [s.start for s in session.timeline.sections] == [s.start + 7000 for s in rules.sections]
+
+
+def _longest_silence_ms(samples: np.ndarray, below: int = 100) -> int:
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= below)
+    edges = np.concatenate(([0], loud, [len(samples)]))
+    return int(np.max(np.diff(edges))) // SAMPLES_PER_MS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "scripts").glob("*.yaml") if p.stem != "program"))
+def test_no_library_file_says_press_or_space_or_goes_quiet_for_30_seconds(name, shared_cache, tmp_path):
+    done = export_script(ROOT / "scripts" / name, tmp_path / "s.wav", shared_cache)
+    words = done.transcript.read_text(encoding="utf-8").lower()
+    assert re.findall(r"\b(press|space)\b", words) == []      # "pressure" is fine
+    assert _longest_silence_ms(decode(done.path)) <= 30_000
+
+
+@pytest.mark.slow
+def test_the_library_program_folder_holds_every_stage_and_alongside_session_discreetly(shared_cache, tmp_path):
+    from voicecoach.exercise.program import load_program
+    program, folder = load_program(ROOT / "scripts" / "program.yaml"), tmp_path / "out"
+    result = run(ROOT / "scripts" / "program.yaml", "-d", folder, "--discreet", cache=shared_cache)
+    assert result.exit_code == 0, result.output
+    alongside = list(dict.fromkeys(p.resolve() for s in program.stages for p in s.alongside))
+    n = len(program.stages) + len(alongside)
+    names = [f"Session {i:02d}.mp3" for i in range(1, n + 1)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names + ["README.txt", "playlist.m3u8"])
+    assert [e.file for e in parse_m3u8((folder / "playlist.m3u8").read_text(encoding="utf-8"))] == names
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    for number, name in enumerate(names, start=1):
+        (line,) = [ln for ln in readme.splitlines() if name in ln]
+        assert "minute" in line and ("stage" in line)
+        if number <= len(program.stages):
+            assert line.endswith(f", stage {number})")
+    # The shower session goes with the four trainer stages (3 to 6), and is named after the stages.
+    shower = len(program.stages) + 1 + alongside.index((ROOT / "scripts" / "shower.yaml").resolve())
+    assert f"Session {shower:02d}.mp3  (about 3 minutes, alongside stages 3 to 6)" in readme
+    shown = _everything_a_phone_can_show(folder)
+    assert [w for w in SENSITIVE + ["partner", "shower", "breath", "kegel", "sensate", "tummy", "hard"]
+            if w in shown] == []

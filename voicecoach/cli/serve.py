@@ -20,20 +20,27 @@ from voicecoach.errors import VoicecoachError
 @click.option("--https", "use_https", is_flag=True,
               help="Encrypt with a self-signed certificate made on this computer (the phone warns once).")
 @click.option("--discreet", is_flag=True, help="Neutral titles on the page and in the phone's media controls.")
+@click.option("--hands-free", is_flag=True, help="Share hands-free versions, for the shower: a spoken pre-roll, "
+                                               "a soft tone before each phase, a slower, evened-out voice.")
+@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+              help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--dir", "folder", type=click.Path(file_okay=False),
               help="Where the sessions are exported to and shared from (default: in your user data folder).")
 @click.pass_context
 @friendly
-def serve_cmd(ctx, program, port, lan, use_https, discreet, folder):
+def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder):
     """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
+    if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from voicecoach.exercise.library import find
     from voicecoach.phone.share import default_folder, open_share
     path = find(program, paths.scripts_dir()) if program else paths.scripts_dir() / "program.yaml"
     if not path.is_file():
         raise VoicecoachError(f"{path}: there is no such program or script (`voicecoach list` shows them)")
     with ProgressBar() as bar:
-        sharing = open_share(path, cache_of(ctx), Path(folder) if folder else default_folder(path, discreet),
-                             port=port, lan=lan, https=use_https, discreet=discreet, progress=bar.update,
+        where = Path(folder) if folder else default_folder(path, discreet, hands_free=hands_free)
+        sharing = open_share(path, cache_of(ctx), where, port=port, lan=lan, https=use_https, discreet=discreet,
+                             hands_free=hands_free, pre_roll=pre_roll, progress=bar.update,
                              on_visit=lambda address: click.echo(f"The page was opened from {address}."))
     sharing.announce(click.echo)
     try:

@@ -83,11 +83,18 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
 @click.option("--transcript/--no-transcript", default=None,
               help="A WebVTT transcript beside each file (default: yes, but not with --discreet).")
 @click.option("--force", is_flag=True, help="Export again even when the files are up to date.")
+@click.option("--hands-free", is_flag=True,
+              help="For the shower: a spoken pre-roll, a soft tone before each phase, a slower, evened-out voice.")
+@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+              help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @voice_options
 @click.pass_context
 @friendly
-def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, voice, rate, volume):
+def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_free, pre_roll,
+           sets, voice, rate, volume):
     """Render SCRIPT to a file for a phone (-o), or a whole program to a folder (-d)."""
+    if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from voicecoach.exercise.library import find
     from voicecoach.export.file import export_script
     from voicecoach.export.program import export_program
@@ -96,7 +103,8 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, sets, 
                               "or -d FOLDER for a whole program")
     script = find(script, paths.scripts_dir())
     options = voice_kwargs(sets, voice, rate, volume)
-    common = {"discreet": discreet, "transcript": transcript, "force": force}
+    common = {"discreet": discreet, "transcript": transcript, "force": force, "hands_free": hands_free,
+              "pre_roll": pre_roll}
     if output:
         with ProgressBar() as bar:
             done = export_script(script, output, cache_of(ctx), progress=bar.update, **common, **options)

@@ -62,8 +62,9 @@ def parse_m3u8(text: str) -> list:
 
 
 
-def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str = "", guidance=()) -> str:
-    """A short, kind note for the folder: what is in it and how to use it (nothing personal when discreet)."""
+def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str = "", guidance=(),
+           stages=()) -> str:
+    """A short, kind note for the folder: each file with its length and stage (nothing personal when discreet)."""
     lines = [title if not discreet else NEUTRAL, ""]
     if discreet:
         lines += ["Audio sessions, to be played in order, one at a time.", ""]
@@ -72,8 +73,11 @@ def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str
             lines += textwrap.wrap(about, 90) + [""]
         lines += ["Guided audio sessions, made by voicecoach. Play them in order, at whatever pace",
                   "feels right for you. There is no hurry, and going back a step is always fine.", ""]
+    if any(str(label).startswith("alongside") for label in stages):
+        lines += ["The sessions marked \"alongside\" go with the stages named, whenever they help.", ""]
     for i, e in enumerate(entries):
-        lines.append(f"  {e.file}  ({in_words(e.ms)})")
+        stage = f", {stages[i]}" if i < len(stages) and stages[i] else ""
+        lines.append(f"  {e.file}  ({in_words(e.ms)}{stage})")
         if not discreet and i < len(guidance) and guidance[i]:
             lines += textwrap.wrap(guidance[i], 86, initial_indent="      ", subsequent_indent="      ")
     lines += ["", f"{PLAYLIST} plays them in order in most music and podcast apps.",

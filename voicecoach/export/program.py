@@ -24,6 +24,21 @@ class StageFile:
     script: Path
     params: Mapping[str, object]
     guidance: str = ""      # how often, and when to move on: for the folder's README
+    stages: tuple = ()      # the numbers of the stages it belongs to (several for a session alongside them)
+    alongside: bool = False  # a session the program lists beside its stages, not a stage itself
+
+    def label(self) -> str:
+        """Which stage this file goes with, in neutral words: "stage 2", "alongside stages 3 to 6"."""
+        numbers = list(self.stages)
+        if not numbers:
+            return ""
+        if len(numbers) == 1:
+            listed = f"stage {numbers[0]}"
+        elif numbers == list(range(numbers[0], numbers[-1] + 1)):
+            listed = f"stages {numbers[0]} to {numbers[-1]}"
+        else:
+            listed = "stages " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+        return f"alongside {listed}" if self.alongside else listed
 
 
 @dataclass(frozen=True)
@@ -53,12 +68,32 @@ def stage_files(path: Path, overrides: Mapping[str, object] | None = None) -> tu
         if overrides:
             raise VoicecoachError(f"{path}: --set applies to a script; each stage of a program sets its own")
         program = program_from_document(doc)
-        return program.title, program.about, tuple(
-            StageFile(s.name, s.script, dict(s.set), f"{s.frequency[:1].upper()}{s.frequency[1:]}. "
-                                                 f"Move on when: {s.move_on_when}") for s in program.stages)
+        files = [StageFile(s.name, s.script, dict(s.set), f"{s.frequency[:1].upper()}{s.frequency[1:]}. "
+                                                         f"Move on when: {s.move_on_when}", (number,))
+                 for number, s in enumerate(program.stages, start=1)]
+        return program.title, program.about, tuple(files) + _alongside(program.stages)
     from voicecoach.exercise.script import load_script
     script = load_script(path, overrides)
     return script.title, script.about or "", (StageFile(script.title, Path(path), dict(overrides or {})),)
+
+
+def _alongside(stages) -> tuple:
+    """The sessions stages list under `alongside`, each once, in the order they first appear."""
+    from voicecoach.exercise.script import load_script
+    found: dict[Path, list[int]] = {}
+    names: dict[Path, list[str]] = {}
+    for number, stage in enumerate(stages, start=1):
+        for script in stage.alongside:
+            key = Path(script).resolve()
+            if number not in found.setdefault(key, []):
+                found[key].append(number)
+                names.setdefault(key, []).append(stage.name)
+    files = []
+    for key, numbers in found.items():
+        title = load_script(key).title
+        guidance = "Alongside " + "; ".join(names[key]) + ", whenever it helps."
+        files.append(StageFile(title, key, {}, guidance, tuple(numbers), alongside=True))
+    return tuple(files)
 
 
 def _folder(folder: str | Path) -> Path:
@@ -106,7 +141,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
         tags = session_tags(session, discreet=discreet, title=stage.title, album=album,
                             track=number, tracks=len(stages))
         share = session.timeline.length
-        label = f"Stage {number} of {len(stages)}: {tags.title}"
+        label = f"Session {number} of {len(stages)}: {tags.title}"
         done.append(export_session(session, folder / name, tags, cache=cache, transcript=with_transcript, force=force,
                                    progress=_share(progress, label, before_stage, share, total) if progress else None))
         before_stage += share
@@ -120,7 +155,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
         before = []
     write_text(playlist, m3u8(entries, album))
     write_text(notes, readme(album, entries, discreet=discreet, transcripts=with_transcript, about=about,
-                             guidance=[s.guidance for s in stages]))
+                             guidance=[s.guidance for s in stages], stages=[s.label() for s in stages]))
     removed = _remove_stale(folder, [e.file for e in before], {e.file for e in entries}, with_transcript)
     return ProgramExport(folder, album, tuple(done), playlist, notes, removed)
 

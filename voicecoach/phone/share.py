@@ -64,9 +64,10 @@ def data_folder() -> Path:
     return paths.data_dir() / "serve"
 
 
-def default_folder(path: Path, discreet: bool) -> Path:
+def default_folder(path: Path, discreet: bool, *, hands_free: bool = False) -> Path:
     """The folder a program is exported into for sharing, unless --dir says otherwise."""
-    return data_folder() / (Path(path).stem + ("-discreet" if discreet else ""))
+    # Hands-free versions get their own folder, so switching back and forth re-exports nothing.
+    return data_folder() / (Path(path).stem + ("-hands-free" if hands_free else "") + ("-discreet" if discreet else ""))
 
 
 def listing_for(path: Path, done, *, discreet: bool) -> page.Listing:
@@ -126,11 +127,13 @@ class Sharing:
 
 
 def open_share(path: Path, cache, folder: Path, *, port: int = 8765, lan: bool = False, https: bool = False,
-               discreet: bool = False, tls_folder: Path | None = None, progress=None,
+               discreet: bool = False, hands_free: bool = False, pre_roll: int = 20,
+               tls_folder: Path | None = None, progress=None,
                on_visit: Callable[[str], None] | None = None) -> Sharing:
     """Export the program at `path` into `folder` (skipping what is up to date) and bind its server."""
     from voicecoach.export.program import export_program
-    done = export_program(path, folder, cache, fmt="mp3", discreet=discreet, progress=progress)
+    done = export_program(path, folder, cache, fmt="mp3", discreet=discreet, hands_free=hands_free,
+                          pre_roll=pre_roll, progress=progress)
     listing = listing_for(path, done, discreet=discreet)
     host = lan_address() if lan else "127.0.0.1"
     cert = None
