@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from voicecoach.exercise.script import Repeat, Script, Wait
+from voicecoach.exercise.script import Repeat, Script, Step, Wait
 from voicecoach.exercise.timeline import Cue, Timeline
 
 MAX_SILENCE_MS = 30_000     # the longest a file may go without a sound
@@ -37,7 +37,7 @@ def file_prompt(wait: Wait) -> str:
 
 
 def _for_file(steps) -> tuple:
-    out = []
+    out: list[Step] = []
     for s in steps:
         if isinstance(s, Wait):
             out.append(replace(s, text=file_prompt(s), file=None))
