@@ -360,3 +360,21 @@ def test_lan_binds_to_the_lan_address_only_and_says_so(program, shared_cache, tm
     text = "\n".join(said)
     assert f"Listening on {address} port {server.port}: your local network only" in text
     assert server.url in text and "add --https" in text
+
+
+def test_hands_free_sharing_lists_the_alongside_sessions_after_the_stages(shared_cache, tmp_path):
+    path = write_program(tmp_path / "program")
+    (path.parent / "extra.yaml").write_text(SCRIPT.lstrip().replace("title: ", "title: Extra, "), encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace("    frequency: 3 times a week\n",
+                                                    "    frequency: 3 times a week\n    alongside: [extra.yaml]\n", 1)
+    path.write_text(text, encoding="utf-8")
+    folder = share.default_folder(path, False, hands_free=True)
+    assert folder.name == "program-hands-free"
+    shared = share.open_share(path, shared_cache, tmp_path / "phone", port=0, hands_free=True, pre_roll=5)
+    try:
+        assert [t.number for t in shared.listing.tracks] == [1, 2, 3]
+        assert shared.listing.tracks[2].title.startswith("Extra, ") and "Alongside" in shared.listing.tracks[2].guidance
+        assert shared.listing.tracks[0].lines[0][1] == "Starting in 5 seconds."          # the hands-free version
+        assert "03 Extra," in (tmp_path / "phone" / "README.txt").read_text(encoding="utf-8")
+    finally:
+        shared.server.stop()
