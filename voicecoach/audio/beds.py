@@ -48,9 +48,15 @@ class Layer:
 
     def at(self, lo: int, n: int) -> np.ndarray:
         """The tile's samples lo..lo+n-1 of the endless loop (without the envelope)."""
-        p = len(self.tile)
-        idx = (lo + np.arange(n)) % p if n > p - lo % p else None
-        return self.tile[idx] if idx is not None else self.tile[lo % p: lo % p + n]
+        p, at = len(self.tile), lo % len(self.tile)
+        if at + n <= p:
+            return self.tile[at: at + n]
+        # Whole slices, not an index per sample: the block runs past the tile's end and around again.
+        parts, left = [self.tile[at:]], n - (p - at)
+        while left > 0:
+            parts.append(self.tile[: min(p, left)])
+            left -= len(parts[-1])
+        return np.concatenate(parts)
 
     @property
     def k_energy(self) -> np.ndarray:
@@ -98,19 +104,24 @@ class Source:
 
     def samples(self, lo: int, n: int, gain_at_ms: np.ndarray | None = None) -> np.ndarray:
         """Samples lo..lo+n-1 of the bed, times a gain given once a millisecond (see _ms_grid), if any."""
-        plain = np.zeros(n)
-        shaped = np.zeros(n)
+        plain = np.zeros(n, dtype=np.float32)
+        shaped = np.zeros(n, dtype=np.float32)
+        # Strands under the same envelope are summed first, so each envelope is spread over samples once.
+        groups: dict[int, tuple[Callable, np.ndarray]] = {}
         for layer in self.layers:
             if layer.envelope is None:
                 plain += layer.at(lo, n)
             else:
-                g = layer.envelope(_ms_grid(lo, n) / RATE)
-                shaped += layer.at(lo, n) * _smooth(g * gain_at_ms if gain_at_ms is not None else g, lo, n)
+                envelope, summed = groups.setdefault(id(layer.envelope), (layer.envelope, np.zeros(n, np.float32)))
+                summed += layer.at(lo, n)
+        for envelope, summed in groups.values():
+            g = envelope(_ms_grid(lo, n) / RATE)
+            shaped += summed * _smooth(g * gain_at_ms if gain_at_ms is not None else g, lo, n).astype(np.float32)
         if gain_at_ms is not None and np.any(gain_at_ms != gain_at_ms[0]):
             plain *= _smooth(gain_at_ms, lo, n)
         elif gain_at_ms is not None:
             plain *= gain_at_ms[0]
-        return plain + shaped
+        return (plain + shaped).astype(np.float64)
 
     def energies(self, total: int, gain: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """K-weighted energy per 100-ms sub-block of `total` samples of the bed times `gain` (of sample
