@@ -25,7 +25,7 @@ from voicecoach.exercise.timeline import (
     section_index,
     starting_at,
 )
-from voicecoach.session import Session, choose_voice, gather
+from voicecoach.session import Session, choose_voice, gather, with_background
 from voicecoach.units import samples_to_ms
 
 PRE_ROLL_S = 20
@@ -121,8 +121,9 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
 def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                        voice: str | None = None, rate: int | None = None, volume: float | None = None,
                        pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                       progress: Callable[[str], None] | None = None) -> Session:
-    """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons."""
+                       progress: Callable[[str], None] | None = None, background: str | None = None,
+                       background_level: float | None = None) -> Session:
+    """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons (and a bed)."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
     script = medium.for_file(load_script(path, overrides))
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
@@ -142,4 +143,4 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
     for cue in timeline.cues:
         if cue.kind == "earcon" and cue.text not in clips:
             clips[cue.text] = earcon_samples(cue)
-    return Session(script, chosen, timeline, clips, synthesised)
+    return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from voicecoach.audio.mix import BLOCK_MS, assemble, blocks
+from voicecoach.audio import beds, loudness
+from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, under
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
-from voicecoach.errors import at
+from voicecoach.errors import VoicecoachError, at
 from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases
 from voicecoach.exercise.timeline import Timeline, build_timeline
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
-from voicecoach.units import samples_to_ms
+from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,53 @@ class Session:
     timeline: Timeline
     clips: Mapping[str, np.ndarray]
     synthesised: int          # phrases rendered by the engine now; 0 when all came from the cache
+    background: beds.Background | None = None   # a bed under the voice, ducked under every cue
 
     def audio(self) -> np.ndarray:
         """The whole session as int16 samples at the internal rate."""
+        if self.background is not None:
+            return np.concatenate([np.zeros(0, dtype=np.int16), *self.blocks()])
         return assemble(self.timeline, self.clips)
 
     def blocks(self, block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
         """The same samples as audio(), block by block in one reused buffer: stream them, do not keep them."""
-        return blocks(self.timeline, self.clips, block_ms)
+        voice = blocks(self.timeline, self.clips, block_ms)
+        if self.background is None:
+            return voice
+        return under(voice, self.background.blocks(self.timeline, max(1, block_ms * SAMPLES_PER_MS)))
+
+
+def choose_background(script: Script, sound: str | None = None, level: float | None = None) -> beds.Bed | None:
+    """The bed to play under the voice: the command line's over the script's `background:`; None when off."""
+    asked = script.background
+    if sound is None and (asked is None or asked.sound.lower() == beds.OFF):
+        if level is not None:
+            raise VoicecoachError(f"{script.path}: --background-level sets the level of a background; "
+                                  "add --background NAME (for example --background waves)")
+        return None
+    if sound is not None and sound.strip().lower() == beds.OFF:
+        return None
+    chosen = sound if sound is not None else asked.sound if asked else beds.OFF
+    given = level if level is not None else asked.level if asked and asked.level is not None else beds.DEFAULT_LEVEL
+    return beds.Bed(chosen, given)
+
+
+def with_background(session: Session, sound: str | None = None, level: float | None = None) -> Session:
+    """`session` with the chosen bed under it, `level` dB under its voice; unchanged when none is chosen."""
+    bed = choose_background(session.script, sound, level)
+    if bed is None:
+        return session
+    script_bed = session.script.background
+    try:
+        # A file the script names is found beside the script; one on the command line, from here.
+        found = beds.source(bed.sound, session.script.path.parent if sound is None else None)
+    except VoicecoachError as e:
+        if sound is None and script_bed is not None:
+            raise at(session.script.path, script_bed.line, f"background.sound: {e}") from None
+        raise
+    voice = beds.voice_loudness(session.timeline, session.clips)
+    placed = beds.Background(found, bed.level).under(voice if np.isfinite(voice) else loudness.TARGET_LUFS)
+    return replace(session, background=placed)
 
 
 def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=None) -> Voice:
@@ -83,8 +123,10 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | 
 
 def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
             voice: str | None = None, rate: int | None = None, volume: float | None = None,
-            for_file: bool = False, progress: Callable[[str], None] | None = None) -> Session:
-    """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium)."""
+            for_file: bool = False, progress: Callable[[str], None] | None = None, background: str | None = None,
+            background_level: float | None = None) -> Session:
+    """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium;
+    with a bed, if chosen)."""
     script = load_script(path, overrides)
     if for_file:
         script = medium.for_file(script)
@@ -94,4 +136,4 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     timeline = build_timeline(script, durations)
     if for_file:
         timeline = medium.keep_alive(medium.ready_tones(timeline))
-    return Session(script, chosen, timeline, clips, synthesised)
+    return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)

@@ -278,3 +278,38 @@ def true_peak(samples: np.ndarray, chunk: int = RATE * 10) -> float:
         if len(up):
             peak = max(peak, float(np.max(np.abs(up))))
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def stream_sub_blocks(blocks: Iterable[np.ndarray], total: int) -> tuple[np.ndarray, float]:
+    """(K-weighted energy per 100-ms sub-block, largest magnitude) of a stream of samples in int16 units:
+    a background under a whole session, measured as it is made, a block at a time."""
+    h = impulse_response()
+    out = np.zeros(-(-total // SUB_BLOCK))
+    carry = np.zeros(len(h) - 1)
+    at, peak = 0, 0.0
+    spectra: dict[int, np.ndarray] = {}
+
+    def add(y: np.ndarray, start: int):
+        # Cumulative energy, cut at the sub-block edges that fall inside this piece.
+        y = y[: max(0, total - start)]
+        if not len(y):
+            return
+        cumulative = np.zeros(len(y) + 1)
+        np.cumsum(y * y, out=cumulative[1:])
+        first, values = contribution(start, cumulative, total)
+        out[first: first + len(values)] += values
+    for block in blocks:
+        x = np.asarray(block, dtype=np.float64) / 32768.0
+        if not len(x):
+            continue
+        peak = max(peak, float(np.max(np.abs(x))))
+        size = _fft_size(len(x) + len(h) - 1)
+        if size not in spectra:
+            spectra[size] = np.fft.rfft(h, size)
+        y = np.fft.irfft(np.fft.rfft(x, size) * spectra[size], size)[: len(x) + len(h) - 1]
+        y[: len(carry)] += carry
+        add(y[: len(x)], at)
+        carry = y[len(x):]
+        at += len(x)
+    add(carry, at)
+    return out, peak * 32768.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -77,3 +77,9 @@ def blocks(timeline: Timeline, clips: Mapping[str, np.ndarray], block_ms: int = 
                 still.append(i)
         carried = still
         yield block
+
+
+def under(voice: Iterable[np.ndarray], bed: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Voice blocks with a bed's blocks (float, in int16 units, the same sizes) added under them."""
+    for v, b in zip(voice, bed):
+        yield np.clip(np.round(v + b), -32768, 32767).astype(np.int16)

@@ -45,6 +45,15 @@ def voice_options(fn):
     return fn
 
 
+def background_options(fn):
+    fn = click.option("--background-level", "background_level", type=click.FloatRange(-40, -6), metavar="DB",
+                      help="How far under the voice the background sits, in dB (default -20).")(fn)
+    fn = click.option("--background", "background", metavar="SOUND",
+                      help="A soft bed under the voice that dips for every cue: brown, rain, waves, drone, "
+                           "a sound file of your own, or none.")(fn)
+    return fn
+
+
 def cache_of(ctx: click.Context) -> Cache:
     return Cache(paths.cache_dir(ctx.obj.get("cache_dir")))
 

@@ -10,6 +10,7 @@ import click
 from voicecoach import paths
 from voicecoach.cli.common import (
     ProgressBar,
+    background_options,
     cache_of,
     friendly,
     voice_kwargs,
@@ -88,10 +89,11 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
 @click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @voice_options
+@background_options
 @click.pass_context
 @friendly
 def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_free, pre_roll,
-           sets, voice, rate, volume):
+           sets, voice, rate, volume, background, background_level):
     """Render SCRIPT to a file for a phone (-o), or a whole program to a folder (-d)."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
@@ -102,7 +104,8 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_
         raise VoicecoachError("say where to write: -o FILE (.mp3 .m4a .opus .wav) for one script, "
                               "or -d FOLDER for a whole program")
     script = find(script, paths.scripts_dir())
-    options = voice_kwargs(sets, voice, rate, volume)
+    options = {**voice_kwargs(sets, voice, rate, volume), "background": background,
+               "background_level": background_level}
     common = {"discreet": discreet, "transcript": transcript, "force": force, "hands_free": hands_free,
               "pre_roll": pre_roll}
     if output:
@@ -165,13 +168,16 @@ def render(ctx, script, output, sets, voice, rate, volume):
 @click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",
               help="The practice log this session is recorded in (default: in your user data folder).")
 @click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
+@background_options
 @click.pass_context
 @friendly
-def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, db, no_log):
+def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, db, no_log, background,
+         background_level):
     """Play SCRIPT (default: the pelvic floor release session) with live progress and keys."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from voicecoach.player.play import play_script
     from voicecoach.practice.log import db_path
     play_script(script or paths.default_script(), cache_of(ctx), **voice_kwargs(sets, voice, rate, volume),
-                hands_free=hands_free, pre_roll=pre_roll, section=section, log=None if no_log else db_path(db))
+                hands_free=hands_free, pre_roll=pre_roll, section=section, log=None if no_log else db_path(db),
+                background=background, background_level=background_level)

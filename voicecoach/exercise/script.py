@@ -106,6 +106,14 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class BackgroundSettings:
+    """The bed a script asks for under its voice: a built-in name or a file, and its level in dB."""
+    sound: str
+    level: float | None
+    line: int
+
+
+@dataclass(frozen=True)
 class Script:
     path: Path
     title: str
@@ -115,6 +123,7 @@ class Script:
     steps: tuple
     length: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    background: BackgroundSettings | None = None
 
 
 # ---------------------------------------------------------------- values
@@ -416,7 +425,8 @@ def _steps(node: Node, r: _Resolver, depth: int, what: str) -> tuple:
 
 # ---------------------------------------------------------------- scripts
 
-_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags"}
+_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags", "background"}
+MIN_BED_LEVEL, MAX_BED_LEVEL = -40.0, -6.0     # dB under the voice (audio.beds checks the same range)
 
 
 def parse_overrides(pairs, where: str = "") -> dict[str, object]:
@@ -473,6 +483,16 @@ def _voice(node: Node | None, r: _Resolver) -> VoiceSettings:
     )
 
 
+def _background(node: Node | None, r: _Resolver) -> BackgroundSettings | None:
+    if node is None:
+        return None
+    if node.is_scalar:      # `background: waves` is short for `background: {sound: waves}`
+        return BackgroundSettings(r.text(node, "background"), None, node.line)
+    f = _fields(node, "background", {"sound", "level"}, {"sound"})
+    level = float(r.number(f["level"], "background.level", MIN_BED_LEVEL, MAX_BED_LEVEL)) if "level" in f else None
+    return BackgroundSettings(r.text(f["sound"], "background.sound"), level, f["sound"].line)
+
+
 def load_script(path, overrides=None) -> Script:
     """Load and validate a script, with `--set` overrides (a mapping, or "name=value" texts) applied."""
     doc = Document.load(path)
@@ -511,6 +531,7 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
         voice=_voice(f.get("voice"), r),
         steps=_steps(f["steps"], r, 0, "steps"),
         length=length,
+        background=_background(f.get("background"), r),
     )
 
 

@@ -93,4 +93,5 @@ def trimmed(session: Session, trim: float) -> Session:
     factor = 10 ** (trim / 20)
     louder = {key: np.clip(np.round(samples * factor), -32768, 32767).astype(np.int16)
               for key, samples in sounds(session.timeline, session.clips).items()}
-    return replace(session, clips=louder)
+    bed = session.background.louder(trim) if session.background is not None else None
+    return replace(session, clips=louder, background=bed)

@@ -38,7 +38,9 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
     settings = {"version": EXPORT_VERSION, "format": fmt, "encoder": ENCODERS[fmt], "rate": RATE,
                 "loudness": [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, loudness.CEILING, mastering.VERSION,
                              mastering.MAX_PCM_PEAK],
-                "voice": session.voice.identity(), "timeline": session.timeline.to_dict(), "tags": tags.to_dict()}
+                "voice": session.voice.identity(), "timeline": session.timeline.to_dict(), "tags": tags.to_dict(),
+                # Only with a bed, so that the files exported without one keep their fingerprints.
+                **({"background": session.background.identity()} if session.background is not None else {})}
     digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
     for text in sorted(session.clips):
         digest.update(text.encode() + b"\0" + np.ascontiguousarray(session.clips[text], dtype="<i2").tobytes())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping, cast
 import numpy as np
 
 from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio.ducking import DEPTH_DB
 from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
@@ -59,8 +60,9 @@ def _key(kind: str, **fields) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
-    """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once."""
+def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray | None = None) -> float:
+    """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once
+    (and over `bed`, a background's own sub-block energies, when it has one)."""
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
         starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
@@ -72,13 +74,37 @@ def level(session: Session, distinct: Mapping[str, np.ndarray]) -> float:
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
         out = loudness.sub_blocks((part for parts in pool.map(placed, starts) for part in parts), total)
-    return loudness.gated(out, total)
+    # Voice and bed are unrelated sounds: their energies add (the cross term averages out within 100 ms).
+    return loudness.gated(out + bed if bed is not None else out, total)
 
 
-def peak(distinct: Mapping[str, np.ndarray]) -> float:
-    """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's."""
+@dataclass(frozen=True)
+class Bed:
+    """A session's background as mastering sees it: its own sub-block energies and its largest sample."""
+    energies: np.ndarray
+    peak: float                       # int16 units
+
+
+def bed_of(session: Session) -> Bed | None:
+    """The background's energies and peak, from its loops (None without a background)."""
+    if session.background is None:
+        return None
+    energies, top = session.background.energies(session.timeline)
+    return Bed(energies, top)
+
+
+def peak(distinct: Mapping[str, np.ndarray], bed: Bed | None = None) -> float:
+    """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's;
+    over a background, at most that plus the bed's largest sample ducked under it."""
     with ThreadPoolExecutor(WORKERS) as pool:     # soxr lets go of the GIL too
-        return max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
+        voice = max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
+    if bed is None or bed.peak <= 0:
+        return voice
+    # Under every sound the bed is down by DEPTH_DB; between sounds it is alone. 0.5 dB covers the
+    # bed's own inter-sample peaks (noise rises 0.2-0.4 dB above its samples at 4x).
+    ducked = bed.peak / 32768 * 10 ** ((0.5 - DEPTH_DB) / 20)
+    alone = 20 * np.log10(bed.peak / 32768) + 0.5
+    return float(max(20 * np.log10(10 ** (voice / 20) + ducked), alone))
 
 
 def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
@@ -135,24 +161,27 @@ def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.
     return np.clip(np.round(x * envelope), -32768, 32767).astype(np.int16)
 
 
-def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness):
-    """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target."""
+def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None):
+    """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
+    (`raw` is the voice's own loudness: a bed must not change how the voice is evened out)."""
+    floor = bed.energies if bed is not None else None
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, loudness.CEILING
     # The compressor comes before the gain, so its output does not depend on it: run it once, and
     # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
     compressed = process(distinct, loudness.compressor(threshold))
-    gain = loudness.first_gain(loudness.Loudness(level(session, compressed), None))
+    gain = loudness.first_gain(loudness.Loudness(level(session, compressed, floor), None))
     # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
     # the first real pass usually lands and the search costs one pass over the sounds, not two.
-    modelled = level(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()})
+    modelled = level(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()},
+                     floor)
     gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
     tried = []
     for _ in range(PASSES):
         done = process(compressed, loudness.limiting(gain, ceiling))
-        got = loudness.Loudness(level(session, done), None)
+        got = loudness.Loudness(level(session, done, floor), None)
         tried.append((gain, got.integrated))
         if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
-            true_peak = peak(done)
+            true_peak = peak(done, bed)
             got = replace(got, true_peak=true_peak)
             if true_peak <= MAX_PCM_PEAK or ceiling <= loudness.CEILING - 6:
                 break
@@ -162,26 +191,32 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
             # From one point, assume the limiter's usual slope; from two, the secant's.
             gain = loudness.next_gain(tried, per_db=LIMITER_SLOPE if len(tried) == 1 else None)
     if got.true_peak is None:
-        got = replace(got, true_peak=peak(done))
+        got = replace(got, true_peak=peak(done, bed))
     return gain, threshold, ceiling, done, got
 
 
 def master(session: Session, cache: Cache | None = None) -> Mastered:
     """`session` with every sound mastered to the loudness target, from the cache when it has been done before."""
+    if session.background is not None:
+        # The bed sits its level under the target, where the voice lands; the voice then makes room for it.
+        session = replace(session, background=session.background.under(loudness.TARGET_LUFS))
     distinct = sounds(session.timeline, session.clips)
     digests = {key: digest(samples) for key, samples in distinct.items()}
     settings = [loudness.TARGET_LUFS, loudness.MAX_TRUE_PEAK, MAX_PCM_PEAK, loudness.chain(0.0, 0.0, 0.0)]
+    under = {"background": session.background.identity()} if session.background is not None else {}
     decision = _key("session", settings=settings, sounds=digests, length=session.timeline.length,
-                    layout=[[cue.start, sound_key(cue)] for cue in session.timeline.cues])
+                    layout=[[cue.start, sound_key(cue)] for cue in session.timeline.cues], **under)
     if cache is not None:
         found = _reuse(session, cache, decision, distinct)
         if found is not None:
             return found
+    bed = bed_of(session)
     raw = loudness.Loudness(level(session, distinct), None)
     if raw.integrated < loudness.SILENT:
         # Nothing to bring up: silence (or near it) stays as it is.
-        return Mastered(session, replace(raw, true_peak=peak(distinct)), 0.0, None, loudness.CEILING)
-    gain, threshold, ceiling, done, got = _search(session, distinct, raw)
+        heard = level(session, distinct, bed.energies) if bed is not None else raw.integrated
+        return Mastered(session, loudness.Loudness(heard, peak(distinct, bed)), 0.0, None, loudness.CEILING)
+    gain, threshold, ceiling, done, got = _search(session, distinct, raw, bed)
     if cache is not None:
         names = {}
         for key, samples in done.items():

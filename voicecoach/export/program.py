@@ -111,8 +111,10 @@ def _folder(folder: str | Path) -> Path:
 
 def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
                    transcript: bool | None = None, force: bool = False, hands_free: bool = False,
-                   pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None, overrides: Mapping | None = None,
-                   voice: str | None = None, rate: int | None = None, volume: float | None = None) -> ProgramExport:
+                   pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None,
+                   overrides: Mapping | None = None, voice: str | None = None, rate: int | None = None,
+                   volume: float | None = None, background: str | None = None,
+                   background_level: float | None = None) -> ProgramExport:
     """Export every stage of the program at `path` into `folder`: numbered files, playlist, README."""
     from voicecoach.export.playlist import (
         PLAYLIST,
@@ -130,7 +132,8 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     with_transcript = (not discreet) if transcript is None else transcript
     # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
     sessions = [prepare_for_file(s.script, cache, hands_free=hands_free, pre_roll=pre_roll, overrides=s.params,
-                                 voice=voice, rate=rate, volume=volume) for s in stages]
+                                 voice=voice, rate=rate, volume=volume, background=background,
+                                 background_level=background_level) for s in stages]
     album = NEUTRAL if discreet else title
     done, entries = [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.

@@ -54,7 +54,8 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
                 voice: str | None = None, rate: int | None = None, volume: float | None = None,
                 hands_free: bool = False, pre_roll: int = 20, section: str | None = None,
                 output: Output | None = None, stdin=None, stdout=None, clock_fn=time.monotonic,
-                log: str | Path | None = None) -> str:
+                log: str | Path | None = None, background: str | None = None,
+                background_level: float | None = None) -> str:
     """Play a script with live progress and keys, recording it in the practice log `log` if given."""
     # Open the device first: a machine without one says so before any waiting.
     output = output if output is not None else SimpleaudioOutput()
@@ -62,10 +63,12 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
         if hands_free:
             from voicecoach.handsfree import prepare_hands_free
             session = prepare_hands_free(path, cache, overrides=overrides, voice=voice, rate=rate,
-                                         volume=volume, pre_roll_s=pre_roll, section=section)
+                                         volume=volume, pre_roll_s=pre_roll, section=section,
+                                         background=background, background_level=background_level)
             start_ms = 0
         else:
-            session = prepare(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume)
+            session = prepare(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume,
+                              background=background, background_level=background_level)
             start_ms = session.timeline.sections[section_index(session.timeline, section)].start \
                 if section is not None else 0
         timeline = session.timeline

@@ -1,0 +1,67 @@
+"""Export with a background bed: peak memory against the 200 MB limit, and time against the same
+export without a bed (both warm: every phrase rendered, the session mastered once before).
+
+    python -m benchmarks.beds [MINUTES] [BED]      (default: 60 waves)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .sessions import write_session
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT_MB = 200
+LIMIT_RATIO = 1.5
+
+# A fresh interpreter per export, so its peak RSS is that export's alone.
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from voicecoach.cache import Cache
+from voicecoach.export.file import export_script
+bed = sys.argv[4] or None
+start = time.perf_counter()
+export_script(sys.argv[1], sys.argv[2], Cache(Path(sys.argv[3])), transcript=False, force=True, background=bed)
+seconds = time.perf_counter() - start
+own = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+from voicecoach.audio.loudness import measure_file
+heard = measure_file(Path(sys.argv[2]))
+print(json.dumps({"seconds": seconds, "own_mb": own, "lufs": heard.integrated, "true_peak": heard.true_peak}))
+"""
+
+
+def export(script: Path, out: Path, cache: Path, bed: str) -> dict:
+    """One export in a fresh process: its time, peak RSS and the file's measured loudness."""
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(script), str(out), str(cache), bed],
+                          cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the export failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> int:
+    minutes = float(argv[0]) if argv else 60
+    bed = argv[1] if len(argv) > 1 else "waves"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, cache = Path(tmp), Path(tmp) / "cache"
+        script = write_session(folder, minutes)
+        out = folder / "long.mp3"
+        # Warm: the phrases rendered and each session mastered once, so both runs below are alike.
+        for b in ("", bed):
+            export(script, out, cache, b)
+        plain, with_bed = export(script, out, cache, ""), export(script, out, cache, bed)
+    print(f"{minutes:g} min MP3 with {bed}: peak RSS {with_bed['own_mb']:.0f} MB "
+          f"({with_bed['own_mb'] / LIMIT_MB:.2f} of the {LIMIT_MB} MB limit); "
+          f"{with_bed['seconds'] / plain['seconds']:.2f}x the export without a bed "
+          f"({with_bed['seconds'] / plain['seconds'] / LIMIT_RATIO:.2f} of the {LIMIT_RATIO}x limit); "
+          f"{with_bed['lufs']:.1f} LUFS, true peak {with_bed['true_peak']:.1f} dBTP")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,336 @@
+"""Background beds: soft sound under a session, made here from code or looped from the user's own file.
+
+Every bed's samples are a pure function of where they are in the session, so it is the same every
+time and any block of it can be made alone: the built-in beds are seamless loops of shaped noise (or
+tones), three of coprime lengths at once so that nothing audibly repeats, under slow envelopes of the
+time; a user's file is decoded once and looped with a crossfade at its seam.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+import numpy as np
+
+from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio.ducking import DEPTH_DB, ducking
+from voicecoach.audio.mix import sound_key, sounds
+from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.timeline import Timeline
+from voicecoach.units import RATE, SAMPLES_PER_MS
+
+VERSION = 1                 # bump when a built-in bed should sound different
+DEFAULT_LEVEL = -20.0       # dB: the bed's loudness relative to the voice's
+MIN_LEVEL, MAX_LEVEL = -40.0, -6.0   # louder than -6 and the voice, 12 dB over a ducked bed, would not stay on top
+OFF = "none"
+MIN_FILE_MS = 1000          # a shorter file would loop audibly, however it is crossfaded
+MAX_FILE_S = 600            # the part of a long file that is used: 10 minutes is 29 MB in memory, looped
+CROSSFADE_MS = 2000         # at most, at the loop's seam (a quarter of a short file)
+SILENT_PEAK = 16            # int16: a file that never rises above this (-66 dBFS) is silence
+
+
+@dataclass(frozen=True)
+class Bed:
+    """What is asked for: a built-in bed's name or a sound file's path, and its level under the voice."""
+    sound: str
+    level: float = DEFAULT_LEVEL
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One periodic strand of a bed: a seamless tile (one period, int16 units) and a slow envelope of time."""
+    tile: np.ndarray
+    envelope: Callable[[np.ndarray], np.ndarray] | None = None   # of seconds; sampled once a millisecond
+
+    def at(self, lo: int, n: int) -> np.ndarray:
+        """The tile's samples lo..lo+n-1 of the endless loop (without the envelope)."""
+        p, at = len(self.tile), lo % len(self.tile)
+        if at + n <= p:
+            return self.tile[at: at + n]
+        # Whole slices, not an index per sample: the block runs past the tile's end and around again.
+        parts, left = [self.tile[at:]], n - (p - at)
+        while left > 0:
+            parts.append(self.tile[: min(p, left)])
+            left -= len(parts[-1])
+        return np.concatenate(parts)
+
+    @property
+    def k_energy(self) -> np.ndarray:
+        """Cumulative K-weighted energy over one period of the loop (the filter wraps around: it is periodic)."""
+        found = self.__dict__.get("_k")
+        if found is None:
+            p = len(self.tile)
+            h = np.zeros(p)
+            r = loudness.impulse_response()[:p]
+            h[: len(r)] = r
+            y = np.fft.irfft(np.fft.rfft(self.tile / 32768.0) * np.fft.rfft(h), p)
+            found = np.zeros(p + 1)
+            np.cumsum(y * y, out=found[1:])
+            object.__setattr__(self, "_k", found)
+        return found
+
+    def energy_between(self, edges: np.ndarray) -> np.ndarray:
+        """K-weighted energy of the loop between consecutive sample positions `edges`."""
+        c = self.k_energy
+        p = len(self.tile)
+        f = (edges // p) * c[p] + c[edges % p]
+        return np.diff(f)
+
+
+def _ms_grid(lo: int, n: int) -> np.ndarray:
+    """Sample positions one millisecond apart covering lo..lo+n (both ends)."""
+    return np.arange(lo, lo + n + SAMPLES_PER_MS, SAMPLES_PER_MS)
+
+
+def _smooth(values_at_ms: np.ndarray, lo: int, n: int) -> np.ndarray:
+    """Values given once a millisecond from `lo`, joined by straight lines for every sample lo..lo+n-1."""
+    return np.interp(np.arange(lo, lo + n, dtype=np.float64), _ms_grid(lo, n).astype(np.float64), values_at_ms)
+
+
+class Source:
+    """A bed's raw samples (float, in int16 units) at any place in a session, and their loudness."""
+
+    def __init__(self, name: str, layers: list[Layer], identity: dict):
+        self.name, self.layers, self._identity = name, layers, identity
+        self.loudness = self._loudness()
+
+    def identity(self) -> dict:
+        """What decides the bed's samples, for fingerprints."""
+        return dict(self._identity)
+
+    def samples(self, lo: int, n: int, gain_at_ms: np.ndarray | None = None) -> np.ndarray:
+        """Samples lo..lo+n-1 of the bed, times a gain given once a millisecond (see _ms_grid), if any."""
+        plain = np.zeros(n, dtype=np.float32)
+        shaped = np.zeros(n, dtype=np.float32)
+        # Strands under the same envelope are summed first, so each envelope is spread over samples once.
+        groups: dict[int, tuple[Callable, np.ndarray]] = {}
+        for layer in self.layers:
+            if layer.envelope is None:
+                plain += layer.at(lo, n)
+            else:
+                envelope, summed = groups.setdefault(id(layer.envelope), (layer.envelope, np.zeros(n, np.float32)))
+                summed += layer.at(lo, n)
+        for envelope, summed in groups.values():
+            g = envelope(_ms_grid(lo, n) / RATE)
+            shaped += summed * _smooth(g * gain_at_ms if gain_at_ms is not None else g, lo, n).astype(np.float32)
+        if gain_at_ms is not None and np.any(gain_at_ms != gain_at_ms[0]):
+            plain *= _smooth(gain_at_ms, lo, n)
+        elif gain_at_ms is not None:
+            plain *= gain_at_ms[0]
+        return (plain + shaped).astype(np.float64)
+
+    def energies(self, total: int, gain: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """K-weighted energy per 100-ms sub-block of `total` samples of the bed times `gain` (of sample
+        positions): each layer's periodic energies, scaled by its envelope and the gain, both slow."""
+        count = -(-total // loudness.SUB_BLOCK)
+        edges = np.minimum(np.arange(count + 1) * loudness.SUB_BLOCK, total)
+        ms = np.arange(0, count * loudness.SUB_BLOCK, SAMPLES_PER_MS)
+        per = loudness.SUB_BLOCK // SAMPLES_PER_MS
+        g2 = gain(ms) ** 2
+        out = np.zeros(count)
+        for layer in self.layers:
+            scale = g2 * layer.envelope(ms / RATE) ** 2 if layer.envelope is not None else g2
+            # Strands are independent noises (or tones far apart): their energies add.
+            out += layer.energy_between(edges) * scale.reshape(count, per).mean(axis=1)
+        return out
+
+    def peak(self) -> float:
+        """An upper bound of the raw bed's magnitude (int16 units)."""
+        probe = np.arange(0, 600 * RATE, SAMPLES_PER_MS * 10) / RATE
+        return float(sum(np.max(np.abs(layer.tile)) * (np.max(layer.envelope(probe)) if layer.envelope else 1.0)
+                         for layer in self.layers))
+
+    def _loudness(self, seconds: int = 600) -> float:
+        # Over ten minutes: many swells of any envelope, and a whole number of most tiles.
+        n = seconds * RATE
+        energy = float(self.energies(n, lambda at: np.ones(len(at))).sum())
+        return float(-0.691 + 10 * np.log10(max(energy, 1e-20) / n))
+
+
+def _tile(seconds: int, seed: int, shape: Callable[[np.ndarray], np.ndarray], rms: float = 3000.0,
+          drops: float = 0.0) -> np.ndarray:
+    """A seamless loop of noise: white noise (with `drops` impulses a second) shaped in one circular FFT."""
+    n = seconds * RATE
+    rng = np.random.default_rng([VERSION, seed])
+    white = rng.standard_normal(n)
+    if drops:
+        # Drops: sparse impulses of random size; through the shaping, a soft patter.
+        white += (rng.random(n) < drops / RATE) * rng.exponential(6.0, n)
+    shaped = np.fft.irfft(np.fft.rfft(white) * shape(np.maximum(np.fft.rfftfreq(n, 1 / RATE), 1.0)), n)
+    return (shaped * (rms / np.sqrt(np.mean(shaped ** 2)))).astype(np.float32)
+
+
+def _brown(f):
+    # -6 dB an octave from 40 Hz, softly closed above 1.5 kHz and below 25 Hz: a deep, even rush.
+    return (1 / np.maximum(f, 40)) / np.sqrt(1 + (f / 1500) ** 2) * (f / (f + 25))
+
+
+def _hiss(f):
+    # Bright but not sharp: rising to 3 kHz, falling off above 7 kHz; rain on leaves, surf breaking.
+    return np.sqrt(f / (f + 900)) / np.sqrt(1 + (f / 3000) ** 2) / (1 + (f / 7000) ** 4)
+
+
+# Each noise bed is three loops of coprime lengths, each at a third of the power: any one sample
+# pattern comes back only after 29 x 37 x 43 s (12.8 hours), and each loop alone is masked by the others.
+PERIODS = (29, 37, 43)
+
+
+def _strands(shape, seed: int, rms: float, envelope=None, drops: float = 0.0) -> list[Layer]:
+    return [Layer(_tile(p, seed * 10 + i, shape, rms / np.sqrt(len(PERIODS)), drops), envelope)
+            for i, p in enumerate(PERIODS)]
+
+
+def _swell(t: np.ndarray) -> np.ndarray:
+    """0..1: waves coming in and drawing back, never quite repeating (sines of incommensurate periods)."""
+    w = (np.sin(2 * np.pi * t / 10.3) + 0.6 * np.sin(2 * np.pi * t / 16.7 + 1.3)
+         + 0.4 * np.sin(2 * np.pi * t / 6.1 + 2.1)) / 2.0
+    return np.clip((w + 1) / 2, 0, 1) ** 2
+
+
+def _drone_tones(seconds: int = 40) -> np.ndarray:
+    # G2 and D3 with their octaves, each a hair detuned from its twin: slow beats (0.2-0.4 Hz), not a
+    # static tone. Every frequency is a whole number of cycles in the loop, so it loops without a seam.
+    t = np.arange(seconds * RATE, dtype=np.float64) / RATE
+    out = np.zeros_like(t)
+    for k, (freq, amp) in enumerate(((98.0, 1.0), (98.3, 0.8), (147.0, 0.5), (147.2, 0.4), (196.0, 0.25),
+                                     (294.4, 0.1))):
+        swell = 0.75 + 0.25 * np.sin(2 * np.pi * t / (seconds / (k % 3 + 1)) + k)
+        out += amp * swell * np.sin(2 * np.pi * freq * t)
+    return (out * 3000 / np.sqrt(np.mean(out ** 2))).astype(np.float32)
+
+
+def _make(name: str) -> list[Layer]:
+    if name == "brown":
+        return _strands(_brown, 1, 3000.0)
+    if name == "rain":
+        return _strands(_hiss, 2, 3000.0, drops=60.0)
+    if name == "waves":
+        return (_strands(_brown, 3, 3000.0, lambda t: 0.35 + 0.65 * _swell(t))
+                + _strands(_hiss, 4, 1800.0, lambda t: _swell(t) ** 2))
+    # drone: the tones, breathing slowly over a much longer span than their loop, on a breath of brown noise
+    return ([Layer(_drone_tones(), lambda t: 0.8 + 0.2 * np.sin(2 * np.pi * t / 53.3))]
+            + _strands(_brown, 5, 200.0))
+
+
+BUILT_IN = ("brown", "drone", "rain", "waves")
+ABOUT = {"brown": "soft brown noise, a deep even rush", "rain": "steady rain with a soft patter",
+         "waves": "slow waves coming in and drawing back", "drone": "a warm low drone, slowly beating"}
+
+
+@lru_cache(maxsize=4)
+def built_in(name: str) -> Source:
+    """A built-in bed by name (made once per process)."""
+    return Source(name, _make(name), {"built_in": name, "version": VERSION})
+
+
+def looped(path: Path, unit: np.ndarray) -> Source:
+    """A user's sound as a bed: one period of its seamless loop (see loop_unit)."""
+    digest = hashlib.sha256(np.ascontiguousarray(unit, dtype="<f4").tobytes()).hexdigest()
+    return Source(path.name, [Layer(unit.astype(np.float32))], {"file": str(path), "digest": digest})
+
+
+def loop_unit(samples: np.ndarray, crossfade: int) -> np.ndarray:
+    """One period of a seamless loop of `samples`: its end crossfaded into its beginning (equal power)."""
+    n = len(samples)
+    x = samples.astype(np.float64)
+    c = max(1, min(crossfade, n // 4))
+    ramp = np.arange(c, dtype=np.float64) / c
+    fade_in, fade_out = np.sin(np.pi / 2 * ramp), np.cos(np.pi / 2 * ramp)
+    # The unit starts where the file's last `c` samples begin, so the step from the unit's end (sample
+    # n-c-1) back to its start (sample n-c, fading out into the file's first samples) is the file's own.
+    head = x[n - c:] * fade_out + x[:c] * fade_in
+    return np.concatenate([head, x[c: n - c]])
+
+
+def decode(path: Path) -> np.ndarray:
+    """The first MAX_FILE_S of a sound file, mono int16 at the internal rate, or one line saying why not."""
+    import tempfile
+    if not path.exists():
+        raise VoicecoachError(f"{path}: there is no such file; give a sound file, or one of the built-in "
+                              f"backgrounds: {', '.join(BUILT_IN)}")
+    if path.is_dir():
+        raise VoicecoachError(f"{path}: is a folder; give a sound file (ogg, mp3, wav, flac ...)")
+    try:
+        open(path, "rb").close()
+    except OSError as e:
+        raise VoicecoachError(f"{path}: cannot be read ({e.strerror}); check its permissions") from None
+    with tempfile.TemporaryFile() as out:
+        try:
+            ffmpeg.run(["-i", str(path), "-map", "0:a:0", "-t", str(MAX_FILE_S), "-f", "s16le", "-ar", str(RATE),
+                        "-ac", "1", "pipe:1"], stdout=out)
+        except VoicecoachError as e:
+            if str(e) == ffmpeg.INSTALL_HINT:
+                raise
+            raise VoicecoachError(f"{path}: cannot be read as a sound ({e}); choose an audio file "
+                                  "(ogg, mp3, wav, flac ...)") from None
+        out.seek(0)
+        samples = np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
+    if len(samples) < MIN_FILE_MS * SAMPLES_PER_MS:
+        raise VoicecoachError(f"{path}: is only {len(samples) / RATE:.1f} s long; a background needs at least "
+                              f"{MIN_FILE_MS // 1000} s of sound")
+    if int(np.max(np.abs(samples.astype(np.int32)))) <= SILENT_PEAK:
+        raise VoicecoachError(f"{path}: is silent; choose a file with sound in it")
+    return samples
+
+
+def source(sound: str, base: Path | None = None) -> Source:
+    """The bed `sound` names: a built-in one, or a file (a relative path from `base`)."""
+    if sound.strip().lower() in BUILT_IN:
+        return built_in(sound.strip().lower())
+    path = Path(sound).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if not path.exists() and len(path.parts) == 1 and not path.suffix:
+        raise VoicecoachError(f"there is no built-in background `{sound}`: choose one of {', '.join(BUILT_IN)}, "
+                              f"`{OFF}`, or a sound file")
+    return looped(path, loop_unit(decode(path), CROSSFADE_MS * SAMPLES_PER_MS))
+
+
+@dataclass(frozen=True, eq=False)
+class Background:
+    """A bed placed under a session: its source, its level under the voice, and the gain that gives it."""
+    source: Source
+    level: float            # dB under the voice (as asked)
+    gain_db: float = 0.0    # applied to the source's raw samples
+
+    def identity(self) -> dict:
+        """Everything that decides the bed's samples in a session, for fingerprints."""
+        return {**self.source.identity(), "level": self.level, "gain": round(self.gain_db, 4),
+                "ducking": [DEPTH_DB, VERSION]}
+
+    def under(self, voice_lufs: float) -> Background:
+        """This bed, with the gain that puts it `level` dB under a voice at `voice_lufs`."""
+        return replace(self, gain_db=voice_lufs + self.level - self.source.loudness)
+
+    def louder(self, db: float) -> Background:
+        """This bed `db` louder."""
+        return replace(self, gain_db=self.gain_db + db)
+
+    def blocks(self, timeline: Timeline, size: int) -> Iterator[np.ndarray]:
+        """The bed under `timeline`, ducked under every cue and faded in and out, in blocks of `size` samples."""
+        duck = ducking(timeline)
+        gain = 10 ** (self.gain_db / 20)
+        total = timeline.length * SAMPLES_PER_MS
+        for lo in range(0, total, size):
+            n = min(size, total - lo)
+            # The gain is worked out once a millisecond and joined by lines: its ramps last 300 ms and more.
+            yield self.source.samples(lo, n, duck.gains(_ms_grid(lo, n)) * gain)
+
+    def energies(self, timeline: Timeline) -> tuple[np.ndarray, float]:
+        """(K-weighted energy per 100-ms sub-block, an upper bound of its magnitude) of the bed under `timeline`."""
+        duck = ducking(timeline)
+        gain = 10 ** (self.gain_db / 20)
+        return (self.source.energies(timeline.length * SAMPLES_PER_MS, lambda at: duck.gains(at) * gain),
+                self.source.peak() * gain)
+
+
+def voice_loudness(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> float:
+    """The integrated loudness (LUFS) of the session's voice alone, from each distinct sound once."""
+    total = timeline.length * SAMPLES_PER_MS
+    energies = {key: loudness.energy(samples) for key, samples in sounds(timeline, clips).items()}
+    parts = (loudness.contribution(c.start * SAMPLES_PER_MS, energies[sound_key(c)], total) for c in timeline.cues)
+    return loudness.gated(loudness.sub_blocks(parts, total), total)
