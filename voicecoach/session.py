@@ -12,11 +12,13 @@ from voicecoach.audio.mix import BLOCK_MS, assemble, blocks
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
 from voicecoach.errors import at
-from voicecoach.exercise.script import Script, load_script, phrases
+from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import Timeline, build_timeline
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
+from voicecoach.stream import Progress as StreamProgress
+from voicecoach.stream import SessionStream
 from voicecoach.units import samples_to_ms
 
 
@@ -89,3 +91,13 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     clips, synthesised = gather(chosen, phrases(script.steps), cache, progress)
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
     return Session(script, chosen, build_timeline(script, durations), clips, synthesised)
+
+
+def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+           voice: str | None = None, rate: int | None = None, volume: float | None = None,
+           progress: Callable[[StreamProgress], None] | None = None) -> SessionStream:
+    """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
+    script = load_script(path, overrides)
+    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
+    return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
+                         first=timed_phrases(script.steps), progress=progress, script=script)

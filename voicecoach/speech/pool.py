@@ -58,8 +58,12 @@ def engine_error(message: str, engine: Engine) -> VoicecoachError:
 
 def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray], None],
            *, workers: int | None = None, timeout: float | None = None,
-           progress: Callable[[str], None] | None = None) -> None:
-    """Render every text with `voice`, calling `store(text, samples)` in worker processes."""
+           progress: Callable[[str], None] | None = None, in_order: bool = False,
+           cancelled: Callable[[], bool] | None = None) -> None:
+    """Render every text with `voice`, calling `store(text, samples)` in worker processes.
+
+    `in_order` starts the texts in the order given (a player needs the first ones first); otherwise the
+    longest start first, which finishes soonest. `cancelled()` true stops it, killing the workers."""
     texts = list(dict.fromkeys(texts))
     if not texts:
         return
@@ -73,12 +77,14 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     # two per core keep the cores busy (benchmarks/README.md has the figures); piper computes all the time.
     n = max(1, min(workers or engine.per_core * (os.cpu_count() or 1), len(texts)))
     # One process per phrase: no engine state (espeak-ng keeps some) reaches from one phrase to the next.
-    queue = sorted(texts, key=len, reverse=True)
+    queue = list(texts) if in_order else sorted(texts, key=len, reverse=True)
     ctx = worker_context()
     running: dict[Connection, tuple] = {}   # connection -> (process, text, deadline)
     retries: dict = {}
     try:
         while queue or running:
+            if cancelled is not None and cancelled():
+                return
             while queue and len(running) < n:
                 text = queue.pop(0)
                 parent, child = ctx.Pipe(duplex=False)
