@@ -163,3 +163,64 @@ def test_play_says_it_is_getting_ready_on_a_cold_cache(write_script, tmp_path):
     again = Terminal()
     play_script(path, Cache(tmp_path / "cache"), output=RecordingSink(instant=True), stdin=io.StringIO(), stdout=again)
     assert again.getvalue().startswith("Playing: Streaming (")
+
+
+# ---------------------------------------------------------------- lengths without rendering, progress
+
+
+def test_list_on_an_empty_cache_synthesises_nothing_and_marks_estimates(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+    from voicecoach.speech import pool
+    calls = []
+    monkeypatch.setattr(pool, "render", lambda *a, **k: calls.append(a))
+    cache = tmp_path / "cache"
+    result = CliRunner().invoke(cli, ["--cache-dir", str(cache), "list"])
+    assert result.exit_code == 0, result.output
+    assert calls == [] and not cache.exists()
+    assert "pelvic-floor-release.yaml" in result.output and "about 6 min" in result.output
+
+
+def test_a_length_is_exact_once_its_phrases_are_cached_and_close_before(write_script, tmp_path):
+    from voicecoach.session import known_length
+    path = write_script(SCRIPT)
+    cache = Cache(tmp_path / "cache")
+    _, guessed = known_length(path, cache)
+    whole = prepare(path, cache)
+    _, known = known_length(path, cache)
+    assert guessed.estimated and not known.estimated
+    assert known.ms == whole.timeline.length
+    assert guessed.ms == pytest.approx(whole.timeline.length, rel=0.25)
+
+
+def test_show_renders_with_progress_on_a_terminal_only(write_script, tmp_path):
+    import subprocess
+    import sys
+
+    import pexpect
+    path = write_script(SCRIPT)
+    command = [sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(tmp_path / "cache"), "show", str(path)]
+    child = pexpect.spawn(command[0], command[1:], encoding="utf-8", timeout=120, dimensions=(24, 200))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Rendering phrase 1 of " in child.before and "Let your shoulders soften." in child.before
+    piped = subprocess.run([*command[:4], str(tmp_path / "other"), *command[5:]], capture_output=True, text=True,
+                           timeout=120)
+    assert piped.returncode == 0 and piped.stderr == "" and "Rendering" not in piped.stdout
+
+
+def test_time_left_follows_the_recent_rate_of_each_part_of_the_job():
+    from voicecoach.cli.progressbar import TimeLeft
+    eta = TimeLeft(window=3, settle=1)
+    eta.add(0, 0.0, until=0.5)
+    assert eta.seconds(0.5) is None                          # nothing measured yet
+    for t in range(1, 11):                                   # rendering: 0.05 of the job a second
+        eta.add(t, 0.05 * t, until=0.5)
+    assert eta.seconds(10) == pytest.approx(0.0, abs=1e-9)   # the rendering part is done
+    eta.add(10, 0.5)                                         # encoding: a new part, measured afresh
+    assert eta.seconds(10) is None
+    for k in range(1, 5):
+        eta.add(10 + 0.5 * k, 0.5 + 0.1 * k)                 # 0.2 a second: 0.1 left takes 0.5 s
+    assert eta.seconds(12) == pytest.approx(0.5)             # not the 10 s the rendering rate would say

@@ -122,7 +122,7 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
 def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                        voice: str | None = None, rate: int | None = None, volume: float | None = None,
                        pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                       progress: Callable[[str], None] | None = None) -> Session:
+                       progress: Callable[[int, int], None] | None = None) -> Session:
     """A session laid out for hands-free: slower, louder normalised voice, pre-roll and earcons."""
     script = load_script(path, overrides)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)

@@ -113,8 +113,11 @@ class SessionStream:
 
     def start(self) -> SessionStream:
         """Render the cues that must fit their intervals (raising their errors here), then the rest behind."""
+        # The session's first words join the timed cues: the workers render them side by side, and playing
+        # can begin as soon as this returns.
+        opening = [t for t in self._order[:1] if t not in self._clips and t not in self._first]
         if self._first:
-            render(self.voice, self._first, self._store, progress=self._arrived, in_order=True)
+            render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
         self._timeline, self._horizon = self._lay_out()
         rest = [t for t in self._order if t not in self._clips]
         if rest:

@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 from voicecoach.cache import Cache
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
-from voicecoach.export.file import _share, export_session, session_tags
+from voicecoach.export.file import RENDERING, _share, export_session, rendering, session_tags
 from voicecoach.export.formats import FORMATS
 from voicecoach.files import write_text
 from voicecoach.session import prepare
@@ -76,7 +76,7 @@ def _folder(folder: str | Path) -> Path:
 
 def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
                    transcript: bool | None = None, force: bool = False,
-                   progress: Callable[[float, str], None] | None = None, overrides: Mapping | None = None,
+                   progress: Callable[..., None] | None = None, overrides: Mapping | None = None,
                    voice: str | None = None, rate: int | None = None, volume: float | None = None) -> ProgramExport:
     """Export every stage of the program at `path` into `folder`: numbered files, playlist, README."""
     from voicecoach.export.playlist import (
@@ -94,12 +94,17 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     folder = _folder(folder)
     with_transcript = (not discreet) if transcript is None else transcript
     # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
-    sessions = [prepare(s.script, cache, overrides=s.params, voice=voice, rate=rate, volume=volume) for s in stages]
+    sessions = [prepare(s.script, cache, overrides=s.params, voice=voice, rate=rate, volume=volume,
+                        progress=rendering(progress, f"Stage {k} of {len(stages)}", RENDERING * (k - 1) / len(stages),
+                                           RENDERING * k / len(stages)))
+                for k, s in enumerate(stages, 1)]
     album = NEUTRAL if discreet else title
     done, entries = [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.
     total = max(1, sum(s.timeline.length for s in sessions))
-    before_stage = 0
+    # Encoding fills the rest of the bar: all of it when nothing needed rendering.
+    before_stage = round(total * RENDERING / (1 - RENDERING)) if any(s.synthesised for s in sessions) else 0
+    total += before_stage
     for number, (stage, session) in enumerate(zip(stages, sessions), start=1):
         name = stage_file(number, stage.title, fmt, discreet=discreet)
         tags = session_tags(session, discreet=discreet, title=stage.title, album=album,
