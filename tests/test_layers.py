@@ -19,6 +19,7 @@ LAYERS = (
     ("speech",),
     ("audio",),
     ("cache", "config"),
+    ("stream",),
     ("session", "handsfree", "catalogue", "samples"),
     ("practice",),
     ("export", "player", "testing"),
@@ -120,13 +121,14 @@ def test_the_check_catches_an_upward_import_even_inside_a_function():
         def sneaky():
             from voicecoach.export.formats import write_audio
     """), is_package)
-    assert upward(found) == ["speech.pool (layer 3) -> export.formats (layer 8)"]
+    assert upward(found) == [f"speech.pool (layer {layer_of('speech.pool')}) -> export.formats "
+                             f"(layer {layer_of('export.formats')})"]
 
 
 @pytest.mark.parametrize("line", ["from ..session import prepare", "from voicecoach import session"])
 def test_the_check_reads_relative_and_package_imports(line):
     found = {"speech.pool": (line + "\n", False), "session": ("", False)}
-    assert upward(found) == ["speech.pool (layer 3) -> session (layer 6)"]
+    assert upward(found) == [f"speech.pool (layer {layer_of('speech.pool')}) -> session (layer {layer_of('session')})"]
 
 
 def test_the_check_finds_a_circle():

@@ -20,6 +20,7 @@ from voicecoach.units import RATE
 
 FORMAT = 1  # bump when the stored audio changes meaning (rate, trimming), to orphan old entries
 _CHECK_CHUNK = b"vcsm"
+HEADER_BYTES = 12 + (8 + 16) + (8 + 32) + 8    # RIFF, fmt, the checksum chunk, the data chunk's header
 
 
 def phrase_key(voice: Voice, text: str) -> str:
@@ -100,6 +101,14 @@ class Cache:
     def get(self, key: str) -> np.ndarray | None:
         """The cached samples, or None when missing; a corrupt entry is removed and reported missing."""
         return _load(self.path(key), decode_entry)
+
+    def samples(self, key: str) -> int | None:
+        """How many samples an entry holds, from its size alone (no read), or None when it is missing."""
+        try:
+            size = self.path(key).stat().st_size
+        except OSError:
+            return None
+        return (size - HEADER_BYTES) // 2 if size >= HEADER_BYTES else None
 
     def put(self, key: str, samples: np.ndarray) -> None:
         """Store an entry atomically: write a temporary file beside it, then rename."""

@@ -16,8 +16,8 @@ from voicecoach.exercise.program import (
     load_program,
     program_from_document,
 )
-from voicecoach.session import prepare
-from voicecoach.units import minutes
+from voicecoach.session import known_length
+from voicecoach.units import length_text
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class ScriptEntry:
     about: str
     length: int | None     # ms; None when the script has an error
     error: str | None = None
+    estimated: bool = False    # the length is estimated: some phrases are not rendered yet
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class StageEntry:
     number: int            # 1-based position in the program
     stage: Stage
     title: str             # the title of the stage's script, with its settings applied
-    length: int            # ms, rendered with the stage's settings
+    length: int            # ms, with the stage's settings
+    estimated: bool = False    # the length is estimated: some phrases are not rendered yet
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class ProgramEntry:
             "about": program.about,
             "stages": [
                 {"number": s.number, "stage": s.stage.name, "script": s.stage.script.name,
-                 "set": dict(s.stage.set), "title": s.title, "length": s.length / 1000,
+                 "set": dict(s.stage.set), "title": s.title, "length": s.length / 1000, "estimated": s.estimated,
                  "move_on_when": s.stage.move_on_when, "frequency": s.stage.frequency,
                  "per_week": s.stage.per_week, "note": s.stage.note,
                  "alongside": [p.name for p in s.stage.alongside]}
@@ -77,20 +79,22 @@ def catalogue(folder: Path, cache: Cache) -> list[ScriptEntry]:
         if _is_program_file(path):
             continue
         try:
-            session = prepare(path, cache)
+            # Nothing is synthesised to list a length: cached phrases give theirs, the others an estimate.
+            script, length = known_length(path, cache)
         except VoicecoachError as e:
             entries.append(ScriptEntry(path, path.stem, "", None, str(e)))
             continue
-        entries.append(ScriptEntry(path, session.script.title, session.script.about, session.timeline.length))
+        entries.append(ScriptEntry(path, script.title, script.about, length.ms, estimated=length.estimated))
     return entries
 
 
 def measured_stages(program: Program, cache: Cache, *, voice=None, rate=None, volume=None) -> tuple:
-    """Each stage of `program` with its script's title and real length at these voice settings."""
+    """Each stage of `program` with its script's title and length at these voice settings (estimated where
+    its phrases are not rendered yet: nothing is synthesised)."""
     out = []
     for number, stage in enumerate(program.stages, 1):
-        session = prepare(stage.script, cache, overrides=stage.set, voice=voice, rate=rate, volume=volume)
-        out.append(StageEntry(number, stage, session.script.title, session.timeline.length))
+        script, length = known_length(stage.script, cache, overrides=stage.set, voice=voice, rate=rate, volume=volume)
+        out.append(StageEntry(number, stage, script.title, length.ms, length.estimated))
     return tuple(out)
 
 
@@ -127,7 +131,7 @@ def describe_program(entry: ProgramEntry) -> str:
         lines.append(program.about)
     for s in entry.stages:
         lines.append("")
-        lines.append(f"{s.number:>2}. {s.stage.name:<30} {minutes(s.length):>6}  {s.stage.label()}")
+        lines.append(f"{s.number:>2}. {s.stage.name:<30} {length_text(s.length, s.estimated):>11}  {s.stage.label()}")
         lines.append(f"    How often:     {s.stage.frequency}")
         lines.append(f"    Move on when:  {s.stage.move_on_when}")
         if s.stage.note:

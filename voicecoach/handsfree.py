@@ -17,7 +17,7 @@ from voicecoach.audio.tones import fall, rise
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise import medium
-from voicecoach.exercise.script import load_script, phrases
+from voicecoach.exercise.script import load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import (
     Cue,
     Timeline,
@@ -26,6 +26,8 @@ from voicecoach.exercise.timeline import (
     starting_at,
 )
 from voicecoach.session import Session, choose_voice, gather, with_background
+from voicecoach.stream import Progress as StreamProgress
+from voicecoach.stream import SessionStream
 from voicecoach.units import samples_to_ms
 
 PRE_ROLL_S = 20
@@ -121,7 +123,7 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
 def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                        voice: str | None = None, rate: int | None = None, volume: float | None = None,
                        pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                       progress: Callable[[str], None] | None = None, background: str | None = None,
+                       progress: Callable[[int, int], None] | None = None, background: str | None = None,
                        background_level: float | None = None) -> Session:
     """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons (and a bed)."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
@@ -144,3 +146,29 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
         if cue.kind == "earcon" and cue.text not in clips:
             clips[cue.text] = earcon_samples(cue)
     return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)
+
+
+
+def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+                      voice: str | None = None, rate: int | None = None, volume: float | None = None,
+                      pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
+                      progress: Callable[[StreamProgress], None] | None = None) -> SessionStream:
+    """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
+    # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
+    script = medium.for_file(load_script(path, overrides))
+    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
+    chosen = replace(chosen, rate=rate or max(60, round(chosen.rate * RATE_FACTOR)),
+                     volume=1.0 if volume is None else chosen.volume)
+    announce = pre_roll_text(pre_roll_s) if pre_roll_s else None
+
+    def layout(durations: Mapping[str, int]) -> Timeline:
+        timeline = medium.ready_tones(build_timeline(script, durations))
+        if section is not None:
+            timeline = starting_at(timeline, section_index(timeline, section))
+        timeline = hands_free_timeline(timeline, pre_roll_ms=pre_roll_s * 1000, pre_roll=announce,
+                                       pre_roll_length=durations.get(announce, 0) if announce else 0)
+        return medium.keep_alive(timeline)      # last: the pre-roll can be a long silence too
+
+    first = ([announce] if announce else []) + timed_phrases(script.steps)
+    return SessionStream(([announce] if announce else []) + phrases(script.steps), layout, chosen, cache,
+                         first=first, shape=normalise, tones=earcon_samples, progress=progress, script=script)

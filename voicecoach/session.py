@@ -14,11 +14,13 @@ from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
 from voicecoach.errors import VoicecoachError, at
 from voicecoach.exercise import medium
-from voicecoach.exercise.script import Script, load_script, phrases
-from voicecoach.exercise.timeline import Timeline, build_timeline
+from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
+from voicecoach.exercise.timeline import Timeline, build_timeline, session_length
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
+from voicecoach.stream import Progress as StreamProgress
+from voicecoach.stream import SessionStream, estimate_ms
 from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
 
 
@@ -101,8 +103,10 @@ def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=No
     )
 
 
-def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | None = None) -> tuple[dict, int]:
-    """Samples for every text: from the cache, rendering (and caching) the missing ones once."""
+def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], None] | None = None) -> tuple[dict, int]:
+    """Samples for every text: from the cache, rendering (and caching) the missing ones once.
+
+    `progress(rendered, to_render)` is called before the first phrase is rendered and after each."""
     clips, missing = {}, []
     for text in texts:
         samples = cache.get(phrase_key(voice, text))
@@ -111,8 +115,16 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | 
         else:
             clips[text] = samples
     if missing:
-        render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples),
-                      progress=progress)
+        done = 0
+
+        def one_more(_text: str) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(missing))
+        if progress:
+            progress(0, len(missing))
+        render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples), progress=one_more)
         for text in missing:
             samples = cache.get(phrase_key(voice, text))
             if samples is None:
@@ -123,7 +135,7 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[str], None] | 
 
 def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
             voice: str | None = None, rate: int | None = None, volume: float | None = None,
-            for_file: bool = False, progress: Callable[[str], None] | None = None, background: str | None = None,
+            for_file: bool = False, progress: Callable[[int, int], None] | None = None, background: str | None = None,
             background_level: float | None = None) -> Session:
     """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium;
     with a bed, if chosen)."""
@@ -137,3 +149,35 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     if for_file:
         timeline = medium.keep_alive(medium.ready_tones(timeline))
     return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)
+
+
+def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+           voice: str | None = None, rate: int | None = None, volume: float | None = None,
+           progress: Callable[[StreamProgress], None] | None = None) -> SessionStream:
+    """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
+    script = load_script(path, overrides)
+    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
+    return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
+                         first=timed_phrases(script.steps), progress=progress, script=script)
+
+
+@dataclass(frozen=True)
+class Length:
+    """A session's length: exact when every phrase is in the cache, else estimated from words per minute."""
+    ms: int
+    estimated: bool
+
+
+def known_length(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+                 voice: str | None = None, rate: int | None = None, volume: float | None = None) -> tuple[Script, Length]:
+    """A script and its length, without synthesising anything (lengths of cached phrases, estimates for others)."""
+    script = load_script(path, overrides)
+    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
+    durations, estimated = {}, False
+    for text in phrases(script.steps):
+        found = cache.samples(phrase_key(chosen, text))
+        if found is None:
+            durations[text], estimated = estimate_ms(text, chosen.rate), True
+        else:
+            durations[text] = samples_to_ms(found)
+    return script, Length(session_length(script, durations), estimated)

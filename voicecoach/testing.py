@@ -1,14 +1,15 @@
-"""Test doubles behind the real interfaces: an audio output that records what it is given."""
+"""Test doubles behind the real interfaces: an audio output that records what it is given, a slow engine."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 
-from voicecoach.speech.engine import worker_context
+from voicecoach.speech.engine import Engine, EngineVoice, worker_context
 from voicecoach.speech.engines import engine as named_engine
 from voicecoach.speech.voice import Voice
 
@@ -100,3 +101,29 @@ def synthesise_in_worker(voice: Voice, text: str, timeout: float = 20) -> tuple[
     if kind == "error":
         raise RuntimeError(payload)
     return payload
+
+
+class SlowEngine(Engine):
+    """A real engine (espeak-ng through pyttsx3) that takes `delay` seconds longer for every phrase."""
+
+    def __init__(self, delay: float, inner: str = "pyttsx3"):
+        self.inner = named_engine(inner)
+        self.delay = delay
+        self.name = "slow"
+        self.install = self.inner.install
+        self.program = self.inner.program
+        self.check = self.inner.check
+        self.per_core = 1
+
+    def installed(self) -> bool:
+        return self.inner.installed()
+
+    def voices(self) -> list[EngineVoice]:
+        return self.inner.voices()
+
+    def warm_up(self, voice: Voice) -> None:
+        self.inner.warm_up(voice)
+
+    def synthesise(self, voice: Voice, text: str, timeout: float) -> tuple[np.ndarray, int]:
+        time.sleep(self.delay)
+        return self.inner.synthesise(replace(voice, engine=self.inner.name), text, timeout)

@@ -32,6 +32,14 @@ def timestamp(ms: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{milli:03d}"
 
 
+def length_text(ms: int, estimated: bool = False) -> str:
+    """A length as lists show it: m:ss, or "about N min" for an estimate."""
+    if not estimated:
+        return minutes(ms)
+    n = round(ms / 60000)
+    return f"about {n} min" if n else "under 1 min"
+
+
 def about(ms: int) -> str:
     """`ms` in words, to the nearest minute: "about 6 minutes", "under a minute"."""
     n = round(ms / 60000)

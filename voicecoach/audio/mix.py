@@ -49,6 +49,24 @@ def assemble(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def window(timeline: Timeline, clips: Mapping[str, np.ndarray], lo: int, hi: int) -> np.ndarray:
+    """Samples `lo` to `hi` of the session, exactly as `assemble` places them, mixing only the cues that reach in."""
+    out = np.zeros(max(0, hi - lo), dtype=np.int16)
+    for cue in timeline.cues:        # in timeline order, so later cues overwrite earlier ones, as in assemble
+        at = cue.start * SAMPLES_PER_MS
+        if at >= hi:
+            continue
+        if cue.kind == "chime":
+            clip = chime(cue.length, cue.pitch) if at + cue.length * SAMPLES_PER_MS > lo else None
+        else:
+            clip = clips.get(sound_key(cue))
+        if clip is None or at + len(clip) <= lo:
+            continue
+        a, b = max(at, lo), min(at + len(clip), hi)
+        out[a - lo: b - lo] = clip[a - at: b - at]
+    return out
+
+
 def blocks(timeline: Timeline, clips: Mapping[str, np.ndarray], block_ms: int = BLOCK_MS) -> Iterator[np.ndarray]:
     """The same samples as `assemble`, as consecutive blocks: a long session in little memory."""
     total = timeline.length * SAMPLES_PER_MS

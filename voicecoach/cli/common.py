@@ -1,15 +1,19 @@
-"""What every command shares: one line for an error, the voice options, the cache, a progress bar."""
+"""What every command shares: one line for an error, the voice options, the cache, the progress line."""
 
 from __future__ import annotations
 
 import sys
 from functools import wraps
+from typing import TYPE_CHECKING
 
 import click
 
 from voicecoach import paths
-from voicecoach.cache import Cache
+from voicecoach.cli.progressbar import ProgressBar  # noqa: F401 - the commands take it from here
 from voicecoach.errors import VoicecoachError
+
+if TYPE_CHECKING:       # the cache imports numpy: not for `--help` or `--version`
+    from voicecoach.cache import Cache
 
 
 class Failure(click.ClickException):
@@ -55,38 +59,12 @@ def background_options(fn):
 
 
 def cache_of(ctx: click.Context) -> Cache:
+    from voicecoach.cache import Cache
     return Cache(paths.cache_dir(ctx.obj.get("cache_dir")))
 
 
 def voice_kwargs(sets, voice, rate, volume) -> dict:
     return {"overrides": list(sets), "voice": voice, "rate": rate, "volume": volume}
-
-
-class ProgressBar:
-    """A click progress bar for an export (for a program: stage k of n), with time left; quiet when not a terminal."""
-
-    def __init__(self):
-        self.bar = None
-        self.shown = 0
-        self.tty = sys.stderr.isatty()
-
-    def __enter__(self):
-        if self.tty:
-            self.bar = click.progressbar(length=1000, file=sys.stderr, show_eta=True, show_percent=True,
-                                         label="Exporting", width=24)
-            self.bar.__enter__()
-        return self
-
-    def update(self, fraction: float, label: str):
-        step = int(fraction * 1000)
-        if self.bar is not None:
-            self.bar.label = label
-            self.bar.update(max(0, step - self.shown))
-        self.shown = max(self.shown, step)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 def db_option(fn):

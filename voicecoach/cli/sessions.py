@@ -17,8 +17,7 @@ from voicecoach.cli.common import (
     voice_options,
 )
 from voicecoach.errors import VoicecoachError
-from voicecoach.exercise.timeline import cue_sheet
-from voicecoach.units import minutes
+from voicecoach.units import length_text, minutes
 
 
 @click.command("list")
@@ -33,16 +32,16 @@ def list_cmd(ctx, folder):
         if entry.error or entry.length is None:     # a script that cannot be read has no length
             click.echo(f"{entry.path.name:<34} (cannot be read) {entry.error}")
             continue
-        click.echo(f"{entry.path.name:<34} {minutes(entry.length):>8}  {entry.title}")
+        click.echo(f"{entry.path.name:<34} {length_text(entry.length, entry.estimated):>11}  {entry.title}")
         if entry.about:
-            click.echo(f"{'':<34} {'':>8}  {entry.about}")
+            click.echo(f"{'':<34} {'':>11}  {entry.about}")
     for found in programs(folder, cache_of(ctx)):
         if found.error or found.program is None:    # a program that cannot be read is None
             click.echo(f"\n{found.path.name:<34} (cannot be read) {found.error}")
             continue
         click.echo(f"\nProgram: {found.program.title} ({found.path.name}; `voicecoach show {found.path.stem}`)")
         for s in found.stages:
-            click.echo(f"{s.number:>4}. {s.stage.name:<28} {minutes(s.length):>8}  {s.stage.label()}")
+            click.echo(f"{s.number:>4}. {s.stage.name:<28} {length_text(s.length, s.estimated):>11}  {s.stage.label()}")
 
 
 @click.command()
@@ -63,12 +62,17 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
             raise VoicecoachError(f"{script}: --set applies to a script; each stage of a program sets its own")
         click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) if as_json else describe_program(found))
         return
-    session = prepare(script, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume))
+    # Every cue's time depends on the real length of the speech before it: render what is missing, visibly.
+    with ProgressBar() as bar:
+        session = prepare(script, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume),
+                          progress=lambda done, total: bar.update(done / total, f"Rendering phrase "
+                                                                  f"{min(done + 1, total)} of {total}") if total else None)
     if as_json:
         data = session.timeline.to_dict()
         data["voice"] = session.voice.identity()
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
+        from voicecoach.exercise.timeline import cue_sheet
         click.echo(cue_sheet(session.timeline))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from voicecoach.cli.common import friendly
-from voicecoach.speech.voice import DEFAULT_RATE_WPM
 
 
 @click.command()
@@ -20,6 +19,7 @@ def voices(sample, folder, rate):
     from voicecoach.paths import voices_dir
     from voicecoach.samples import write_samples
     from voicecoach.speech.engines import best_available, listing, main_voices
+    from voicecoach.speech.voice import DEFAULT_RATE_WPM
     config = load_config()
     best = best_available()
     default = best if not config.voice else None

@@ -560,6 +560,31 @@ def phrases(steps) -> list[str]:
     return list(seen)
 
 
+def timed_phrases(steps) -> list[str]:
+    """The texts that must fit an interval (squeeze and breathe cues): their length is checked, so render them first."""
+    says = set()
+
+    def walk(steps):
+        for s in steps:
+            if isinstance(s, (Say, Wait)):
+                says.add(s.text)
+            elif isinstance(s, Repeat):
+                walk(s.steps)
+
+    walk(steps)
+    timed = set()
+
+    def fitted(steps):
+        for s in steps:
+            if isinstance(s, (Squeeze, Breathe)):
+                timed.update(phrases([s]))
+            elif isinstance(s, Repeat):
+                fitted(s.steps)
+
+    fitted(steps)
+    return [text for text in phrases(steps) if text in timed]
+
+
 def count_limit(hold_ms: int) -> int:
     """How many whole seconds are counted inside a hold: 1, 2, ... strictly before its end."""
     return max(0, (hold_ms - 1) // 1000)

@@ -125,6 +125,11 @@ def _measure(script: Script, steps, durations) -> tuple[int, int]:
     return ms, events
 
 
+def session_length(script: Script, durations: Mapping[str, int]) -> int:
+    """The session's length in ms for these phrase lengths, without laying it out (no interval checks)."""
+    return _measure(script, script.steps, durations)[0]
+
+
 def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
     """Place every cue of `script` in time, given each phrase's spoken length in ms."""
     _measure(script, script.steps, durations)

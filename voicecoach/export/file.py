@@ -122,20 +122,39 @@ def prepare_for_file(script: str | Path, cache: Cache, *, hands_free: bool = Fal
     return prepare(script, cache, for_file=True, **options)
 
 
+RENDERING = 0.5      # the part of a job's progress bar that rendering takes, when there is any
+
+
+def rendering(progress: Callable[..., None] | None, label: str, lo: float = 0.0, hi: float = RENDERING):
+    """A gather() progress callback that moves the bar from `lo` to `hi` as phrases are rendered."""
+    if progress is None:
+        return None
+
+    def step(done: int, total: int) -> None:
+        if total:
+            progress(lo + (hi - lo) * done / total, f"{label}: rendering phrase {min(done + 1, total)} of {total}",
+                     RENDERING)
+    return step
+
+
 def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet: bool = False,
                   transcript: bool | None = None, force: bool = False, hands_free: bool = False,
-                  pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None,
+                  pre_roll: int = PRE_ROLL_S, progress: Callable[..., None] | None = None,
                   **options) -> Exported:
     """Render `script` (with --set overrides and voice options) for a file, and write it to `out`."""
     out = Path(out)
     check_target(out)
-    session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll, **options)
+    label = f"Exporting {out.name}"
+    session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll,
+                               progress=rendering(progress, label), **options)
     share = max(1, session.timeline.length)
     if discreet and not transcript:
         _drop_transcript(out.with_suffix(".vtt"))
+    # Encoding fills the rest of the bar: all of it when nothing needed rendering.
+    before = round(share * RENDERING / (1 - RENDERING)) if session.synthesised else 0
     done = export_session(session, out, session_tags(session, discreet=discreet), cache=cache,
                           transcript=(not discreet) if transcript is None else transcript, force=force,
-                          progress=_share(progress, f"Exporting {out.name}", 0, share, share) if progress else None)
+                          progress=_share(progress, label, before, share, before + share) if progress else None)
     if progress:
         progress(1.0, f"Exporting {out.name}")
     return done

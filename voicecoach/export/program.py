@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 from voicecoach.cache import Cache
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
-from voicecoach.export.file import _share, export_session, prepare_for_file, session_tags
+from voicecoach.export.file import RENDERING, _share, export_session, prepare_for_file, rendering, session_tags
 from voicecoach.export.formats import FORMATS
 from voicecoach.files import write_text
 from voicecoach.handsfree import PRE_ROLL_S
@@ -111,7 +111,7 @@ def _folder(folder: str | Path) -> Path:
 
 def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
                    transcript: bool | None = None, force: bool = False, hands_free: bool = False,
-                   pre_roll: int = PRE_ROLL_S, progress: Callable[[float, str], None] | None = None,
+                   pre_roll: int = PRE_ROLL_S, progress: Callable[..., None] | None = None,
                    overrides: Mapping | None = None, voice: str | None = None, rate: int | None = None,
                    volume: float | None = None, background: str | None = None,
                    background_level: float | None = None) -> ProgramExport:
@@ -133,12 +133,17 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
     # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
     sessions = [prepare_for_file(s.script, cache, hands_free=hands_free, pre_roll=pre_roll, overrides=s.params,
                                  voice=voice, rate=rate, volume=volume, background=background,
-                                 background_level=background_level) for s in stages]
+                                 background_level=background_level,
+                                 progress=rendering(progress, f"Session {k} of {len(stages)}",
+                                                    RENDERING * (k - 1) / len(stages), RENDERING * k / len(stages)))
+                for k, s in enumerate(stages, 1)]
     album = NEUTRAL if discreet else title
     done, entries = [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.
     total = max(1, sum(s.timeline.length for s in sessions))
-    before_stage = 0
+    # Encoding fills the rest of the bar: all of it when nothing needed rendering.
+    before_stage = round(total * RENDERING / (1 - RENDERING)) if any(s.synthesised for s in sessions) else 0
+    total += before_stage
     for number, (stage, session) in enumerate(zip(stages, sessions), start=1):
         name = stage_file(number, stage.title, fmt, discreet=discreet)
         tags = session_tags(session, discreet=discreet, title=stage.title, album=album,

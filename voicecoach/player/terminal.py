@@ -75,9 +75,11 @@ def status_text(status: Status, title: str, width: int) -> str:
     """One status line that fits `width` columns."""
     filled = BAR * status.position // status.length if status.length else BAR
     bar = "[" + "#" * filled + "-" * (BAR - filled) + "]"
-    times = f"{minutes(status.position)} / {minutes(status.length)}"
+    times = f"{minutes(status.position)} / {'~' if status.estimated else ''}{minutes(status.length)}"
     where = status.section or title
-    if status.state == "paused":
+    if status.state == "holding":
+        what = "Getting the next words ready..."
+    elif status.state == "paused":
         what = "Paused - space to go on"
     elif status.state == "waiting":
         what = f"Take your time - space when ready ({status.wait_left // 1000 + 1} s)"

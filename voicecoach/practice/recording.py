@@ -29,6 +29,7 @@ class Record:
     """A played session being recorded: set `completed_ms` as it plays; `id` is None if the log was unusable."""
     id: int | None
     completed_ms: int = 0
+    total_ms: int | None = None     # the session's length, when it is only known once it has played
 
 
 @contextmanager
@@ -46,6 +47,7 @@ def recording(db: str | os.PathLike | None, script: str | os.PathLike, params: M
         # Reached on a normal end, on q and on Ctrl-C; a killed process leaves the entry partial instead.
         if record.id is not None:
             try:
-                finish(db, record.id, max(0, min(int(record.completed_ms), total_ms)), total_ms)
+                total = total_ms if record.total_ms is None else record.total_ms
+                finish(db, record.id, max(0, min(int(record.completed_ms), total)), total)
             except VoicecoachError as e:
                 warn(f"The end of this session could not be logged: {e}")

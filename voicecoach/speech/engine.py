@@ -56,6 +56,7 @@ class Engine:
     native_wpm = 175          # the engine's own speaking rate, so a wpm rate maps to its stretch
     main: tuple[str, ...] | None = None   # the voices worth comparing by ear; None: all of them
     revision = 1              # bump when the same settings come out sounding different: cached phrases are made anew
+    reuse_worker = False      # True: one worker process may render many phrases (the engine keeps no state)
     per_core = 2              # worker processes per core: one that mostly waits (on a program it runs) wants two
 
     def installed(self) -> bool:

@@ -158,6 +158,9 @@ class Piper(Engine):
     best_voice = JOE
     native_wpm = 246
     per_core = 1              # a worker computes all the time: one per core
+    # Noise 0 makes a sentence identical whatever was rendered before it (measured), so one worker
+    # renders many: forking for each phrase cost 0.13 s, more than a short cue takes to render.
+    reuse_worker = True
 
     def __init__(self):
         self._loaded: dict[str, Any] = {}       # voice name -> PiperVoice, in this process

@@ -1,0 +1,184 @@
+"""A session that plays while it renders: its samples are final up to a horizon that moves ahead
+as phrases are rendered, in the order the session speaks them.
+
+A cue's start depends only on the speech before it, so once every phrase before a cue is known,
+that cue's start (and every sample before it) is exactly what the whole session will have. The
+cues that must fit an interval (squeeze and breathe words: few and short) are rendered before
+anything is played, so the errors that depend on speech length are still found before the first
+sound. Until a phrase is rendered its length is estimated from words per minute; only the samples
+before the first estimated cue are ever handed out.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from voicecoach.audio.mix import window
+from voicecoach.cache import Cache, phrase_key
+from voicecoach.exercise.script import Script
+from voicecoach.exercise.timeline import Cue, Timeline
+from voicecoach.speech.pool import render
+from voicecoach.speech.voice import Voice
+from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
+
+
+def estimate_ms(text: str, wpm: int) -> int:
+    """How long `text` takes to say at `wpm` words per minute, roughly (for lengths not yet rendered)."""
+    words = max(1, len(text.split()))
+    return round(words * 60_000 / max(1, wpm))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far rendering is: phrases done of all, and whether it has finished."""
+    done: int
+    total: int
+    finished: bool
+
+
+class SessionStream:
+    """Samples of a session as they become final; rendering runs on a thread of its own once started."""
+
+    def __init__(self, texts: list[str], layout: Callable[[Mapping[str, int]], Timeline], voice: Voice,
+                 cache: Cache, *, first: Sequence[str] = (), shape: Callable[[np.ndarray], np.ndarray] | None = None,
+                 tones: Callable[[Cue], np.ndarray] | None = None, progress: Callable[[Progress], None] | None = None,
+                 script: Script | None = None):
+        """`layout(durations)` lays the session out; `first` are rendered before start() returns; `shape`
+        changes each phrase's samples; `tones(cue)` makes the samples of a cue that no engine speaks."""
+        self.voice = voice
+        self.script = script
+        self._cache = cache
+        self._layout = layout
+        self._shape = shape or (lambda samples: samples)
+        self._tones = tones
+        self._made: dict[str, np.ndarray] = {}      # samples of cues no engine speaks (earcons), by text
+        self._order = list(dict.fromkeys(texts))
+        self._clips: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._error: BaseException | None = None
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._progress = progress
+        self.synthesised = 0
+        for text in self._order:
+            found = cache.get(phrase_key(voice, text))
+            if found is not None:
+                self._clips[text] = self._shape(found)
+        self._first = [t for t in dict.fromkeys(first) if t not in self._clips]
+        # Laid out only once the timed cues are known: an estimate of one could fail its interval's check.
+        self._timeline: Timeline | None = None
+        self._horizon = 0
+
+    # ------------------------------------------------------------ rendering
+
+    @property
+    def missing(self) -> int:
+        """Phrases not in the cache: rendered once started."""
+        return len(self._order) - len(self._clips)
+
+    def _store(self, text: str, samples: np.ndarray) -> None:
+        self._cache.put(phrase_key(self.voice, text), samples)
+
+    def _arrived(self, text: str) -> None:
+        samples = self._cache.get(phrase_key(self.voice, text))
+        if samples is None:
+            raise RuntimeError(f"the phrase {text[:40]!r} was rendered but did not reach the cache")
+        with self._changed:
+            self._clips[text] = self._shape(samples)
+            self.synthesised += 1
+            if self._timeline is not None:
+                self._timeline, self._horizon = self._lay_out()
+            self._changed.notify_all()
+        self._report()
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            self._progress(Progress(len(self._clips), len(self._order), self.finished))
+
+    def _lay_out(self) -> tuple[Timeline, int]:
+        durations = {t: samples_to_ms(len(c)) for t, c in self._clips.items()}
+        guessed = {t: estimate_ms(t, self.voice.rate) for t in self._order if t not in durations}
+        timeline = self._layout({**guessed, **durations})
+        unknown = [c.start for c in timeline.cues if c.kind != "chime" and c.text in guessed]
+        if self._tones is not None:
+            for c in timeline.cues:
+                if c.kind not in ("speech", "chime") and c.text is not None and c.text not in self._made:
+                    self._made[c.text] = self._tones(c)
+        return timeline, (min(unknown) if unknown else timeline.length)
+
+    def start(self) -> SessionStream:
+        """Render the cues that must fit their intervals (raising their errors here), then the rest behind."""
+        # The session's first words join the timed cues: the workers render them side by side, and playing
+        # can begin as soon as this returns.
+        opening = [t for t in self._order[:1] if t not in self._clips and t not in self._first]
+        if self._first:
+            render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
+        self._timeline, self._horizon = self._lay_out()
+        rest = [t for t in self._order if t not in self._clips]
+        if rest:
+            self._thread = threading.Thread(target=self._render, args=(rest,), daemon=True, name="render-ahead")
+            self._thread.start()
+        self._report()
+        return self
+
+    def _render(self, texts: list[str]) -> None:
+        try:
+            render(self.voice, texts, self._store, progress=self._arrived, in_order=True,
+                   cancelled=lambda: self._stop)
+        except BaseException as e:  # handed to whoever reads next
+            with self._changed:
+                self._error = e
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Stop rendering (what is rendered stays in the cache)."""
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def finished(self) -> bool:
+        return len(self._clips) == len(self._order)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The layout as far as known: exact up to the horizon, estimated after it."""
+        if self._timeline is None:
+            raise RuntimeError("the stream is not started")
+        return self._timeline
+
+    def error(self) -> BaseException | None:
+        """What stopped rendering, if anything did."""
+        return self._error
+
+    def available(self) -> int:
+        """Samples from the start that are final."""
+        return self._horizon * SAMPLES_PER_MS
+
+    def total(self) -> int | None:
+        """The session's length in samples, once every phrase is known."""
+        return self.timeline.length * SAMPLES_PER_MS if self.finished else None
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Samples lo..hi, which must be final (hi at most available())."""
+        with self._lock:
+            if hi > self._horizon * SAMPLES_PER_MS:
+                raise ValueError(f"samples up to {hi} asked for; only {self._horizon * SAMPLES_PER_MS} are final")
+            return window(self.timeline, {**self._made, **self._clips} if self._made else self._clips, lo, hi)
+
+    def wait(self, timeout: float) -> None:
+        """Block until more is known (or `timeout` seconds pass)."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def clips(self) -> dict[str, np.ndarray]:
+        """The samples of every phrase known so far."""
+        with self._lock:
+            return dict(self._clips)
