@@ -49,6 +49,26 @@ def cold_session(minutes: float) -> tuple[str, float, float, int]:
     return spec, took, session.timeline.length / 1000 / took, session.synthesised
 
 
+def export_times(spec: str, minutes: float) -> tuple[float, float, float]:
+    """(cold s, warm s, audio s) of exporting the benchmark session to WAV with `spec`: from an empty cache,
+    and with every phrase cached but the session never exported (so mastered anew)."""
+    from voicecoach.export.file import export_script
+    from voicecoach.session import prepare
+
+    from .sessions import write_session
+    with tempfile.TemporaryDirectory() as tmp:
+        script = write_session(Path(tmp), minutes)
+        start = time.perf_counter()
+        done = export_script(script, Path(tmp) / "cold.wav", Cache(Path(tmp) / "cold"), voice=spec)
+        cold = time.perf_counter() - start
+        warm_cache = Cache(Path(tmp) / "warm")
+        prepare(script, warm_cache, voice=spec)
+        start = time.perf_counter()
+        export_script(script, Path(tmp) / "warm.wav", warm_cache, voice=spec)
+        warm = time.perf_counter() - start
+    return cold, warm, done.session.timeline.length / 1000
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=30, help="length of the session rendered with the default voice")
@@ -65,6 +85,17 @@ def main(argv=None) -> None:
     spec, took, realtime, phrases = cold_session(args.minutes)
     print(f"cold render of the {args.minutes:g}-minute session with the default voice ({spec}): {took:.1f} s "
           f"for {phrases} phrases = {realtime:.0f}× real time")
+    name, vid = engines.best_available()
+    default = f"{name}:{vid}" if vid else name
+    print("export of the benchmark session to WAV (mastered to -16 LUFS), × real time; 60/30 = time ratio")
+    for spec, target in ((default, 300), ("pyttsx3", 1000), ("festival:cmu_us_slt_arctic_hts", None), ("flite:slt", None)):
+        if spec.split(":")[0] == name and spec != default:
+            continue
+        rows = {m: export_times(spec, m) for m in (30, 60)}
+        (c30, w30, a30), (c60, w60, _) = rows[30], rows[60]
+        goal = f" (target {target}×: {'met' if a30 / c30 >= target else 'MISS'})" if target else ""
+        print(f"  {spec:<32} cold 30 min {a30 / c30:6.0f}×{goal}, warm {a30 / w30:6.0f}×; "
+              f"60/30 cold {c60 / c30:.2f}, warm {w60 / w30:.2f} (target ≤ 2.2)")
 
 
 if __name__ == "__main__":
