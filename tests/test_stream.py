@@ -224,3 +224,18 @@ def test_time_left_follows_the_recent_rate_of_each_part_of_the_job():
     for k in range(1, 5):
         eta.add(10 + 0.5 * k, 0.5 + 0.1 * k)                 # 0.2 a second: 0.1 left takes 0.5 s
     assert eta.seconds(12) == pytest.approx(0.5)             # not the 10 s the rendering rate would say
+
+
+@pytest.mark.slow
+def test_a_bed_streams_under_the_voice_as_the_whole_session_has_it(write_script, tmp_path):
+    path = write_script(SCRIPT)
+    cache = Cache(tmp_path / "cache")
+    whole = prepare(path, cache, background="waves")
+    sink = RecordingSink(instant=True)
+    play_script(path, cache, output=sink, stdin=io.StringIO(), stdout=io.StringIO(), background="waves")
+    heard, expected = sink.samples().astype(np.int32), whole.audio().astype(np.int32)
+    assert len(heard) == len(expected)
+    # Every phrase was cached, so the bed is levelled against the same voice: the same samples, to rounding.
+    assert np.abs(heard - expected).max() <= 1
+    quiet = np.abs(expected[: 10 * 24_000]).max()
+    assert quiet > 0                                            # the bed is there, under the voice

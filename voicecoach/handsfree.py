@@ -25,7 +25,7 @@ from voicecoach.exercise.timeline import (
     section_index,
     starting_at,
 )
-from voicecoach.session import Session, choose_voice, gather, with_background
+from voicecoach.session import Session, background_for, choose_voice, gather, levelled, with_background
 from voicecoach.stream import Progress as StreamProgress
 from voicecoach.stream import SessionStream
 from voicecoach.units import samples_to_ms
@@ -152,7 +152,8 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
 def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                       voice: str | None = None, rate: int | None = None, volume: float | None = None,
                       pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                      progress: Callable[[StreamProgress], None] | None = None) -> SessionStream:
+                      progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
+                      background_level: float | None = None) -> SessionStream:
     """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
     script = medium.for_file(load_script(path, overrides))
@@ -171,4 +172,5 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
 
     first = ([announce] if announce else []) + timed_phrases(script.steps)
     return SessionStream(([announce] if announce else []) + phrases(script.steps), layout, chosen, cache,
-                         first=first, shape=normalise, tones=earcon_samples, progress=progress, script=script)
+                         first=first, shape=normalise, tones=earcon_samples, progress=progress, script=script,
+                         bed=background_for(script, background, background_level), level=levelled)

@@ -62,22 +62,35 @@ def choose_background(script: Script, sound: str | None = None, level: float | N
     return beds.Bed(chosen, given)
 
 
-def with_background(session: Session, sound: str | None = None, level: float | None = None) -> Session:
-    """`session` with the chosen bed under it, `level` dB under its voice; unchanged when none is chosen."""
-    bed = choose_background(session.script, sound, level)
+def background_for(script: Script, sound: str | None = None, level: float | None = None) -> beds.Background | None:
+    """The chosen bed, found and read but not yet levelled against a voice; None when none is chosen."""
+    bed = choose_background(script, sound, level)
     if bed is None:
-        return session
-    script_bed = session.script.background
+        return None
+    script_bed = script.background
     try:
         # A file the script names is found beside the script; one on the command line, from here.
-        found = beds.source(bed.sound, session.script.path.parent if sound is None else None)
+        found = beds.source(bed.sound, script.path.parent if sound is None else None)
     except VoicecoachError as e:
         if sound is None and script_bed is not None:
-            raise at(session.script.path, script_bed.line, f"background.sound: {e}") from None
+            raise at(script.path, script_bed.line, f"background.sound: {e}") from None
         raise
-    voice = beds.voice_loudness(session.timeline, session.clips)
-    placed = beds.Background(found, bed.level).under(voice if np.isfinite(voice) else loudness.TARGET_LUFS)
-    return replace(session, background=placed)
+    return beds.Background(found, bed.level)
+
+
+def levelled(bed: beds.Background, timeline: Timeline, clips: Mapping[str, np.ndarray]) -> beds.Background:
+    """`bed` at its level under the voice of these cues (those whose samples are in `clips`, and chimes)."""
+    heard = tuple(c for c in timeline.cues if c.kind == "chime" or c.text in clips)
+    voice = beds.voice_loudness(replace(timeline, cues=heard), clips)
+    return bed.under(voice if np.isfinite(voice) else loudness.TARGET_LUFS)
+
+
+def with_background(session: Session, sound: str | None = None, level: float | None = None) -> Session:
+    """`session` with the chosen bed under it, `level` dB under its voice; unchanged when none is chosen."""
+    bed = background_for(session.script, sound, level)
+    if bed is None:
+        return session
+    return replace(session, background=levelled(bed, session.timeline, session.clips))
 
 
 def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=None) -> Voice:
@@ -153,12 +166,14 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
 
 def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
            voice: str | None = None, rate: int | None = None, volume: float | None = None,
-           progress: Callable[[StreamProgress], None] | None = None) -> SessionStream:
+           progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
+           background_level: float | None = None) -> SessionStream:
     """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
     script = load_script(path, overrides)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
-                         first=timed_phrases(script.steps), progress=progress, script=script)
+                         first=timed_phrases(script.steps), progress=progress, script=script,
+                         bed=background_for(script, background, background_level), level=levelled)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from voicecoach.audio.beds import Background
+from voicecoach.audio.ducking import FADE_OUT_MS
 from voicecoach.audio.mix import window
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.exercise.script import Script
@@ -46,11 +48,15 @@ class SessionStream:
     def __init__(self, texts: list[str], layout: Callable[[Mapping[str, int]], Timeline], voice: Voice,
                  cache: Cache, *, first: Sequence[str] = (), shape: Callable[[np.ndarray], np.ndarray] | None = None,
                  tones: Callable[[Cue], np.ndarray] | None = None, progress: Callable[[Progress], None] | None = None,
-                 script: Script | None = None):
+                 script: Script | None = None, bed: Background | None = None,
+                 level: Callable[[Background, Timeline, Mapping[str, np.ndarray]], Background] | None = None):
         """`layout(durations)` lays the session out; `first` are rendered before start() returns; `shape`
-        changes each phrase's samples; `tones(cue)` makes the samples of a cue that no engine speaks."""
+        changes each phrase's samples; `tones(cue)` makes the samples of a cue that no engine speaks; `bed` lies
+        under the voice, at the level `level(bed, timeline, clips)` sets from the voice known when it starts."""
         self.voice = voice
         self.script = script
+        self._bed = bed
+        self._level = level
         self._cache = cache
         self._layout = layout
         self._shape = shape or (lambda samples: samples)
@@ -119,6 +125,9 @@ class SessionStream:
         if self._first:
             render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
         self._timeline, self._horizon = self._lay_out()
+        if self._bed is not None and self._level is not None:
+            # Levelled once, against the voice known now (the first words and the timed cues): it never jumps.
+            self._bed = self._level(self._bed, self._timeline, self._clips)
         rest = [t for t in self._order if t not in self._clips]
         if rest:
             self._thread = threading.Thread(target=self._render, args=(rest,), daemon=True, name="render-ahead")
@@ -160,6 +169,9 @@ class SessionStream:
 
     def available(self) -> int:
         """Samples from the start that are final."""
+        if self._bed is not None and not self.finished and self._timeline is not None:
+            # The bed fades out over the session's last seconds, which are known once its length is.
+            return min(self._horizon, max(0, self._timeline.length - FADE_OUT_MS)) * SAMPLES_PER_MS
         return self._horizon * SAMPLES_PER_MS
 
     def total(self) -> int | None:
@@ -171,7 +183,10 @@ class SessionStream:
         with self._lock:
             if hi > self._horizon * SAMPLES_PER_MS:
                 raise ValueError(f"samples up to {hi} asked for; only {self._horizon * SAMPLES_PER_MS} are final")
-            return window(self.timeline, {**self._made, **self._clips} if self._made else self._clips, lo, hi)
+            voice = window(self.timeline, {**self._made, **self._clips} if self._made else self._clips, lo, hi)
+            if self._bed is None:
+                return voice
+            return np.clip(np.round(voice + self._bed.window(self.timeline, lo, hi - lo)), -32768, 32767).astype(np.int16)
 
     def wait(self, timeout: float) -> None:
         """Block until more is known (or `timeout` seconds pass)."""

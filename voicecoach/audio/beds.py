@@ -320,6 +320,11 @@ class Background:
             # The gain is worked out once a millisecond and joined by lines: its ramps last 300 ms and more.
             yield self.source.samples(lo, n, duck.gains(_ms_grid(lo, n)) * gain)
 
+    def window(self, timeline: Timeline, lo: int, n: int) -> np.ndarray:
+        """Samples lo..lo+n of the bed under `timeline`, exactly as blocks() makes them."""
+        gain = 10 ** (self.gain_db / 20)
+        return self.source.samples(lo, n, ducking(timeline).gains(_ms_grid(lo, n)) * gain)
+
     def energies(self, timeline: Timeline) -> tuple[np.ndarray, float]:
         """(K-weighted energy per 100-ms sub-block, an upper bound of its magnitude) of the bed under `timeline`."""
         duck = ducking(timeline)

@@ -6,15 +6,15 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Mapping
 
 from voicecoach.cache import Cache
 from voicecoach.exercise.timeline import section_index
 from voicecoach.player.output import Output
 from voicecoach.player.outputs.simpleaudio import SimpleaudioOutput
-from voicecoach.player.player import Player, Status, Whole
+from voicecoach.player.player import Player, Status
 from voicecoach.player.terminal import HELP, Keys, StatusLine
-from voicecoach.session import choose_background, prepare, stream
+from voicecoach.session import stream
 from voicecoach.stream import SessionStream
 from voicecoach.units import SAMPLES_PER_MS, minutes
 
@@ -64,50 +64,36 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
         if hands_free:
             from voicecoach.handsfree import stream_hands_free
             source = stream_hands_free(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume,
-                                       pre_roll_s=pre_roll, section=section)
+                                       pre_roll_s=pre_roll, section=section, background=background,
+                                       background_level=background_level)
         else:
-            source = stream(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume)
+            source = stream(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume, background=background,
+                            background_level=background_level)
         script = source.script
         assert script is not None
         status = StatusLine(script.title, stdout)
-        played: SessionStream | Whole = source
-        start_ms = 0
-        if choose_background(script, background, background_level) is not None:
-            # A bed lies under the whole session (its level follows the voice's loudness, and it dips under
-            # every cue): the session is rendered whole first, then played.
-            status.note("Getting the voice and the background ready.")
-            options: dict[str, Any] = {"overrides": overrides, "voice": voice, "rate": rate, "volume": volume,
-                       "background": background, "background_level": background_level}
-            if hands_free:
-                from voicecoach.handsfree import prepare_hands_free
-                session = prepare_hands_free(path, cache, pre_roll_s=pre_roll, section=section, **options)
-            else:
-                session = prepare(path, cache, **options)
-                if section is not None:
-                    start_ms = session.timeline.sections[section_index(session.timeline, section)].start
-            played = Whole(session.timeline, session.audio())
-        else:
-            if source.missing:
-                status.note(f"Getting the voice ready ({source.missing} phrase{'s' if source.missing != 1 else ''} "
-                            "to render; it starts as soon as the first is ready).")
+        if source.missing:
+            status.note(f"Getting the voice ready ({source.missing} phrase{'s' if source.missing != 1 else ''} "
+                        "to render; it starts as soon as the first is ready).")
+        try:
             source.start()
+            start_ms = 0
             if section is not None and not hands_free:
                 start_ms = _section_start(source, section_index(source.timeline, section), status)
-        try:
             with Keys(stdin) as keys:
-                player = Player(None, None, output, source=played, waits=keys.interactive and not hands_free,
+                player = Player(None, None, output, source=source, waits=keys.interactive and not hands_free,
                                 start_ms=start_ms, clock=clock_fn)
-                length = minutes(played.timeline.length - start_ms)
-                about = "" if played.total() is not None else "about "
+                length = minutes(source.timeline.length - start_ms)
+                about = "" if source.total() is not None else "about "
                 mode = " hands-free" if hands_free else ""
                 status.note(f"Playing{mode}: {script.title} ({about}{length}). "
                             + (HELP if keys.interactive else "Ctrl-C stops."))
-                with _logged(log, path, script.params, played.timeline.length - start_ms, status.note) as record:
+                with _logged(log, path, script.params, source.timeline.length - start_ms, status.note) as record:
                     try:
                         how = run(player, keys, status)
                     finally:
                         record.completed_ms = player.position() // SAMPLES_PER_MS - start_ms
-                        record.total_ms = played.timeline.length - start_ms
+                        record.total_ms = source.timeline.length - start_ms
                         status.end()
         finally:
             source.close()
