@@ -1,7 +1,10 @@
 """Export with a background bed: peak memory against the 200 MB limit, and time against the same
 export without a bed (both warm: every phrase rendered, the session mastered once before).
 
-    python -m benchmarks.beds [MINUTES] [BED]      (default: 60 waves)
+    python -m benchmarks.beds [MINUTES] [BED] [FORMAT]      (default: 60 waves mp3)
+
+A lossy encoder's own cost grows with a bed: LAME takes about 3x as long on soft noise as on the
+silence a session without a bed mostly is, so the encoder alone is timed on both as well.
 """
 
 from __future__ import annotations
@@ -47,20 +50,45 @@ def export(script: Path, out: Path, cache: Path, bed: str) -> dict:
 def main(argv: list[str]) -> int:
     minutes = float(argv[0]) if argv else 60
     bed = argv[1] if len(argv) > 1 else "waves"
+    fmt = argv[2] if len(argv) > 2 else "mp3"
     with tempfile.TemporaryDirectory() as tmp:
         folder, cache = Path(tmp), Path(tmp) / "cache"
         script = write_session(folder, minutes)
-        out = folder / "long.mp3"
+        out = folder / f"long.{fmt}"
         # Warm: the phrases rendered and each session mastered once, so both runs below are alike.
         for b in ("", bed):
             export(script, out, cache, b)
         plain, with_bed = export(script, out, cache, ""), export(script, out, cache, bed)
-    print(f"{minutes:g} min MP3 with {bed}: peak RSS {with_bed['own_mb']:.0f} MB "
+        floor = encoder_alone(script, folder, cache, bed, fmt) if fmt != "wav" else None
+    print(f"{minutes:g} min {fmt.upper()} with {bed}: peak RSS {with_bed['own_mb']:.0f} MB "
           f"({with_bed['own_mb'] / LIMIT_MB:.2f} of the {LIMIT_MB} MB limit); "
           f"{with_bed['seconds'] / plain['seconds']:.2f}x the export without a bed "
           f"({with_bed['seconds'] / plain['seconds'] / LIMIT_RATIO:.2f} of the {LIMIT_RATIO}x limit); "
           f"{with_bed['lufs']:.1f} LUFS, true peak {with_bed['true_peak']:.1f} dBTP")
+    if floor is not None:
+        print(f"  ffmpeg alone, encoding the same session's audio with export's settings: {floor:.2f}x as long "
+              f"with the bed as without")
     return 0
+
+
+def encoder_alone(script: Path, folder: Path, cache: Path, bed: str, fmt: str) -> float:
+    """Time of ffmpeg encoding the session's samples with the bed over the time without it (export's settings)."""
+    import time
+
+    from voicecoach.audio import ffmpeg
+    from voicecoach.audio.wav import write_wav
+    from voicecoach.cache import Cache
+    from voicecoach.export.formats import ENCODERS
+    from voicecoach.session import prepare
+    times = []
+    for b in (None, bed):
+        session = prepare(script, Cache(cache), background=b)
+        wav = folder / "alone.wav"
+        write_wav(wav, session.blocks())
+        start = time.perf_counter()
+        ffmpeg.run(["-i", str(wav)] + ENCODERS[fmt] + [str(folder / f"alone.{fmt}")])
+        times.append(time.perf_counter() - start)
+    return times[1] / times[0]
 
 
 if __name__ == "__main__":

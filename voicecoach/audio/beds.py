@@ -86,9 +86,17 @@ def _ms_grid(lo: int, n: int) -> np.ndarray:
     return np.arange(lo, lo + n + SAMPLES_PER_MS, SAMPLES_PER_MS)
 
 
+_FRACTION = np.arange(SAMPLES_PER_MS, dtype=np.float32) / SAMPLES_PER_MS
+
+
 def _smooth(values_at_ms: np.ndarray, lo: int, n: int) -> np.ndarray:
     """Values given once a millisecond from `lo`, joined by straight lines for every sample lo..lo+n-1."""
-    return np.interp(np.arange(lo, lo + n, dtype=np.float64), _ms_grid(lo, n).astype(np.float64), values_at_ms)
+    # The points are evenly spaced, so each millisecond is one ramp: no search per sample, as np.interp
+    # does (it was half the time of an export with a bed).
+    m = -(-n // SAMPLES_PER_MS)
+    v = np.asarray(values_at_ms, dtype=np.float32)
+    start, rise = v[:m], v[1: m + 1] - v[:m]
+    return (start[:, None] + rise[:, None] * _FRACTION[None, :]).ravel()[:n]
 
 
 class Source:
