@@ -7,7 +7,7 @@ the pre-roll, and each earcon ends EARCON_GAP_MS before the cue it announces.
 from __future__ import annotations
 
 import bisect
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -17,7 +17,7 @@ from voicecoach.audio.tones import fall, rise
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise import medium
-from voicecoach.exercise.script import load_script, phrases, timed_phrases
+from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import (
     Cue,
     Timeline,
@@ -26,6 +26,7 @@ from voicecoach.exercise.timeline import (
     starting_at,
 )
 from voicecoach.session import Session, background_for, choose_voice, gather, levelled, with_background
+from voicecoach.speech.voice import Voice
 from voicecoach.stream import Progress as StreamProgress
 from voicecoach.stream import SessionStream
 from voicecoach.units import samples_to_ms
@@ -120,41 +121,23 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
     return Timeline(timeline.title, tuple(cues), sections, timeline.length + shift)
 
 
-def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
-                       voice: str | None = None, rate: int | None = None, volume: float | None = None,
-                       pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                       progress: Callable[[int, int], None] | None = None, background: str | None = None,
-                       background_level: float | None = None) -> Session:
-    """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons (and a bed)."""
-    # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
-    script = medium.for_file(load_script(path, overrides))
-    chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
-    chosen = replace(chosen, rate=rate or max(60, round(chosen.rate * RATE_FACTOR)),
-                     volume=1.0 if volume is None else chosen.volume)
-    announce = pre_roll_text(pre_roll_s) if pre_roll_s else None
-    texts = phrases(script.steps) + ([announce] if announce else [])
-    clips, synthesised = gather(chosen, texts, cache, progress)
-    clips = {text: normalise(samples) for text, samples in clips.items()}
-    durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
-    timeline = medium.ready_tones(build_timeline(script, durations))
-    if section is not None:
-        timeline = starting_at(timeline, section_index(timeline, section))
-    timeline = hands_free_timeline(timeline, pre_roll_ms=pre_roll_s * 1000, pre_roll=announce,
-                                   pre_roll_length=durations.get(announce, 0))
-    timeline = medium.keep_alive(timeline)      # last: the pre-roll can be a long silence too
-    for cue in timeline.cues:
-        if cue.kind == "earcon" and cue.text not in clips:
-            clips[cue.text] = earcon_samples(cue)
-    return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)
+@dataclass(frozen=True)
+class Plan:
+    """A script made hands-free: its file words, its slower voice, the pre-roll, and how it is laid out."""
+    script: Script
+    voice: Voice
+    announce: str | None
+    layout: Callable[[Mapping[str, int]], Timeline]
+
+    @property
+    def texts(self) -> list[str]:
+        return ([self.announce] if self.announce else []) + phrases(self.script.steps)
 
 
-
-def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
-                      voice: str | None = None, rate: int | None = None, volume: float | None = None,
-                      pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                      progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
-                      background_level: float | None = None) -> SessionStream:
-    """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
+def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voice: str | None = None,
+         rate: int | None = None, volume: float | None = None, pre_roll_s: int = PRE_ROLL_S,
+         section: str | None = None) -> Plan:
+    """What hands-free makes of a script, before anything is rendered."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
     script = medium.for_file(load_script(path, overrides))
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
@@ -170,7 +153,35 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
                                        pre_roll_length=durations.get(announce, 0) if announce else 0)
         return medium.keep_alive(timeline)      # last: the pre-roll can be a long silence too
 
-    first = ([announce] if announce else []) + timed_phrases(script.steps)
-    return SessionStream(([announce] if announce else []) + phrases(script.steps), layout, chosen, cache,
-                         first=first, shape=normalise, tones=earcon_samples, progress=progress, script=script,
-                         bed=background_for(script, background, background_level), level=levelled)
+    return Plan(script, chosen, announce, layout)
+
+
+def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+                       voice: str | None = None, rate: int | None = None, volume: float | None = None,
+                       pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
+                       progress: Callable[[int, int], None] | None = None, background: str | None = None,
+                       background_level: float | None = None) -> Session:
+    """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons (and a bed)."""
+    made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
+                section=section)
+    clips, synthesised = gather(made.voice, made.texts, cache, progress)
+    clips = {text: normalise(samples) for text, samples in clips.items()}
+    timeline = made.layout({text: samples_to_ms(len(s)) for text, s in clips.items()})
+    for cue in timeline.cues:
+        if cue.kind == "earcon" and cue.text not in clips:
+            clips[cue.text] = earcon_samples(cue)
+    return with_background(Session(made.script, made.voice, timeline, clips, synthesised), background, background_level)
+
+
+def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
+                      voice: str | None = None, rate: int | None = None, volume: float | None = None,
+                      pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
+                      progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
+                      background_level: float | None = None) -> SessionStream:
+    """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
+    made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
+                section=section)
+    first = ([made.announce] if made.announce else []) + timed_phrases(made.script.steps)
+    return SessionStream(made.texts, made.layout, made.voice, cache, first=first, shape=normalise, tones=earcon_samples,
+                         progress=progress, script=made.script,
+                         bed=background_for(made.script, background, background_level), level=levelled)
