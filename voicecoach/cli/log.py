@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from voicecoach import paths
 from voicecoach.cli.common import db_option, entry_options, friendly
 from voicecoach.errors import VoicecoachError
 
@@ -54,10 +53,9 @@ def log_trainer(size, comfort, note, when, db):
 @friendly
 def log_session(script, sets, minutes, comfort, note, when, db):
     """Note a session from SCRIPT that you did from memory, without the player."""
+    from voicecoach.exercise.library import locate
     from voicecoach.exercise.script import parse_overrides
-    name = Path(script).name if Path(script).suffix == ".yaml" else f"{Path(script).name}.yaml"
-    if not (Path(script).is_file() or (paths.scripts_dir() / name).is_file()):
-        raise VoicecoachError(f"there is no script {script!r} (`voicecoach list` shows them)")
+    name = locate(script).name
     _add_entry(db, "session", comfort, note, when, script=name, params=parse_overrides(sets), minutes=minutes)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from voicecoach import paths
@@ -26,7 +24,8 @@ def progress_cmd(plot, program_file, db):
     from voicecoach.practice.log import db_path, open_log
     from voicecoach.practice.progress import report, summarise
     stages, trouble = (), None
-    path = Path(program_file) if program_file else paths.scripts_dir() / "program.yaml"
+    from voicecoach.exercise.library import locate
+    path = locate(program_file) if program_file else paths.scripts_dir() / "program.yaml"
     if program_file or path.is_file():
         try:
             stages = load_program(path).stages

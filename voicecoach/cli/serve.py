@@ -8,7 +8,6 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import ProgressBar, cache_of, friendly
-from voicecoach.errors import VoicecoachError
 
 
 @click.command("serve")
@@ -26,11 +25,9 @@ from voicecoach.errors import VoicecoachError
 @friendly
 def serve_cmd(ctx, program, port, lan, use_https, discreet, folder):
     """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
-    from voicecoach.exercise.library import find
+    from voicecoach.exercise.library import locate
     from voicecoach.phone.share import default_folder, open_share
-    path = find(program, paths.scripts_dir()) if program else paths.scripts_dir() / "program.yaml"
-    if not path.is_file():
-        raise VoicecoachError(f"{path}: there is no such program or script (`voicecoach list` shows them)")
+    path = locate(program) if program else paths.scripts_dir() / "program.yaml"
     with ProgressBar() as bar:
         sharing = open_share(path, cache_of(ctx), Path(folder) if folder else default_folder(path, discreet),
                              port=port, lan=lan, https=use_https, discreet=discreet, progress=bar.update,
