@@ -23,7 +23,7 @@ def cli(ctx, cache_dir):
 
 
 for command in (sessions.list_cmd, sessions.show, sessions.export, sessions.render, sessions.play,
-                voices.voices, cache.cache_group, log.log_group, practice.progress_cmd, practice.remind_cmd,
+                voices.voices, cache.cache_group, log.log_group, practice.progress_cmd, practice.today_cmd, practice.remind_cmd,
                 serve.serve_cmd):
     cli.add_command(command)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from voicecoach import paths
-from voicecoach.cli.common import db_option, friendly
+from voicecoach.cli.common import cache_of, db_option, friendly, voice_kwargs, voice_options
 from voicecoach.errors import VoicecoachError
 
 
@@ -20,11 +20,11 @@ def progress_cmd(plot, program_file, db):
     """How this week is going, your current stage, and a gentle next step."""
     from datetime import date
 
+    from voicecoach.exercise.library import locate
     from voicecoach.exercise.program import load_program
     from voicecoach.practice.log import db_path, open_log
     from voicecoach.practice.progress import report, summarise
     stages, trouble = (), None
-    from voicecoach.exercise.library import locate
     path = locate(program_file) if program_file else paths.scripts_dir() / "program.yaml"
     if program_file or path.is_file():
         try:
@@ -44,6 +44,39 @@ def progress_cmd(plot, program_file, db):
     if plot:
         from voicecoach.practice.chart import write_png
         click.echo(f"Chart: {write_png(progress, plot)}")
+
+
+@click.command("today")
+@click.argument("number", type=click.IntRange(1), required=False, metavar="[STAGE]")
+@click.option("--program", "program_file", type=click.Path(dir_okay=False),
+              help="The program to follow (default: the library's program).")
+@voice_options
+@click.option("--hands-free", is_flag=True, help="For the shower, as with `voicecoach play --hands-free`.")
+@click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
+@db_option
+@click.pass_context
+@friendly
+def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, no_log, db):
+    """Play the stage of the program you are at (from your log), or stage number STAGE; says which and why."""
+    from datetime import date
+
+    from voicecoach.exercise.library import locate
+    from voicecoach.exercise.program import load_program
+    from voicecoach.exercise.script import parse_overrides
+    from voicecoach.player.play import play_script
+    from voicecoach.practice.log import db_path, open_log
+    from voicecoach.practice.progress import choose_today, summarise
+    program = load_program(locate(program_file) if program_file else paths.scripts_dir() / "program.yaml")
+    entries = []
+    if db_path(db).exists():    # choosing a stage should not create a log
+        with open_log(db) as log:
+            entries = log.entries()
+    chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number)
+    click.echo(chosen.why)
+    options = voice_kwargs(sets, voice, rate, volume)
+    options["overrides"] = {**chosen.stage.set, **parse_overrides(list(sets))}
+    play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,
+                log=None if no_log else db_path(db))
 
 
 @click.command("remind")
