@@ -102,3 +102,27 @@ def main_voices(found: list[EngineListing]) -> list[EngineVoice]:
     return chosen
 
 
+
+
+def short_spec(v: EngineVoice) -> str:
+    """The shortest `engine:voice` that names `v` (festival:slt), as --voice takes it."""
+    name = v.name.strip()
+    if name and " " not in name and ":" not in name and name.lower() != v.id.lower():
+        return f"{v.engine}:{name.lower()}"
+    return v.spec
+
+
+def shortlist(found: list[EngineListing], first: tuple[str, str | None] | None = None) -> list[EngineVoice]:
+    """The voices worth a look: each engine's main ones, or one per kind of sound; `first` leads."""
+    chosen: list[EngineVoice] = []
+    for item in found:
+        main = _engines()[item.engine].main
+        if main is not None:
+            chosen.extend(v for v in item.voices if v.id in main)
+            continue
+        sounds: set[str] = set()
+        for v in sorted(item.voices, key=lambda v: not v.best):    # the engine's best voice speaks for its sound
+            if v.sound not in sounds:
+                sounds.add(v.sound)
+                chosen.append(v)
+    return sorted(chosen, key=lambda v: (v.engine, v.id) != first)
