@@ -21,7 +21,7 @@ LAYERS = (
     ("cache", "config"),
     ("session", "handsfree", "catalogue", "samples"),
     ("practice",),
-    ("export", "player", "testing"),
+    ("export", "player", "testing", "doctor"),
     ("phone",),
     ("cli",),
 )

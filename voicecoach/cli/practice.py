@@ -1,4 +1,4 @@
-"""`voicecoach progress` and `voicecoach remind`: how practice is going, and a calendar reminder."""
+"""`voicecoach progress`, `today`, `remind` and `doctor`: how practice is going, today's stage, a reminder, a check-up."""
 
 from __future__ import annotations
 
@@ -96,3 +96,23 @@ def remind_cmd(days, at, output, title, minutes):
     path = write_ics(output, chosen, when, title=title, minutes=minutes)
     click.echo(f"Wrote {path}: \"{title}\", {','.join(chosen)} at {when:%H:%M}, weekly. "
                "Open it with your calendar app to add it.")
+
+
+@click.command("doctor")
+@db_option
+@click.pass_context
+@friendly
+def doctor_cmd(ctx, db):
+    """Check this machine: speech engines and voices, ffmpeg, the audio device, the cache, the log, the config file."""
+    from voicecoach.doctor import checks
+    from voicecoach.practice.log import db_path
+    found = checks(cache_of(ctx).root, db_path(db))
+    for c in found:
+        mark = "ok " if c.ok else ("!! " if c.needed else "-- ")
+        click.echo(f"{mark} {c.what:<18} {c.detail}")
+        if not c.ok and c.fix:
+            click.echo(f"{'':<4}{'':<18} fix: {c.fix}")
+    missing = [c.what for c in found if c.needed and not c.ok]
+    if missing:
+        raise VoicecoachError(f"something needed is missing or wrong: {', '.join(missing)} (the fix is above)")
+    click.echo("Everything needed is here.")
