@@ -125,4 +125,6 @@ def shortlist(found: list[EngineListing], first: tuple[str, str | None] | None =
             if v.sound not in sounds:
                 sounds.add(v.sound)
                 chosen.append(v)
-    return sorted(chosen, key=lambda v: (v.engine, v.id) != first)
+    def leads(v: EngineVoice) -> bool:     # an engine chosen without a voice: its voices lead
+        return first is not None and v.engine == first[0] and (first[1] is None or v.id == first[1])
+    return sorted(chosen, key=lambda v: not leads(v))
