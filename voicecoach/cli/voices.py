@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from voicecoach.cli.common import friendly
-from voicecoach.errors import VoicecoachError
 from voicecoach.speech.voice import DEFAULT_RATE_WPM
 
 
@@ -21,25 +20,20 @@ def voices(show_all, sample, folder, rate):
     from voicecoach.config import load_config
     from voicecoach.paths import voices_dir
     from voicecoach.samples import write_samples
-    from voicecoach.speech.engines import best_available, listing, main_voices, resolve, short_spec, shortlist
+    from voicecoach.speech.engines import best_available, listing, main_voices, short_spec, shortlist
     config = load_config()
     best = best_available()
-    default: tuple[str, str | None] | None = best
-    if config.voice:
-        try:
-            default = resolve(config.voice)
-        except VoicecoachError:
-            default = None      # the config's own error is `doctor`'s to show; here, no voice is marked
+    default = best if not config.voice else None
     found = listing()
     if sample:      # the samples are the comparison; the list itself is `voicecoach voices`
         for path in write_samples(sample, folder, main_voices(found), rate or config.rate or DEFAULT_RATE_WPM):
             click.echo(f"wrote {path}")
         return
-    shown = [v for item in found for v in item.voices] if show_all else shortlist(found, default)
+    shown = [v for item in found for v in item.voices] if show_all else shortlist(found, best)
     for v in shown:
         marks = [m for m, on in (("best-available", (v.engine, v.id) == best),
                                  ("default", (v.engine, v.id) == default)) if on]
-        spec = v.spec if show_all else short_spec(v)
+        spec = v.spec if show_all else short_spec(v, [o for item in found for o in item.voices])
         click.echo(f"{spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks):<23} {v.sound}".rstrip())
     for item in found:
         if not item.installed:

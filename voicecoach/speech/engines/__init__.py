@@ -104,12 +104,17 @@ def main_voices(found: list[EngineListing]) -> list[EngineVoice]:
 
 
 
-def short_spec(v: EngineVoice) -> str:
-    """The shortest `engine:voice` that names `v` (festival:slt), as --voice takes it."""
-    name = v.name.strip()
-    if name and " " not in name and ":" not in name and name.lower() != v.id.lower():
-        return f"{v.engine}:{name.lower()}"
+def short_spec(v: EngineVoice, siblings: list[EngineVoice] | tuple[EngineVoice, ...] = ()) -> str:
+    """The shortest `engine:voice` that names `v` alone among its engine's voices (festival:slt), as --voice takes it."""
+    name = v.name.strip().lower()
+    others = [o for o in siblings if o.engine == v.engine and o.id != v.id]
+    taken = {o.name.strip().lower() for o in others} | {o.id.lower() for o in others}
+    if name and " " not in name and ":" not in name and name != v.id.lower() and name not in taken:
+        return f"{v.engine}:{name}"
     return v.spec
+
+
+FEW = 3     # an engine with this many voices or fewer shows them all; more, one per kind of sound
 
 
 def shortlist(found: list[EngineListing], first: tuple[str, str | None] | None = None) -> list[EngineVoice]:
@@ -120,11 +125,12 @@ def shortlist(found: list[EngineListing], first: tuple[str, str | None] | None =
         if main is not None:
             chosen.extend(v for v in item.voices if v.id in main)
             continue
+        if len(item.voices) <= FEW:
+            chosen.extend(item.voices)
+            continue
         sounds: set[str] = set()
         for v in sorted(item.voices, key=lambda v: not v.best):    # the engine's best voice speaks for its sound
             if v.sound not in sounds:
                 sounds.add(v.sound)
                 chosen.append(v)
-    def leads(v: EngineVoice) -> bool:     # an engine chosen without a voice: its voices lead
-        return first is not None and v.engine == first[0] and (first[1] is None or v.id == first[1])
-    return sorted(chosen, key=lambda v: not leads(v))
+    return sorted(chosen, key=lambda v: (v.engine, v.id) != first)
