@@ -239,7 +239,7 @@ def report(p: Progress) -> str:
     if p.total_days:
         lines.append(f"Days with practice since you started: {p.total_days}.")
     if p.stage_name:
-        lines.append(f"Stage: {p.stage_name}.")
+        lines.append(f"Stage: {p.stage_name}. `voicecoach today` plays it, with its settings.")
         if p.sizes:
             lines.append(f"Latest trainer size: {p.sizes[-1][1]}.")
     lines.append("")
