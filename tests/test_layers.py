@@ -22,7 +22,7 @@ LAYERS = (
     ("stream",),
     ("session", "handsfree", "catalogue", "samples"),
     ("practice",),
-    ("export", "player", "testing"),
+    ("export", "player", "testing", "doctor"),
     ("phone",),
     ("cli",),
 )

@@ -160,6 +160,9 @@ def test_keys_under_a_terminal_pause_skip_and_quit(write_script, shared_cache, t
     child.expect(r"\rSecond part \| Here is the second part\.\s+1:0\d / 2:0\d \[##########")
     child.send("q")
     child.expect_exact("Stopped. Come back whenever you like.")
+    child.expect_exact("How did that feel? 1 very hard")
+    child.send("4")     # one key, recorded on the entry just played
+    child.expect(r"Saved in your log as entry \d+: test\.yaml, partial, 1:0\d of 2:0\d, felt comfortable\.")
     assert finish(child, tmp_path) == 0
 
 
@@ -183,6 +186,10 @@ def test_a_wait_in_a_terminal_goes_on_with_space(write_script, shared_cache, tmp
     child.send(" ")
     child.expect(r"Second \| Well done\.")
     child.expect_exact("Done. Well done for taking this time.")
+    child.expect_exact("How did that feel?")
+    child.send("\r")    # Enter skips, and the closing line says how to rate it later
+    child.expect(r"Saved in your log as entry (\d+): test\.yaml, complete\. \(to say how it felt later: "
+                 r"`voicecoach log rate \d+ 4`\)")
     assert finish(child, tmp_path) == 0
 
 

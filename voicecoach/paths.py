@@ -1,8 +1,9 @@
-"""Where things live: the scripts folder, the audio cache, the default session."""
+"""Where things live: the exercise library, the user's own scripts, the audio cache, the default session."""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -35,12 +36,18 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def scripts_dir() -> Path:
-    """./scripts when it exists, else the checkout's scripts/."""
-    here = Path("scripts")
-    if here.is_dir():
-        return here
+    """The exercise library: the checkout's scripts/ when run from one, else the copy inside the package."""
     root = checkout_root()
-    return root / "scripts" if root is not None else here
+    if root is not None and (root / "scripts").is_dir():
+        return root / "scripts"
+    # Installed (pip install ., pipx), the scripts are package data: voicecoach/scripts in the wheel,
+    # a link to the checkout's scripts/ in the source tree, so that there is one copy of each.
+    return Path(str(resources.files("voicecoach") / "scripts"))
+
+
+def user_scripts_dir() -> Path:
+    """The user's own scripts, listed beside the library and found by name like its scripts."""
+    return data_dir() / "scripts"
 
 
 def default_script() -> Path:

@@ -22,9 +22,27 @@ def cli(ctx, cache_dir):
     ctx.obj["cache_dir"] = cache_dir
 
 
+@click.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_cmd(ctx, command):
+    """Show the help of voicecoach, or of COMMAND (`voicecoach help log rate`)."""
+    group = ctx.parent.command if ctx.parent is not None else cli
+    target, info = group, ctx.parent or ctx
+    words: list[str] = []
+    for word in command:
+        sub = target.get_command(info, word) if isinstance(target, click.Group) else None
+        if sub is None:
+            raise click.UsageError(f"there is no command {' '.join([*words, word])!r}; `voicecoach help` lists them")
+        words.append(word)
+        info = click.Context(sub, info_name=word, parent=info)
+        target = sub
+    click.echo(target.get_help(info))
+
+
 for command in (sessions.list_cmd, sessions.show, sessions.export, sessions.render, sessions.play,
-                voices.voices, cache.cache_group, log.log_group, practice.progress_cmd, practice.remind_cmd,
-                serve.serve_cmd):
+                voices.voices, cache.cache_group, log.log_group, practice.progress_cmd, practice.today_cmd,
+                practice.remind_cmd, practice.doctor_cmd, serve.serve_cmd, help_cmd):
     cli.add_command(command)
 
 

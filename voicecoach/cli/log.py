@@ -7,19 +7,22 @@ from pathlib import Path
 
 import click
 
-from voicecoach import paths
 from voicecoach.cli.common import db_option, entry_options, friendly
 from voicecoach.errors import VoicecoachError
 
 
 def _noted(log, entry_id: int) -> str:
-    from voicecoach.practice.log import COMFORT
+    from voicecoach.practice.log import COMFORT, what_was_done
     e = log.get(entry_id)
-    what = {"trainer": f"trainer size {e.size}", "session": e.script or "a session"}.get(e.kind, "other practice")
-    if e.kind == "session" and e.script:
-        what = f"{e.script}" + "".join(f" {k}={v}" for k, v in e.params.items())
+    what = what_was_done(e)
     felt = f", {COMFORT[e.comfort]}" if e.comfort else ""
     return f"Noted: {what}{felt}, {e.started:%a %d %b}. LogEntry {e.id}."
+
+
+def _note_of(words: tuple, note: str | None) -> str | None:
+    """The note given as plain words, as --note, or both."""
+    text = " ".join([*words, *([note] if note else [])]).strip()
+    return text or None
 
 
 def _add_entry(db, kind, comfort, note, when, **fields) -> None:
@@ -36,55 +39,81 @@ def log_group():
 
 
 @log_group.command("trainer")
+@click.argument("words", nargs=-1, metavar="[NOTE]")
 @click.option("--size", type=click.IntRange(1, 10), required=True, help="The trainer size you used.")
 @entry_options
 @db_option
 @friendly
-def log_trainer(size, comfort, note, when, db):
-    """Note trainer practice done without the player."""
-    _add_entry(db, "trainer", comfort, note, when, size=size)
+def log_trainer(words, size, comfort, note, when, db):
+    """Note trainer practice done without the player, with a NOTE if you like."""
+    _add_entry(db, "trainer", comfort, _note_of(words, note), when, size=size)
 
 
 @log_group.command("session")
 @click.argument("script")
+@click.argument("words", nargs=-1, metavar="[NOTE]")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="The settings you used, e.g. size=2.")
 @click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
 @entry_options
 @db_option
 @friendly
-def log_session(script, sets, minutes, comfort, note, when, db):
-    """Note a session from SCRIPT that you did from memory, without the player."""
+def log_session(script, words, sets, minutes, comfort, note, when, db):
+    """Note a session from SCRIPT that you did from memory, without the player, with a NOTE if you like."""
+    from voicecoach.exercise.library import locate
     from voicecoach.exercise.script import parse_overrides
-    name = Path(script).name if Path(script).suffix == ".yaml" else f"{Path(script).name}.yaml"
-    if not (Path(script).is_file() or (paths.scripts_dir() / name).is_file()):
-        raise VoicecoachError(f"there is no script {script!r} (`voicecoach list` shows them)")
-    _add_entry(db, "session", comfort, note, when, script=name, params=parse_overrides(sets), minutes=minutes)
+    name = locate(script).name
+    _add_entry(db, "session", comfort, _note_of(words, note), when, script=name, params=parse_overrides(sets), minutes=minutes)
 
 
 @log_group.command("other")
+@click.argument("words", nargs=-1, metavar="[WHAT]")
 @click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
 @entry_options
 @db_option
 @friendly
-def log_other(minutes, comfort, note, when, db):
-    """Note any other practice (a shower routine, time with a partner, ...); it counts for the week."""
-    _add_entry(db, "other", comfort, note, when, minutes=minutes)
+def log_other(words, minutes, comfort, note, when, db):
+    """Note any other practice, e.g. `log other "shower routine"`; it counts for the week."""
+    _add_entry(db, "other", comfort, _note_of(words, note), when, minutes=minutes)
 
 
 @log_group.command("rate")
-@click.argument("entry", type=int, required=False)
+@click.argument("words", nargs=-1, metavar="[ENTRY] COMFORT [NOTE]")
 @click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard .. 5 very comfortable (or the words).")
 @click.option("--note", metavar="TEXT", help="A few words for yourself.")
 @db_option
 @friendly
-def log_rate(entry, comfort, note, db):
-    """Say how an entry felt (default: the latest one, e.g. the session just played)."""
-    from voicecoach.practice.log import open_log, parse_comfort
+def log_rate(words, comfort, note, db):
+    """Say how an entry felt, 1 very hard .. 5 very comfortable: `log rate 4` (the latest entry), `log rate 12 4`."""
+    from voicecoach.practice.log import open_log, parse_comfort, split_rating
+    entry, said, rest = split_rating(words)
+    if said is not None and comfort is not None:
+        raise VoicecoachError("give how it felt once: `voicecoach log rate 4`, or --comfort 4")
+    comfort = said if said is not None else parse_comfort(comfort)
+    note = _note_of(rest, note)
     if comfort is None and note is None:
-        raise VoicecoachError("give --comfort, --note or both")
+        raise VoicecoachError("say how it felt, e.g. `voicecoach log rate 4` (1 very hard .. 5 very comfortable); "
+                              "give --comfort, --note or both")
     with open_log(db) as log:
-        e = log.rate(entry, comfort=parse_comfort(comfort), note=note)
+        e = log.rate(entry, comfort=comfort, note=note)
         click.echo(_noted(log, e.id))
+
+
+@log_group.command("delete")
+@click.argument("entry", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@db_option
+@friendly
+def log_delete(entry, yes, db):
+    """Delete one entry (its number is in `log list`), after asking; the rest of the log stays."""
+    from voicecoach.practice.log import open_log, what_was_done
+    with open_log(db) as log:
+        e = log.get(entry)
+        said = f"entry {e.id}: {what_was_done(e)}, {e.started:%a %d %b %H:%M}"
+        if not yes and not click.confirm(f"Delete {said}?", default=False):
+            click.echo("Nothing was deleted.")
+            return
+        log.delete(entry)
+    click.echo(f"Deleted {said}. The other entries are unchanged.")
 
 
 @log_group.command("list")
@@ -93,13 +122,13 @@ def log_rate(entry, comfort, note, db):
 @friendly
 def log_list(last, db):
     """The latest entries in the log."""
-    from voicecoach.practice.log import COMFORT, open_log
+    from voicecoach.practice.log import COMFORT, open_log, what_was_done
     with open_log(db) as log:
         entries = log.entries()[-last:]
     if not entries:
         click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
     for e in entries:
-        what = f"trainer size {e.size}" if e.kind == "trainer" else e.script or e.kind
+        what = what_was_done(e)
         done = ""
         if e.kind == "session":
             done = "partial" if e.status == "partial" else "complete"

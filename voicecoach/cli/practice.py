@@ -1,13 +1,11 @@
-"""`voicecoach progress` and `voicecoach remind`: how practice is going, and a calendar reminder."""
+"""`voicecoach progress`, `today`, `remind` and `doctor`: how practice is going, today's stage, a reminder, a check-up."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 
 from voicecoach import paths
-from voicecoach.cli.common import db_option, friendly
+from voicecoach.cli.common import cache_of, db_option, friendly, voice_kwargs, voice_options
 from voicecoach.errors import VoicecoachError
 
 
@@ -22,11 +20,12 @@ def progress_cmd(plot, program_file, db):
     """How this week is going, your current stage, and a gentle next step."""
     from datetime import date
 
+    from voicecoach.exercise.library import locate
     from voicecoach.exercise.program import load_program
     from voicecoach.practice.log import db_path, open_log
     from voicecoach.practice.progress import report, summarise
     stages, trouble = (), None
-    path = Path(program_file) if program_file else paths.scripts_dir() / "program.yaml"
+    path = locate(program_file) if program_file else paths.scripts_dir() / "program.yaml"
     if program_file or path.is_file():
         try:
             stages = load_program(path).stages
@@ -47,6 +46,39 @@ def progress_cmd(plot, program_file, db):
         click.echo(f"Chart: {write_png(progress, plot)}")
 
 
+@click.command("today")
+@click.argument("number", type=click.IntRange(1), required=False, metavar="[STAGE]")
+@click.option("--program", "program_file", type=click.Path(dir_okay=False),
+              help="The program to follow (default: the library's program).")
+@voice_options
+@click.option("--hands-free", is_flag=True, help="For the shower, as with `voicecoach play --hands-free`.")
+@click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
+@db_option
+@click.pass_context
+@friendly
+def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, no_log, db):
+    """Play the stage of the program you are at (from your log), or stage number STAGE; says which and why."""
+    from datetime import date
+
+    from voicecoach.exercise.library import locate
+    from voicecoach.exercise.program import load_program
+    from voicecoach.exercise.script import parse_overrides
+    from voicecoach.player.play import play_script
+    from voicecoach.practice.log import db_path, open_log
+    from voicecoach.practice.progress import choose_today, summarise
+    program = load_program(locate(program_file) if program_file else paths.scripts_dir() / "program.yaml")
+    entries = []
+    if db_path(db).exists():    # choosing a stage should not create a log
+        with open_log(db) as log:
+            entries = log.entries()
+    chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number)
+    click.echo(chosen.why)
+    options = voice_kwargs(sets, voice, rate, volume)
+    options["overrides"] = {**chosen.stage.set, **parse_overrides(list(sets))}
+    play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,
+                log=None if no_log else db_path(db))
+
+
 @click.command("remind")
 @click.option("--days", default="mon,wed,fri", show_default=True, help="Which days, e.g. mon,wed,fri or daily.")
 @click.option("--at", "at", default="20:00", show_default=True, metavar="HH:MM", help="The time of day.")
@@ -64,3 +96,23 @@ def remind_cmd(days, at, output, title, minutes):
     path = write_ics(output, chosen, when, title=title, minutes=minutes)
     click.echo(f"Wrote {path}: \"{title}\", {','.join(chosen)} at {when:%H:%M}, weekly. "
                "Open it with your calendar app to add it.")
+
+
+@click.command("doctor")
+@db_option
+@click.pass_context
+@friendly
+def doctor_cmd(ctx, db):
+    """Check this machine: speech engines and voices, ffmpeg, the audio device, the cache, the log, the config file."""
+    from voicecoach.doctor import checks
+    from voicecoach.practice.log import db_path
+    found = checks(cache_of(ctx).root, db_path(db))
+    for c in found:
+        mark = "ok " if c.ok else ("!! " if c.needed else "-- ")
+        click.echo(f"{mark} {c.what:<18} {c.detail}")
+        if not c.ok and c.fix:
+            click.echo(f"{'':<4}{'':<18} fix: {c.fix}")
+    missing = [c.what for c in found if c.needed and not c.ok]
+    if missing:
+        raise VoicecoachError(f"something needed is missing or wrong: {', '.join(missing)} (the fix is above)")
+    click.echo("Everything needed is here.")

@@ -8,7 +8,6 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import ProgressBar, cache_of, friendly
-from voicecoach.errors import VoicecoachError
 
 
 @click.command("serve")
@@ -32,11 +31,9 @@ def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll
     """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
-    from voicecoach.exercise.library import find
+    from voicecoach.exercise.library import locate
     from voicecoach.phone.share import default_folder, open_share
-    path = find(program, paths.scripts_dir()) if program else paths.scripts_dir() / "program.yaml"
-    if not path.is_file():
-        raise VoicecoachError(f"{path}: there is no such program or script (`voicecoach list` shows them)")
+    path = locate(program) if program else paths.scripts_dir() / "program.yaml"
     with ProgressBar() as bar:
         where = Path(folder) if folder else default_folder(path, discreet, hands_free=hands_free)
         sharing = open_share(path, cache_of(ctx), where, port=port, lan=lan, https=use_https, discreet=discreet,

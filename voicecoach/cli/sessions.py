@@ -21,13 +21,27 @@ from voicecoach.units import length_text, minutes
 
 
 @click.command("list")
-@click.option("--dir", "folder", type=click.Path(file_okay=False), help="Folder of scripts (default: scripts/).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False),
+              help="Folder of scripts (default: the library, and your own scripts folder when it has any).")
 @click.pass_context
 @friendly
 def list_cmd(ctx, folder):
-    """The scripts in scripts/, with title and length, then the program's stages in order."""
+    """The scripts, with title and length, then the program's stages in order; any of them plays by name."""
+    folders = [Path(folder)] if folder else [paths.scripts_dir()]
+    own = paths.user_scripts_dir()
+    if not folder and any(own.glob("*.yaml")):
+        folders.append(own)
+    for n, where in enumerate(folders):
+        if n:
+            click.echo(f"\nYour own scripts, in {where}:")
+        _list_folder(ctx, where)
+    if not folder:
+        click.echo(f"\nPlay any of them by name, e.g. `voicecoach play {Path(paths.DEFAULT_SCRIPT).stem}`. "
+                   f"Scripts of your own go in {own}.")
+
+
+def _list_folder(ctx, folder: Path) -> None:
     from voicecoach.catalogue import catalogue, programs
-    folder = Path(folder) if folder else paths.scripts_dir()
     for entry in catalogue(folder, cache_of(ctx)):
         if entry.error or entry.length is None:     # a script that cannot be read has no length
             click.echo(f"{entry.path.name:<34} (cannot be read) {entry.error}")
@@ -53,10 +67,10 @@ def list_cmd(ctx, folder):
 def show(ctx, script, as_json, sets, voice, rate, volume):
     """The timeline of SCRIPT: every cue with its start time (nothing is played); a program lists its stages."""
     from voicecoach.catalogue import describe_program, open_program
-    from voicecoach.exercise.library import find
+    from voicecoach.exercise.library import locate
     from voicecoach.session import prepare
-    script = find(script, paths.scripts_dir())
-    found = open_program(script, cache_of(ctx), voice=voice, rate=rate, volume=volume) if script.is_file() else None
+    script = locate(script)
+    found = open_program(script, cache_of(ctx), voice=voice, rate=rate, volume=volume)
     if found is not None:
         if sets:
             raise VoicecoachError(f"{script}: --set applies to a script; each stage of a program sets its own")
@@ -101,17 +115,20 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_
     """Render SCRIPT to a file for a phone (-o), or a whole program to a folder (-d)."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
-    from voicecoach.exercise.library import find
+    from voicecoach.exercise.library import _is_program_file, locate
     from voicecoach.export.file import export_script
     from voicecoach.export.program import export_program
     if bool(output) == bool(folder):
         raise VoicecoachError("say where to write: -o FILE (.mp3 .m4a .opus .wav) for one script, "
                               "or -d FOLDER for a whole program")
-    script = find(script, paths.scripts_dir())
+    script = locate(script)
     options = {**voice_kwargs(sets, voice, rate, volume), "background": background,
                "background_level": background_level}
     common = {"discreet": discreet, "transcript": transcript, "force": force, "hands_free": hands_free,
               "pre_roll": pre_roll}
+    if output and _is_program_file(script):
+        raise VoicecoachError(f"{script}: this is a program of several sessions; export it into a folder with "
+                              f"`voicecoach export {script.stem} -d FOLDER`, or one of its sessions with -o")
     if output:
         with ProgressBar() as bar:
             done = export_script(script, output, cache_of(ctx), progress=bar.update, **common, **options)
@@ -152,9 +169,9 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_
 @friendly
 def render(ctx, script, output, sets, voice, rate, volume):
     """Write SCRIPT's session exactly as `play` plays it, as a WAV (to check timing or edit it)."""
-    from voicecoach.exercise.library import find
+    from voicecoach.exercise.library import locate
     from voicecoach.export.file import render_script
-    session = render_script(find(script, paths.scripts_dir()), output, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume))
+    session = render_script(locate(script), output, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume))
     note = "all phrases from the cache" if not session.synthesised else f"{session.synthesised} phrase(s) synthesised"
     click.echo(f"Wrote {output} ({minutes(session.timeline.length)}, {note}; "
                "no loudness change: use export for a phone).")
@@ -180,8 +197,9 @@ def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, 
     """Play SCRIPT (default: the pelvic floor release session) with live progress and keys."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
+    from voicecoach.exercise.library import locate
     from voicecoach.player.play import play_script
     from voicecoach.practice.log import db_path
-    play_script(script or paths.default_script(), cache_of(ctx), **voice_kwargs(sets, voice, rate, volume),
-                hands_free=hands_free, pre_roll=pre_roll, section=section, log=None if no_log else db_path(db),
-                background=background, background_level=background_level)
+    play_script(locate(script) if script else paths.default_script(), cache_of(ctx),
+                **voice_kwargs(sets, voice, rate, volume), hands_free=hands_free, pre_roll=pre_roll, section=section,
+                log=None if no_log else db_path(db), background=background, background_level=background_level)

@@ -9,34 +9,39 @@ from voicecoach.cli.common import friendly
 
 @click.command()
 @friendly
+@click.option("--all", "show_all", is_flag=True, help="Every voice of every engine (espeak-ng alone has over a hundred).")
 @click.option("--sample", metavar="TEXT", help="Write TEXT in each main voice, to compare them by ear.")
 @click.option("-d", "--dir", "folder", type=click.Path(file_okay=False), default="samples", show_default=True,
               help="Folder for the --sample files.")
 @click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate for the samples, words per minute.")
-def voices(sample, folder, rate):
-    """The voices of every speech engine here (engine:voice), marked best and default; --sample to compare."""
+def voices(show_all, sample, folder, rate):
+    """The best voices here, the default first, with how each sounds (--all: every voice); --sample to compare."""
     from voicecoach.config import load_config
     from voicecoach.paths import voices_dir
     from voicecoach.samples import write_samples
-    from voicecoach.speech.engines import best_available, listing, main_voices
+    from voicecoach.speech.engines import best_available, listing, main_voices, short_spec, shortlist
     from voicecoach.speech.voice import DEFAULT_RATE_WPM
     config = load_config()
     best = best_available()
     default = best if not config.voice else None
     found = listing()
+    if sample:      # the samples are the comparison; the list itself is `voicecoach voices`
+        for path in write_samples(sample, folder, main_voices(found), rate or config.rate or DEFAULT_RATE_WPM):
+            click.echo(f"wrote {path}")
+        return
+    shown = [v for item in found for v in item.voices] if show_all else shortlist(found, best)
+    for v in shown:
+        marks = [m for m, on in (("best-available", (v.engine, v.id) == best),
+                                 ("default", (v.engine, v.id) == default)) if on]
+        spec = v.spec if show_all else short_spec(v, [o for item in found for o in item.voices])
+        click.echo(f"{spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks):<23} {v.sound}".rstrip())
     for item in found:
         if not item.installed:
             click.echo(f"{item.engine}: not installed ({item.install})")
-            continue
-        for v in item.voices:
-            marks = [m for m, on in (("best-available", (v.engine, v.id) == best),
-                                     ("default", (v.engine, v.id) == default)) if on]
-            click.echo(f"{v.spec:<40} {v.name:<24} {','.join(v.languages):<12} {' '.join(marks):<23} {v.sound}".rstrip())
-        if item.engine == "piper":
-            click.echo(f"{'':<40} (more Piper voices: put a .onnx with its .onnx.json in {voices_dir()})")
+    click.echo(f"(more Piper voices: put a .onnx with its .onnx.json in {voices_dir()})")
     if config.voice:
         click.echo(f"default: {config.voice} (from {config.path})")
-    if sample:
-        for path in write_samples(sample, folder, main_voices(found),
-                                  rate or config.rate or DEFAULT_RATE_WPM):
-            click.echo(f"wrote {path}")
+    if not show_all:
+        total = sum(len(item.voices) for item in found)
+        click.echo(f"{len(shown)} of {total} voices; `voicecoach voices --all` lists every one. "
+                   "Use one with --voice, e.g. `voicecoach play belly-breathing --voice festival:slt`.")

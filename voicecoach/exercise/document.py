@@ -50,7 +50,7 @@ class Document:
         try:
             root = yaml.compose(text, Loader=_Loader)
         except yaml.YAMLError as e:
-            raise self._yaml_error(e) from None
+            raise self._yaml_error(e, text) from None
         except (RecursionError, MemoryError):
             raise at(self.path, 1, "is nested too deeply to be a script") from None
         if root is None:
@@ -80,15 +80,69 @@ class Document:
                 if events > MAX_EVENTS:
                     raise at(self.path, event.start_mark.line + 1, "has too many elements to be a script")
         except yaml.YAMLError as e:
-            raise self._yaml_error(e) from None
+            raise self._yaml_error(e, text) from None
 
-    def _yaml_error(self, e: yaml.YAMLError) -> VoicecoachError:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        context = getattr(e, "context", None)
-        text = f"{context}, {problem}" if context else problem
-        return at(self.path, line, f"is not valid YAML: {text}")
+    def _yaml_error(self, e: yaml.YAMLError, text: str) -> VoicecoachError:
+        line, message = plain_yaml_error(e, text)
+        return at(self.path, line, message)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _spaces(n: int) -> str:
+    return "1 space" if n == 1 else f"{n} spaces"
+
+
+def plain_yaml_error(e: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """A YAML syntax error in plain words, as (line, message), where the mistake is rather than where the parser gave up."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    start = getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    lines = text.splitlines()
+    row = min(mark.line, max(len(lines) - 1, 0)) if mark is not None else 0
+    col = mark.column if mark is not None else 0
+    here = lines[row] if lines else ""
+    char = here[col] if col < len(here) else ""
+    # Tabs first: they are the most common mistake and the parser's words for them are the least helpful.
+    for n, text_line in enumerate(lines[: row + 1]):
+        lead = text_line[: len(text_line) - len(text_line.lstrip(" \t"))]
+        if "\t" in lead:
+            return n + 1, f"a tab at column {lead.index(chr(9)) + 1}; use spaces to indent (YAML allows no tabs there)"
+    if char == "\t":
+        return row + 1, f"a tab at column {col + 1}; use a space instead (YAML allows no tabs there)"
+    if "cannot start any token" in problem and char:
+        return row + 1, (f"column {col + 1}: a value cannot begin with {char!r} in YAML; "
+                         "put the whole value in quotes")
+    if "depth" in problem:
+        return row + 1, "nests too deeply to be a script (YAML)"
+    if "quoted scalar" in (getattr(e, "context", None) or "") and start is not None:
+        return start.line + 1, (f"the quote at column {start.column + 1} is never closed; "
+                                "end the text with the same quote mark (YAML)")
+    if "flow" in (getattr(e, "context", None) or "") and start is not None:
+        opened = lines[start.line] if start.line < len(lines) else ""
+        bracket = opened[start.column] if start.column < len(opened) else "["
+        closing = {"[": "]", "{": "}"}.get(bracket, "]")
+        return (mark.line + 1 if mark is not None else row + 1), (
+            f"the {bracket} on line {start.line + 1}, column {start.column + 1}, is never closed with {closing}, "
+            f"or an item in it needs quotes (YAML)")
+    # An indentation slip: the parser notices on the line after, or at the slipped line itself.
+    previous = [n for n in range(row) if lines[n].strip() and not lines[n].lstrip().startswith("#")]
+    if previous and here.strip():
+        above = _indent(lines[previous[-1]])
+        if _indent(here) < above and ("expected key" in problem or "block end" in problem):
+            return row + 1, (f"this line is indented less than the lines around it ({_spaces(_indent(here))}, "
+                             f"the line above has {above}); line it up with the lines it belongs with (YAML)")
+        if _indent(here) > above and "not allowed" in problem:
+            return row + 1, (f"this line is indented more than the line above ({_spaces(_indent(here))}, "
+                             f"the line above has {above}); line it up with it (YAML)")
+    if "mapping values are not allowed" in problem:
+        return row + 1, (f"column {col + 1}: a second ':' on this line; if the text holds a colon, "
+                         "put the whole text in quotes (YAML)")
+    context = getattr(e, "context", None)
+    words = f"{context}, {problem}" if context else problem
+    return row + 1, f"is not valid YAML at column {col + 1}: {words}"
 
 
 class Node:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
+from typing import Sequence
 
+from voicecoach import paths
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise.document import Document
 from voicecoach.exercise.program import is_program
@@ -27,3 +30,28 @@ def find(name: str, folder: Path) -> Path:
     return path
 
 
+
+
+def folders() -> tuple[Path, ...]:
+    """Where sessions are found by name: the user's own scripts first, then the library."""
+    return (paths.user_scripts_dir(), paths.scripts_dir())
+
+
+def names(where: Sequence[Path] | None = None) -> list[str]:
+    """Every session name (file name without .yaml) in `where` (default: folders())."""
+    found = {p.stem for folder in (where or folders()) if Path(folder).is_dir() for p in Path(folder).glob("*.yaml")}
+    return sorted(found)
+
+
+def locate(name: str | Path, where: Sequence[Path] | None = None) -> Path:
+    """A session named as a path, a file name or a name without .yaml, from any folder; else a kind error."""
+    path = Path(name)
+    if path.is_file() or path.parent != Path("."):
+        return path         # a path that is not there is reported as "no such file" when it is read
+    for folder in where or folders():
+        found = find(path.name, Path(folder))
+        if found.is_file():
+            return found
+    close = difflib.get_close_matches(path.stem, names(where), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise VoicecoachError(f"there is no script {str(name)!r}, as a path or by name; {hint}`voicecoach list` shows them all")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, replace
 from typing import Mapping
 
@@ -210,12 +211,22 @@ def cue_sheet(timeline: Timeline) -> str:
 
 def section_index(timeline: Timeline, name: str) -> int:
     """The index of the section called `name` (case and surrounding space ignored)."""
-    wanted = name.strip().casefold()
-    for i, s in enumerate(timeline.sections):
-        if s.name.strip().casefold() == wanted:
-            return i
-    names = ", ".join(repr(s.name) for s in timeline.sections) or "none"
-    raise VoicecoachError(f"there is no section {name!r} in this script (sections: {names})")
+    wanted = " ".join(name.split()).casefold()
+    names = [" ".join(s.name.split()).casefold() for s in timeline.sections]
+    if wanted in names:
+        return names.index(wanted)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(names):     # --from 2: the second section
+        return int(wanted) - 1
+    # Part of a name, or close to one ("first time" for "First time with the trainer", "closng"),
+    # as long as only one section fits.
+    for fits in ([i for i, n in enumerate(names) if n.startswith(wanted)],
+                 [i for i, n in enumerate(names) if wanted in n],
+                 [names.index(n) for n in difflib.get_close_matches(wanted, names, n=2, cutoff=0.75)]):
+        if len(fits) == 1:
+            return fits[0]
+    listed = ", ".join(repr(s.name) for s in timeline.sections) or "none"
+    raise VoicecoachError(f"there is no section {name!r} in this script (sections: {listed}; "
+                          "the start of a name or its number is enough)")
 
 
 def starting_at(timeline: Timeline, index: int) -> Timeline:

@@ -114,8 +114,14 @@ class Sharing:
             echo("Over plain http on Wi-Fi the phone can Download sessions; to keep them in the page for "
                  "offline use, add --https.")
         echo("")
-        echo(terminal_qr(self.server.url))
-        echo(f"Open this on your phone (or scan the code): {self.server.url}")
+        if self.lan:
+            echo(terminal_qr(self.server.url))
+            echo(f"Open this on your phone (or scan the code): {self.server.url}")
+        else:
+            # A phone cannot open 127.0.0.1 on its own, so a code to scan would only lead nowhere.
+            echo(f"Open this in a browser on this computer: {self.server.url}")
+            echo(f"On a phone plugged in by USB, after `adb reverse tcp:{port} tcp:{port}` the same link works "
+                 "there too; for a phone on the same Wi-Fi, stop and run `voicecoach serve --lan`.")
         echo("Press Ctrl-C to stop sharing.")
 
     def run(self) -> None:

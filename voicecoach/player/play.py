@@ -19,6 +19,9 @@ from voicecoach.stream import SessionStream
 from voicecoach.units import SAMPLES_PER_MS, minutes
 
 TICK = 0.05   # seconds between status redraws while playing
+ASK_FOR = 300   # seconds the "how did that feel" question waits before it is skipped
+ASK = ("How did that feel? 1 very hard, 2 hard, 3 okay, 4 comfortable, 5 very comfortable "
+       "(a key; Enter to skip)")
 
 
 def run(player: Player, keys: Keys, status: StatusLine, tick: float = TICK) -> str:
@@ -95,9 +98,14 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
                         record.completed_ms = player.position() // SAMPLES_PER_MS - start_ms
                         record.total_ms = source.timeline.length - start_ms
                         status.end()
+                status.note("Stopped. Come back whenever you like." if how == "quit"
+                            else "Done. Well done for taking this time.")
+                entry = getattr(record, "id", None)
+                if log is not None and entry is not None:
+                    comfort = ask_comfort(keys, status.note) if keys.interactive else None
+                    status.note(_saved(log, entry, comfort, status.note))
         finally:
             source.close()
-        status.note("Stopped. Come back whenever you like." if how == "quit" else "Done. Well done for taking this time.")
         return how
     finally:
         output.close()
@@ -113,6 +121,30 @@ def _section_start(source: SessionStream, index: int, status: StatusLine) -> int
                            estimated=True))
         source.wait(0.1)
     return source.timeline.sections[index].start
+
+
+def ask_comfort(keys: Keys, say, timeout: float = ASK_FOR) -> int | None:
+    """One key for how the session felt, 1 to 5; Enter, any other key or no key at all skips."""
+    say(ASK)
+    key = keys.read(timeout)
+    return int(key) if key is not None and key in "12345" else None
+
+
+def _saved(log, entry: int, comfort: int | None, warn) -> str:
+    """The closing line: what the log now holds for this session."""
+    from voicecoach.errors import VoicecoachError
+    from voicecoach.practice.log import COMFORT, what_was_done
+    from voicecoach.practice.recording import rate
+    try:
+        e = rate(log, entry, comfort)
+    except VoicecoachError as error:
+        warn(f"How it felt could not be saved: {error}")
+        return "The session itself is in your log."
+    how = "complete" if e.status == "complete" else \
+        f"partial, {minutes(e.completed_ms or 0)} of {minutes(e.total_ms or 0)}"
+    felt = f", felt {COMFORT[e.comfort]}" if e.comfort else ""
+    later = "" if e.comfort else f" (to say how it felt later: `voicecoach log rate {e.id} 4`)"
+    return f"Saved in your log as entry {e.id}: {what_was_done(e)}, {how}{felt}.{later}"
 
 
 def _logged(log, path, params, total_ms, warn):

@@ -76,17 +76,19 @@ def figure(p: Progress):
     # One time axis for both: a week's bar sits above that week's sizes.
     every = max(1, len(starts) // 8)
     for ax in (weeks_ax, size_ax):
-        ax.set_xlim(starts[0] - timedelta(days=1), starts[-1] + timedelta(days=7))
+        # A short history still gets room for a few weeks: the ones ahead, not empty ones behind.
+        ax.set_xlim(starts[0] - timedelta(days=1), max(starts[-1] + timedelta(days=7), starts[0] + timedelta(weeks=4)))
         ax.set_xticks(starts[::every])
         ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
     return fig
 
 
 def shown_weeks(p: Progress, fewest: int = 4) -> list:
-    """The weeks worth drawing: from the first one with practice (at least `fewest`), ending this week."""
+    """The weeks worth drawing: from the first one with practice to this week (the last `fewest` with none)."""
     weeks = list(p.weeks)
-    first = next((k for k, w in enumerate(weeks) if w.days), len(weeks))
-    return weeks[min(first, max(0, len(weeks) - fewest)):]
+    first = next((k for k, w in enumerate(weeks) if w.days), None)
+    # Starting earlier drew empty weeks before anything was noted, as if they had been missed.
+    return weeks[first:] if first is not None else weeks[-fewest:]
 
 
 def write_png(p: Progress, path: str | os.PathLike) -> Path:

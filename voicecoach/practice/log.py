@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Iterable, Mapping, TextIO, overload
+from typing import Iterable, Mapping, Sequence, TextIO, overload
 
 from voicecoach import paths
 from voicecoach.errors import VoicecoachError
@@ -141,6 +141,33 @@ def parse_comfort(text: str | int | None) -> int | None:
         raise VoicecoachError(f"--comfort {text!r}: use 1 to 5, or very hard, hard, okay, comfortable, "
                               "very comfortable")
     return names[word]
+
+
+def split_rating(words: Sequence[str]) -> tuple[int | None, int | None, tuple[str, ...]]:
+    """`log rate`'s words -> (entry, comfort, note words): "4", "12 4", "12 okay easier today", "very hard"."""
+    words = tuple(words)
+
+    def comfort_at(i: int) -> tuple[int | None, int]:
+        # The words of the scale may be two words ("very hard"); the longest that reads as one wins.
+        for n in (2, 1):
+            if i + n <= len(words):
+                try:
+                    return parse_comfort(" ".join(words[i:i + n])), n
+                except VoicecoachError:
+                    pass
+        return None, 0
+
+    if len(words) >= 2 and words[0].isdigit():
+        comfort, n = comfort_at(1)
+        if comfort is not None:
+            return int(words[0]), comfort, words[1 + n:]
+    comfort, n = comfort_at(0)
+    if comfort is not None:
+        return None, comfort, words[n:]
+    if words and words[0].isdigit():
+        raise VoicecoachError(f"{words[0]} is not a comfort from 1 to 5; to rate entry {words[0]}, add how it felt: "
+                              f"`voicecoach log rate {words[0]} 4`")
+    return None, None, words
 
 
 # ---------------------------------------------------------------- the file
@@ -295,6 +322,12 @@ class Log:
             raise VoicecoachError(f"there is no entry {entry} in the practice log")
         return self.get(entry)
 
+    def delete(self, entry: int) -> LogEntry:
+        """Remove one entry (a wrong one, say); returns what was removed."""
+        gone = self.get(entry)
+        self._write("DELETE FROM entries WHERE id = ?", (entry,))
+        return gone
+
     def get(self, entry: int) -> LogEntry:
         """One entry by id."""
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry,)).fetchone()
@@ -315,12 +348,12 @@ class Log:
         """Write every entry as CSV (a header row first); returns the number of entries."""
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", "kind", "started", "finished", "status", "script", "params", "trainer_size",
-                         "comfort", "completed_ms", "total_ms", "note"])
+                         "comfort", "minutes_done", "minutes_total", "note"])
         entries = self.entries()
         for e in entries:
             writer.writerow([e.id, e.kind, _stamp(e.started), _stamp(e.finished) if e.finished else "",
                              e.status, e.script or "", json.dumps(dict(e.params), ensure_ascii=False) if e.params else "",
-                             _blank(e.size), _blank(e.comfort), _blank(e.completed_ms), _blank(e.total_ms),
+                             _blank(e.size), _blank(e.comfort), _minutes(e.completed_ms), _minutes(e.total_ms),
                              e.note or ""])
         return len(entries)
 
@@ -449,6 +482,20 @@ def _note(note: str | None) -> str | None:
     if len(note) > MAX_NOTE:
         raise VoicecoachError(f"the note is {len(note)} characters; the log keeps notes up to {MAX_NOTE}")
     return note or None
+
+
+def _minutes(ms: int | None) -> str:
+    # Minutes read at a glance in a spreadsheet; two decimals keep the log's second-level detail (0.6 s).
+    return "" if ms is None else f"{ms / 60_000:.2f}"
+
+
+def what_was_done(e: LogEntry) -> str:
+    """An entry in a few words: "trainer.yaml size=2", "trainer size 1", "other practice"."""
+    if e.kind == "trainer":
+        return f"trainer size {e.size}"
+    if e.script:
+        return e.script + "".join(f" {k}={v}" for k, v in e.params.items())
+    return "other practice" if e.kind == "other" else "a session"
 
 
 def _blank(value) -> object:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
+from voicecoach.errors import VoicecoachError
 from voicecoach.practice.log import LogEntry
 
 DEFAULT_PER_WEEK = 3     # the leaflet: every day if possible, at least three times a week
@@ -238,7 +239,7 @@ def report(p: Progress) -> str:
     if p.total_days:
         lines.append(f"Days with practice since you started: {p.total_days}.")
     if p.stage_name:
-        lines.append(f"Stage: {p.stage_name}.")
+        lines.append(f"Stage: {p.stage_name}. `voicecoach today` plays it, with its settings.")
         if p.sizes:
             lines.append(f"Latest trainer size: {p.sizes[-1][1]}.")
     lines.append("")
@@ -246,3 +247,37 @@ def report(p: Progress) -> str:
     lines.append("")
     lines.append(NOT_ADVICE)
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Today:
+    number: int          # 1-based stage number in the program
+    stage: StageLike
+    why: str             # which stage this is and why, in a sentence or two
+
+
+def choose_today(p: Progress, stages: Sequence[StageLike], number: int | None = None) -> Today:
+    """The stage to practise today: the one asked for by number, else where the log says you are."""
+    if not stages:
+        raise VoicecoachError("the program has no stages to play")
+    if number is not None:
+        if not 1 <= number <= len(stages):
+            raise VoicecoachError(f"there is no stage {number}; the program has stages 1 to {len(stages)} "
+                                  "(`voicecoach show program` lists them)")
+        stage = stages[number - 1]
+        return Today(number, stage, f"Stage {number} of {len(stages)}, {stage.name}, as you asked.")
+    if p.stage is None:
+        stage = stages[0]
+        return Today(1, stage, f"Stage 1 of {len(stages)}, {stage.name}: nothing from the program is in your log "
+                               "yet, so this is where it begins.")
+    here = stages[p.stage]
+    why = (f"Stage {p.stage + 1} of {len(stages)}, {here.name}: it is the stage your log shows you working on. "
+           f"The program's sign for moving on: \"{here.move_on_when}\"")
+    move_on_after = getattr(here, "move_on_after", None) or MOVE_ON_AFTER
+    if p.comfortable >= move_on_after and p.stage + 1 < len(stages):
+        why += (f" {_times(p.comfortable).capitalize()} here felt comfortable; if that sounds like you, "
+                f"`voicecoach today {p.stage + 2}` plays {stages[p.stage + 1].name}.")
+    elif p.hard_in_a_row >= HARD_IN_A_ROW and p.stage > 0:
+        why += (f" The last few felt hard; `voicecoach today {p.stage}` plays {stages[p.stage - 1].name} "
+                "if you would rather go gently today.")
+    return Today(p.stage + 1, here, why)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Mapping
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.practice.log import open_log
+from voicecoach.practice.log import LogEntry, open_log
 
 
 def start(db: str | os.PathLike | None, script: str | os.PathLike, params: Mapping[str, object] | None = None,
@@ -22,6 +22,12 @@ def finish(db: str | os.PathLike | None, entry: int, completed_ms: int, total_ms
     """Mark a session recorded by start() as ended, with how many milliseconds were played."""
     with open_log(db) as log:
         log.finish(entry, completed_ms, total_ms)
+
+
+def rate(db: str | os.PathLike | None, entry: int, comfort: int | None) -> LogEntry:
+    """Record how a session just played felt (None: skipped); returns the entry as saved."""
+    with open_log(db) as log:
+        return log.rate(entry, comfort=comfort) if comfort is not None else log.get(entry)
 
 
 @dataclass

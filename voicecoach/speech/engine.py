@@ -9,6 +9,7 @@ so nothing past speech/ knows which engine spoke.
 
 from __future__ import annotations
 
+import difflib
 import multiprocessing
 import os
 import subprocess
@@ -99,8 +100,14 @@ class Engine:
         for v in voices:
             if w in v.id.lower().split("_") or w in (lang.lower() for lang in v.languages):
                 return v.id
-        raise VoicecoachError(f"{self.name} has no voice {wanted!r}; pick one of: "
-                              f"{', '.join(v.id for v in voices) or '(none installed)'}")
+        if not voices:
+            raise VoicecoachError(f"{self.name} has no voice {wanted!r}; it has no voices installed")
+        spellings = {v.name.lower(): v.name.lower() for v in voices if " " not in v.name}
+        spellings.update({v.id.lower(): v.id for v in voices})
+        close = difflib.get_close_matches(w, list(spellings), n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(f'{self.name}:{spellings[c]}' for c in close)}? " if close else ""
+        short = ", ".join(dict.fromkeys(v.name.lower() if " " not in v.name else v.id for v in voices))
+        raise VoicecoachError(f"{self.name} has no voice {wanted!r}; {hint}pick one of: {short}")
 
     def _run(self, args: list[str], text: str, timeout: float) -> tuple[np.ndarray, int]:
         """Run the engine with {text} and {wav} in `args` standing for a text file and the WAV it writes."""

@@ -102,3 +102,35 @@ def main_voices(found: list[EngineListing]) -> list[EngineVoice]:
     return chosen
 
 
+
+
+def short_spec(v: EngineVoice, siblings: list[EngineVoice] | tuple[EngineVoice, ...] = ()) -> str:
+    """The shortest `engine:voice` that names `v` alone among its engine's voices (festival:slt), as --voice takes it."""
+    name = v.name.strip().lower()
+    others = [o for o in siblings if o.engine == v.engine and o.id != v.id]
+    taken = {o.name.strip().lower() for o in others} | {o.id.lower() for o in others}
+    if name and " " not in name and ":" not in name and name != v.id.lower() and name not in taken:
+        return f"{v.engine}:{name}"
+    return v.spec
+
+
+FEW = 3     # an engine with this many voices or fewer shows them all; more, one per kind of sound
+
+
+def shortlist(found: list[EngineListing], first: tuple[str, str | None] | None = None) -> list[EngineVoice]:
+    """The voices worth a look: each engine's main ones, or one per kind of sound; `first` leads."""
+    chosen: list[EngineVoice] = []
+    for item in found:
+        main = _engines()[item.engine].main
+        if main is not None:
+            chosen.extend(v for v in item.voices if v.id in main)
+            continue
+        if len(item.voices) <= FEW:
+            chosen.extend(item.voices)
+            continue
+        sounds: set[str] = set()
+        for v in sorted(item.voices, key=lambda v: not v.best):    # the engine's best voice speaks for its sound
+            if v.sound not in sounds:
+                sounds.add(v.sound)
+                chosen.append(v)
+    return sorted(chosen, key=lambda v: (v.engine, v.id) != first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import sys
@@ -136,9 +137,12 @@ def resolve_voice_name(name: str, voices: list[dict]) -> str:
     for v in voices:
         if v["id"].lower().split("/")[-1] == wanted or wanted in [l.lower() for l in v["languages"]]:
             return v["id"]
-    close = [v["id"] for v in voices if wanted.split("-")[0] in v["id"].lower()][:8]
-    hint = f"; close ones: {', '.join(close)}" if close else ""
-    raise VoicecoachError(f"there is no voice {name!r} (see `voicecoach voices`{hint})")
+    # By edit distance over the short ids (en-us) and the full ones (gmw/en-us), nearest first.
+    spellings = {v["id"].lower().split("/")[-1]: v["id"] for v in voices}
+    spellings.update({v["id"].lower(): v["id"] for v in voices})
+    close = list(dict.fromkeys(spellings[c] for c in difflib.get_close_matches(wanted, list(spellings), n=3, cutoff=0.6)))
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise VoicecoachError(f"there is no voice {name!r}; {hint}`voicecoach voices --all` lists every one")
 
 
 # pyttsx3 offers over a hundred espeak-ng voices; a sample of each language would bury the

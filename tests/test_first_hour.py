@@ -1,0 +1,321 @@
+"""A newcomer's first hour, through click's CliRunner: every step's output, every suggestion it prints run,
+and the README naming every command and option that `--help` has."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import paths
+from voicecoach.cli import cli
+from voicecoach.errors import VoicecoachError
+from voicecoach.exercise.document import Document
+from voicecoach.exercise.library import locate
+from voicecoach.player import play
+from voicecoach.practice.log import open_log, split_rating
+from voicecoach.testing import RecordingSink
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+TINY = """
+voicecoach: 1
+title: My own minute
+steps:
+  - section: Settle
+  - say: Let your shoulders drop.
+  - pause: 0.5
+  - section: Close
+  - say: Well done.
+"""
+
+
+class Terminal:
+    """Keys as a terminal gives them, for CliRunner (which has none): no key while playing, one when asked.
+
+    Without a terminal (interactive False) no key ever comes, at once: the instant sink then plays a
+    whole session in a moment instead of one poll every tick."""
+
+    def __init__(self, answer: str | None, interactive: bool = True):
+        self.answer, self.asked, self.interactive = answer, 0, interactive
+
+    def __call__(self, stream=None):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def read(self, timeout: float):
+        if timeout >= play.ASK_FOR:     # the question at the end waits that long; play's ticks never do
+            self.asked += 1
+            return self.answer
+        # Enter goes on from a wait at once (and does nothing else), so a wait never holds real time.
+        return "\r" if self.interactive else None
+
+
+@pytest.fixture
+def newcomer(tmp_path, monkeypatch, shared_cache):
+    """A user with their own data folder and one script of their own, at home in an unrelated folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    own = paths.user_scripts_dir()
+    own.mkdir(parents=True)
+    (own / "my-minute.yaml").write_text(textwrap.dedent(TINY).lstrip(), encoding="utf-8")
+    # The sound card is what this machine lacks: the recording sink stands in for it, playing instantly.
+    monkeypatch.setattr(play, "SimpleaudioOutput", lambda: RecordingSink(instant=True))
+    monkeypatch.setattr(play, "Keys", Terminal(None, interactive=False))
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args, input=None, ok=True):
+        result = CliRunner().invoke(cli, ["--cache-dir", str(shared_cache.root), *map(str, args)], input=input)
+        assert "Traceback" not in result.output
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result.output
+    return run
+
+
+def suggestions(text: str) -> list[str]:
+    """Every `voicecoach ...` command an output suggests, in backticks."""
+    return re.findall(r"`voicecoach ([^`]+)`", text)
+
+
+def run_suggestions(run, text: str, tmp_path: Path) -> int:
+    """Run each suggested command (a FOLDER to write to becomes a fresh one); returns how many ran."""
+    ran = 0
+    for command in suggestions(text):
+        words = command.replace("FOLDER", str(tmp_path / f"out{ran}")).split()
+        assert not [w for w in words if re.fullmatch(r"[A-Z]{3,}", w)], f"a placeholder left in `{command}`"
+        run(*[w.strip('"') for w in words])
+        ran += 1
+    return ran
+
+
+@pytest.mark.slow
+def test_a_newcomers_first_hour(newcomer, tmp_path, monkeypatch, private_log):
+    run = newcomer
+    # Nothing noted yet: progress points at the first stage, and its command works.
+    first = run("progress")
+    assert "a gentle place to begin is Release and breathing" in first
+    assert run_suggestions(run, first, tmp_path) == 1
+
+    listed = run("list")
+    assert "pelvic-floor-release.yaml" in listed and "Program:" in listed
+    assert "Your own scripts" in listed and "my-minute.yaml" in listed and "My own minute" in listed
+    assert run_suggestions(run, listed, tmp_path) >= 2        # `voicecoach show program`, play by name
+
+    shown = run("show", "pelvic-floor-release")
+    assert "Letting go" in shown or "release" in shown.lower()
+    assert "Release and breathing" in run("show", "program")
+
+    typo = run("show", "pelvic-flor-release", ok=False)
+    assert "did you mean pelvic-floor-release?" in typo and typo.count("\n") == 1
+    exported = run("export", "program", "-o", tmp_path / "all.mp3", ok=False)
+    assert "this is a program" in exported and "-d FOLDER" in exported
+
+    # Playing by name, from this unrelated folder; a terminal asks how it felt.
+    terminal = Terminal("4")
+    monkeypatch.setattr(play, "Keys", terminal)
+    played = run("play", "my-minute")
+    assert terminal.asked == 1 and "How did that feel?" in played
+    assert re.search(r"Saved in your log as entry \d+: my-minute\.yaml, complete, felt comfortable\.", played)
+
+    # today: the stage the log shows, with its settings, said first.
+    monkeypatch.setattr(play, "Keys", Terminal("\r"))     # Enter: skipped
+    run("log", "trainer", "--size", "2", "--comfort", "4", "first go at size two")
+    today = run("today")
+    assert today.startswith("Stage 4 of 8, Trainer, size 2: it is the stage your log shows you working on.")
+    assert re.search(r"Saved in your log as entry \d+: trainer\.yaml .*size=2.*, complete\.", today)
+    assert run_suggestions(run, today, tmp_path) == 1        # `voicecoach log rate N 4`, as printed
+    by_number = run("today", "1")
+    assert by_number.startswith("Stage 1 of 8, Release and breathing, as you asked.")
+
+    # The log, corrected: rate by number with a plain note, delete one entry after asking, list shows settings.
+    with open_log(private_log) as log:
+        entries = log.entries()
+    assert [(e.script, e.comfort) for e in entries][:1] == [("pelvic-floor-release.yaml", None)]
+    trainer_play = next(e for e in entries if e.script == "trainer.yaml")
+    assert trainer_play.comfort == 4          # from `log rate N 4`, the suggestion run above
+    rated = run("log", "rate", entries[0].id, "3", "a bit tense")
+    assert "pelvic-floor-release.yaml" in rated and "okay" in rated
+    listing = run("log", "list")
+    assert re.search(r"trainer\.yaml .*size=2", listing) and "a bit tense" in listing
+    kept = run("log", "delete", entries[0].id, input="n\n")
+    assert "Nothing was deleted." in kept
+    gone = run("log", "delete", entries[0].id, input="y\n")
+    assert "Deleted entry" in gone and "other entries are unchanged" in gone
+    with open_log(private_log) as log:
+        left = log.entries()
+    assert [e.id for e in left] == [e.id for e in entries[1:]]     # that one entry, and only it
+
+    later = run("progress")
+    assert "Stage:" in later
+    run_suggestions(run, later, tmp_path)
+
+    doctor = run("doctor")
+    assert "exercise library" in doctor and "practice log" in doctor and "readable by you only" in doctor
+    assert doctor.rstrip().endswith("Everything needed is here.")
+
+
+def test_doctor_says_what_is_missing_and_fails(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))        # no ffmpeg and no speech program on this PATH
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "!!  ffmpeg" in result.output and "sudo apt-get install ffmpeg" in result.output
+    assert "Error: something needed is missing or wrong: " in result.output
+
+
+def test_doctor_sees_a_log_others_can_read(tmp_path, private_log):
+    with open_log(private_log):
+        pass
+    private_log.chmod(0o644)
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert result.exit_code == 1 and f"chmod 600 {private_log}" in result.output
+
+
+def test_sessions_are_found_by_path_file_name_or_name_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    library = paths.scripts_dir()
+    assert locate("trainer") == locate("trainer.yaml") == library / "trainer.yaml"
+    own = paths.user_scripts_dir()
+    own.mkdir(parents=True)
+    (own / "trainer.yaml").write_text(textwrap.dedent(TINY), encoding="utf-8")
+    assert locate("trainer") == own / "trainer.yaml"           # your own copy comes first
+    assert locate(str(library / "trainer.yaml")) == library / "trainer.yaml"
+    with pytest.raises(VoicecoachError, match=r"did you mean belly-breathing\?"):
+        locate("bely-breathing")
+
+
+def test_the_library_ships_inside_the_package(tmp_path):
+    # What `pip install .` and pipx put in the wheel: setuptools' build_py, from a copy of the tree.
+    import shutil
+    import subprocess
+    import sys
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", "audio_cache", "*.egg-info", "build", "out", ".git", "__pycache__"))
+    done = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
+                           "-d", str(tmp_path / "built")], cwd=tree, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    shipped = tmp_path / "built" / "voicecoach" / "scripts"
+    assert sorted(p.name for p in shipped.glob("*.yaml")) == sorted(p.name for p in (ROOT / "scripts").glob("*.yaml"))
+    assert not shipped.is_symlink() and (shipped / "program.yaml").read_bytes() == (ROOT / "scripts" / "program.yaml").read_bytes()
+    # Installed there, outside a checkout, the library is found in the package.
+    check = subprocess.run([sys.executable, "-c", "from voicecoach import paths; print(paths.scripts_dir())"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                           env={"PYTHONPATH": str(tmp_path / "built"), "PATH": "/usr/bin:/bin"})
+    assert check.returncode == 0, check.stderr
+    assert Path(check.stdout.strip()) == shipped
+
+
+@pytest.mark.parametrize("words, expected", [
+    (["4"], (None, 4, ())),
+    (["12", "4"], (12, 4, ())),
+    (["12", "very", "hard", "still", "sore"], (12, 1, ("still", "sore"))),
+    (["4", "easier", "today"], (None, 4, ("easier", "today"))),
+    (["okay"], (None, 3, ())),
+    ([], (None, None, ())),
+])
+def test_log_rate_reads_entry_comfort_and_note(words, expected):
+    assert split_rating(words) == expected
+
+
+def test_log_rate_with_an_entry_number_alone_says_what_to_add():
+    with pytest.raises(VoicecoachError, match=r"`voicecoach log rate 12 4`"):
+        split_rating(["12"])
+
+
+def test_log_other_takes_what_as_plain_words(private_log):
+    result = CliRunner().invoke(cli, ["log", "other", "shower routine", "--minutes", "10"])
+    assert result.exit_code == 0, result.output
+    with open_log(private_log) as log:
+        assert log.entries()[-1].note == "shower routine"
+
+
+@pytest.mark.parametrize("body, line, words", [
+    ("title: x\nsteps:\n  - breathe:\n      cycles: 3\n     in: 4\n", 5, "indented less than the lines around it"),
+    ("title: x\nsteps:\n  - say: hi\n - say: bye\n", 4, "indented less than the lines around it"),
+    ("title: x\nsteps:\n  - breathe:\n      cycles: 3\n        in: 4\n", 5, "indented more than the line above"),
+    ("title: x\nsteps:\n\t- say: hi\n", 3, "a tab at column 1; use spaces"),
+    ("title: a: b\n", 1, "a second ':' on this line"),
+    ('title: "x\nsteps: []\n', 1, "the quote at column 8 is never closed"),
+    ("title: @x\n", 1, "cannot begin with '@'"),
+])
+def test_yaml_mistakes_in_plain_words_at_their_line(body, line, words):
+    with pytest.raises(VoicecoachError) as e:
+        Document("x.yaml", body)
+    assert str(e.value).startswith(f"x.yaml:{line}: ") and words in str(e.value)
+    assert "while parsing" not in str(e.value) and "cannot start any token" not in str(e.value)
+
+
+def test_voices_lists_the_best_first_with_names_that_work(monkeypatch):
+    result = CliRunner().invoke(cli, ["voices"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if re.match(r"\w+:\S", line)]
+    assert "best-available" in lines[0] and len(lines) < 20
+    assert "`voicecoach voices --all` lists every one" in result.output
+    for spec in [line.split()[0] for line in lines]:
+        shown = CliRunner().invoke(cli, ["show", "belly-breathing", "--voice", spec, "--json"])
+        assert "has no voice" not in shown.output and "no voice" not in shown.output, spec
+        break                                           # rendering each would be slow; the names are checked below
+    from voicecoach.speech.engines import resolve
+    for spec in [line.split()[0] for line in lines]:
+        engine = spec.split(":")[0]
+        if not any(line.startswith(f"{engine}: not installed") for line in result.output.splitlines()):
+            resolve(spec)                               # every short name printed resolves
+    typo = CliRunner().invoke(cli, ["show", "belly-breathing", "--voice", "festival:sl"])
+    if "not installed" not in typo.output:
+        assert "did you mean festival:slt?" in typo.output
+
+
+def test_sections_are_found_by_the_start_of_their_name_or_number(write_script, cache):
+    from voicecoach.exercise.timeline import section_index
+    from voicecoach.session import prepare
+    timeline = prepare(write_script(TINY), cache).timeline
+    assert section_index(timeline, "settle") == section_index(timeline, "1") == 0
+    assert section_index(timeline, "clo") == section_index(timeline, "Closs") == 1
+    with pytest.raises(VoicecoachError, match="the start of a name or its number is enough"):
+        section_index(timeline, "nothing like it")
+
+
+def test_help_is_a_command():
+    result = CliRunner().invoke(cli, ["help", "log", "rate"])
+    assert result.exit_code == 0 and "[ENTRY] COMFORT [NOTE]" in result.output
+    assert "today" in CliRunner().invoke(cli, ["help"]).output
+
+
+def _commands(group: click.Group, path=()):
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_the_readme_names_every_command_and_option_of_help():
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `voicecoach ([a-z ]*[a-z])[^`]*` \|.*$", README, re.M)}
+    missing = []
+    for path, command in _commands(cli):
+        name = " ".join(path)
+        if name not in rows:
+            missing.append(f"`voicecoach {name}`")
+            continue
+        # An option is documented in its command's row, or on a README line that uses it with that command.
+        beside = [rows[name], *[line for line in README.splitlines() if f"voicecoach {name} " in line]]
+        for option in command.params:
+            if isinstance(option, click.Option):
+                for flag in [*option.opts, *option.secondary_opts]:
+                    if not any(re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", line) for line in beside):
+                        missing.append(f"`voicecoach {name} {flag}`")
+    for flag in ("--cache-dir", "--version"):
+        if flag not in README:
+            missing.append(f"`voicecoach {flag}`")
+    assert not missing, "not in README.md: " + ", ".join(missing)
