@@ -9,7 +9,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import db_option, entry_options, friendly
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 
 
 def _noted(log, entry_id: int) -> str:
@@ -56,8 +56,12 @@ def log_session(script, sets, minutes, comfort, note, when, db):
     """Note a session from SCRIPT that you did from memory, without the player."""
     from voicecoach.exercise.script import parse_overrides
     name = Path(script).name if Path(script).suffix == ".yaml" else f"{Path(script).name}.yaml"
-    if not (Path(script).is_file() or (paths.scripts_dir() / name).is_file()):
-        raise VoicecoachError(f"there is no script {script!r} (`voicecoach list` shows them)")
+    try:
+        found = Path(script).is_file() or (paths.scripts_dir() / name).is_file()
+    except OSError:     # a name too long for the file system (ENAMETOOLONG) names no script either
+        found = False
+    if not found:
+        raise VoicecoachError(f"there is no script {shown(script)} (`voicecoach list` shows them)")
     _add_entry(db, "session", comfort, note, when, script=name, params=parse_overrides(sets), minutes=minutes)
 
 
@@ -96,7 +100,10 @@ def log_list(last, db):
     from voicecoach.practice.log import COMFORT, open_log
     with open_log(db) as log:
         entries = log.entries()[-last:]
-    if not entries:
+        skipped = log.skipped_note()
+    if skipped:
+        click.echo(skipped, err=True)
+    if not entries and not skipped:
         click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
     for e in entries:
         what = f"trainer size {e.size}" if e.kind == "trainer" else e.script or e.kind
@@ -105,8 +112,13 @@ def log_list(last, db):
             done = "partial" if e.status == "partial" else "complete"
         comfort = COMFORT.get(e.comfort, "") if e.comfort is not None else ""   # not every entry rates comfort
         cells = [f"{e.id:>4}", f"{e.started:%Y-%m-%d %H:%M}", f"{what:<28}", f"{done:<8}",
-                 f"{comfort:<16}", e.note or ""]
+                 f"{comfort:<16}", _one_line(e.note or "")]
         click.echo("  ".join(cells).rstrip())
+
+
+def _one_line(text: str) -> str:
+    # A note keeps its own line breaks in the file; the list shows each entry on one line.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @log_group.command("export")
@@ -124,9 +136,14 @@ def log_export(as_csv, output, db):
     with open_log(db) as log:
         if output is None:
             log.export_csv(sys.stdout)
+            if log.skipped_note():
+                click.echo(log.skipped_note(), err=True)
             return
         text = io.StringIO()
         count = log.export_csv(text)
+        skipped = log.skipped_note()
+    if skipped:
+        click.echo(skipped, err=True)
     with written(Path(output)), atomic_path(Path(output), mode=0o600) as tmp:
         tmp.write_text(text.getvalue(), encoding="utf-8")
     click.echo(f"Wrote {count} entries to {output}.", err=True)
