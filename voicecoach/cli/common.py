@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from functools import wraps
 
@@ -9,7 +11,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cache import Cache
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 
 
 class Failure(click.ClickException):
@@ -29,6 +31,14 @@ def friendly(fn):
             return fn(*args, **kwargs)
         except VoicecoachError as e:
             raise Failure(e) from None
+        except OSError as e:
+            # Any file name a person gives (a script, -o, --dir) can be too long for the file system, and
+            # every path check (exists, is_file, stat) raises it: one line for all of them.
+            if e.errno != errno.ENAMETOOLONG:
+                raise
+            name = os.fsdecode(e.filename) if e.filename is not None else "a file name"
+            raise Failure(VoicecoachError(f"{shown(name)}: the name is too long for the file system (at most "
+                                          "255 bytes a name); give a shorter one")) from None
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)
             sys.exit(130)

@@ -56,11 +56,8 @@ def log_session(script, sets, minutes, comfort, note, when, db):
     """Note a session from SCRIPT that you did from memory, without the player."""
     from voicecoach.exercise.script import parse_overrides
     name = Path(script).name if Path(script).suffix == ".yaml" else f"{Path(script).name}.yaml"
-    try:
-        found = Path(script).is_file() or (paths.scripts_dir() / name).is_file()
-    except OSError:     # a name too long for the file system (ENAMETOOLONG) names no script either
-        found = False
-    if not found:
+    # A name too long for the file system raises here, and `friendly` says so in one line.
+    if not (Path(script).is_file() or (paths.scripts_dir() / name).is_file()):
         raise VoicecoachError(f"there is no script {shown(script)} (`voicecoach list` shows them)")
     _add_entry(db, "session", comfort, note, when, script=name, params=parse_overrides(sets), minutes=minutes)
 
