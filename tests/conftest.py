@@ -44,6 +44,14 @@ def private_log(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path_factory, monkeypatch):
+    """The user data and config folders of each test's own (platformdirs reads XDG_*), never the user's real ones."""
+    # Beside tmp_path, not in it: tests that list their tmp_path see only what they made.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def pinned_voice(tmp_path_factory):
     """The user's own config.yaml never reaches a test, and sessions default to espeak-ng (fast, cold renders)."""

@@ -169,7 +169,7 @@ PRAGMA user_version = 1;
 
 
 def test_a_version_1_log_is_migrated_without_loss(db):
-    db.parent.mkdir()
+    db.parent.mkdir(mode=0o700)
     conn = sqlite3.connect(db)
     conn.executescript(V1)
     conn.close()

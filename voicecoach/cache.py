@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import make_dir
 from voicecoach.speech.engines import engine
 from voicecoach.speech.voice import Voice
 from voicecoach.units import RATE
@@ -127,7 +128,8 @@ class Cache:
 
     def _write(self, path: Path, key: str, blob: bytes) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.is_dir():
+                make_dir(path.parent)      # private (0700) in the user cache folder
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
             try:
                 # No fsync (it made each put about 7 times slower): the rename keeps a

@@ -16,3 +16,11 @@ def at(path, line, message):
     """Return a VoicecoachError whose message starts with `file:line:`."""
     where = f"{path}:{line}" if line else f"{path}"
     return VoicecoachError(f"{where}: {message}")
+
+
+def shown(value, limit: int = 80) -> str:
+    """`value` as an error quotes it: repr (control characters escaped, one line), at most `limit` characters."""
+    text = repr(value) if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        text = f"a {len(str(abs(value)))}-digit number"
+    return text if len(text) <= limit else text[:limit - 1] + "…"

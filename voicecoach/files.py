@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
+import stat
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.paths import in_user_dirs
 
 
 def _alive(pid: int) -> bool:
@@ -96,3 +100,75 @@ def write_text(path: Path, text: str) -> bool:
     with written(path), atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return True
+
+
+# ---------------------------------------------------------------- private folders
+
+def private_dir(folder: str | os.PathLike) -> Path:
+    """Make `folder` and its missing parents, each one it creates 0700 (the owner's only), whatever the umask."""
+    folder = Path(folder)
+    missing = []
+    probe = folder
+    while not os.path.lexists(probe) and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    for step in reversed(missing):
+        try:
+            # mkdir's mode passes through the umask, which can only take bits away: never more than 0700.
+            os.mkdir(step, 0o700)
+        except FileExistsError:
+            continue          # another process made it first (if voicecoach, 0700 as well)
+        os.chmod(step, 0o700)   # a umask such as 0277 would have left it unusable to its owner too
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    return folder
+
+
+def make_dir(folder: str | os.PathLike) -> Path:
+    """Make `folder` and its parents: private (0700) in voicecoach's user folders, the usual mode elsewhere."""
+    folder = Path(folder)
+    if in_user_dirs(folder):
+        return private_dir(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def privacy_problems(places: Iterable[str | os.PathLike], *, tree: bool = True) -> list[str]:
+    """Files and folders among `places` (and, with `tree`, inside them) that other users can reach, with the fix."""
+    problems: list[str] = []
+    seen: set[Path] = set()
+    for place in places:
+        root = Path(place)
+        if root in seen or not os.path.lexists(root):
+            continue
+        seen.add(root)
+        open_ones = [p for p in _walk(root, tree) if _mode(p) & 0o077]
+        if not open_ones:
+            continue
+        if len(open_ones) > 3 or (len(open_ones) > 1 and root.is_dir()):
+            # One command for a whole folder, rather than a line per exported session.
+            problems.append(f"{len(open_ones)} files and folders in {root} can be read by other users; "
+                            f"`chmod -R go-rwx {shlex.quote(str(root))}` fixes that")
+            continue
+        for p in open_ones:
+            wanted = "700" if p.is_dir() else "600"
+            kind = "folder" if p.is_dir() else "file"
+            problems.append(f"the {kind} {p} can be read by other users (mode {_mode(p):o}); "
+                            f"`chmod {wanted} {shlex.quote(str(p))}` fixes that")
+    return problems
+
+
+def _mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(os.lstat(path).st_mode) if not path.is_symlink() else 0
+    except OSError:
+        return 0
+
+
+def _walk(root: Path, tree: bool):
+    yield root
+    if not tree or root.is_symlink() or not root.is_dir():
+        return
+    for folder, dirs, names in os.walk(root, onerror=lambda e: None):
+        for name in dirs + names:
+            yield Path(folder) / name

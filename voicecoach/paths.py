@@ -63,3 +63,19 @@ def data_dir() -> Path:
 def voices_dir() -> Path:
     """Where a user drops extra voice files (a Piper .onnx with its .onnx.json), listed by `voicecoach voices`."""
     return data_dir() / "voices"
+
+
+def config_dir() -> Path:
+    """The user config folder (config.yaml)."""
+    return Path(platformdirs.user_config_dir("voicecoach"))
+
+
+def user_dirs() -> tuple[Path, ...]:
+    """voicecoach's own folders among the user's data, config and cache folders: what it makes there is private."""
+    return (data_dir(), config_dir(), Path(platformdirs.user_cache_dir("voicecoach")))
+
+
+def in_user_dirs(path: str | os.PathLike) -> bool:
+    """Whether `path` lies in one of voicecoach's folders under the user's data, config or cache folders."""
+    target = Path(os.path.abspath(path))
+    return any(target == root or root in target.parents for root in map(Path, map(os.path.abspath, user_dirs())))

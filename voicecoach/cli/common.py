@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from functools import wraps
 from typing import TYPE_CHECKING
@@ -10,7 +12,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.progressbar import ProgressBar  # noqa: F401 - the commands take it from here
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 
 if TYPE_CHECKING:       # the cache imports numpy: not for `--help` or `--version`
     from voicecoach.cache import Cache
@@ -33,6 +35,14 @@ def friendly(fn):
             return fn(*args, **kwargs)
         except VoicecoachError as e:
             raise Failure(e) from None
+        except OSError as e:
+            # Any file name a person gives (a script, -o, --dir) can be too long for the file system, and
+            # every path check (exists, is_file, stat) raises it: one line for all of them.
+            if e.errno != errno.ENAMETOOLONG:
+                raise
+            name = os.fsdecode(e.filename) if e.filename is not None else "a file name"
+            raise Failure(VoicecoachError(f"{shown(name)}: the name is too long for the file system (at most "
+                                          "255 bytes a name); give a shorter one")) from None
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)
             sys.exit(130)

@@ -85,7 +85,11 @@ def log_other(words, minutes, comfort, note, when, db):
 def log_rate(words, comfort, note, db):
     """Say how an entry felt, 1 very hard .. 5 very comfortable: `log rate 4` (the latest entry), `log rate 12 4`."""
     from voicecoach.practice.log import open_log, parse_comfort, split_rating
-    entry, said, rest = split_rating(words)
+    entry: int | None
+    if comfort is not None and words and words[0].isdigit():
+        entry, said, rest = int(words[0]), None, tuple(words[1:])     # `log rate 12 --comfort 4`
+    else:
+        entry, said, rest = split_rating(words)
     if said is not None and comfort is not None:
         raise VoicecoachError("give how it felt once: `voicecoach log rate 4`, or --comfort 4")
     comfort = said if said is not None else parse_comfort(comfort)
@@ -125,7 +129,10 @@ def log_list(last, db):
     from voicecoach.practice.log import COMFORT, open_log, what_was_done
     with open_log(db) as log:
         entries = log.entries()[-last:]
-    if not entries:
+        skipped = log.skipped_note()
+    if skipped:
+        click.echo(skipped, err=True)
+    if not entries and not skipped:
         click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
     for e in entries:
         what = what_was_done(e)
@@ -134,8 +141,13 @@ def log_list(last, db):
             done = "partial" if e.status == "partial" else "complete"
         comfort = COMFORT.get(e.comfort, "") if e.comfort is not None else ""   # not every entry rates comfort
         cells = [f"{e.id:>4}", f"{e.started:%Y-%m-%d %H:%M}", f"{what:<28}", f"{done:<8}",
-                 f"{comfort:<16}", e.note or ""]
+                 f"{comfort:<16}", _one_line(e.note or "")]
         click.echo("  ".join(cells).rstrip())
+
+
+def _one_line(text: str) -> str:
+    # A note keeps its own line breaks in the file; the list shows each entry on one line.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @log_group.command("export")
@@ -153,9 +165,14 @@ def log_export(as_csv, output, db):
     with open_log(db) as log:
         if output is None:
             log.export_csv(sys.stdout)
+            if log.skipped_note():
+                click.echo(log.skipped_note(), err=True)
             return
         text = io.StringIO()
         count = log.export_csv(text)
+        skipped = log.skipped_note()
+    if skipped:
+        click.echo(skipped, err=True)
     with written(Path(output)), atomic_path(Path(output), mode=0o600) as tmp:
         tmp.write_text(text.getvalue(), encoding="utf-8")
     click.echo(f"Wrote {count} entries to {output}.", err=True)

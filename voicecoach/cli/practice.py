@@ -37,6 +37,9 @@ def progress_cmd(plot, program_file, db):
     if db_path(db).exists():    # looking at progress should not create a log
         with open_log(db) as log:
             entries = log.entries()
+            skipped = log.skipped_note()
+        if skipped:
+            click.echo(skipped, err=True)
     progress = summarise(entries, stages, date.today())
     click.echo(report(progress))
     if trouble:

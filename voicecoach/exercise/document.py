@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -23,7 +25,13 @@ def read_text(path) -> str:
     """Read a script file as UTF-8 text, refusing what no script can be."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        # Non-blocking, so that opening a FIFO returns at once instead of waiting for a writer forever;
+        # then only a regular file is read (not a FIFO, a device or a folder).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file (a FIFO or a device)"
+                raise at(path, 0, f"is {kind}, not a script file")
             data = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise at(path, 0, "no such file") from None

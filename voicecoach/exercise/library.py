@@ -22,11 +22,14 @@ def _is_program_file(path: Path) -> bool:
 def find(name: str, folder: Path) -> Path:
     """A script or program given as a path, or by name in `folder` ("program", "trainer")."""
     path = Path(name)
-    if path.exists() or path.parent != Path("."):
-        return path
-    for candidate in (Path(folder) / name, Path(folder) / f"{name}.yaml"):
-        if candidate.is_file():
-            return candidate
+    try:
+        if path.exists() or path.parent != Path("."):
+            return path
+        for candidate in (Path(folder) / name, Path(folder) / f"{name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    except OSError:     # a name too long for the file system: reading it says so, in one line
+        pass
     return path
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import AbstractSet, Mapping, Union
 
-from voicecoach.errors import VoicecoachError, at
+from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.document import Document, Node
 
 FORMAT_VERSION = 1
@@ -339,7 +340,13 @@ def _preset(node: Node, name: str):
         return BREATH_PRESETS[name]
     parts = name.split("-")
     if 2 <= len(parts) <= 4 and all(p.strip().replace(".", "", 1).isdigit() for p in parts):
-        seconds = [float(p) for p in parts]
+        seconds = [float(p) if len(p.strip()) <= 12 else math.inf for p in parts]
+        # The same limits as the mapping form, before any sound is made: "<400 nines>-1" is no breath.
+        if any(s > MAX_STEP_SECONDS for s in seconds):
+            raise node.error(f"breathe: {shown(name)} has a phase longer than the longest allowed, "
+                             f"{MAX_STEP_SECONDS // 60} minutes")
+        if sum(seconds) * 1000 < 1:
+            raise node.error(f"breathe: {shown(name)} takes no time; give each phase some seconds, like \"4-6\"")
         if len(seconds) == 2:       # in-out
             return (seconds[0], 0, seconds[1], 0)
         return tuple(seconds + [0] * (4 - len(seconds)))

@@ -13,7 +13,7 @@ from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
 from voicecoach.export.file import RENDERING, _share, export_session, prepare_for_file, rendering, session_tags
 from voicecoach.export.formats import FORMATS
-from voicecoach.files import write_text
+from voicecoach.files import make_dir, write_text
 from voicecoach.handsfree import PRE_ROLL_S
 
 
@@ -101,7 +101,7 @@ def _folder(folder: str | Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise VoicecoachError(f"{folder}: is a file; give a folder for the program")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_dir(folder)          # serve's, in the user data folder, is private like the log beside it
     except OSError as e:
         raise VoicecoachError(f"{folder}: cannot make this folder ({e.strerror or e})") from None
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import private_dir
 
 DAYS = 397                  # the longest any phone accepts for a server certificate
 RENEW_DAYS = 7              # make a new one when the old one has less left than this
@@ -80,7 +81,7 @@ def certificate(folder: Path, hosts) -> Certificate:
     if cert is not None and (folder / KEY).is_file():
         return Certificate(folder / CERT, folder / KEY, _fingerprint(cert))
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(folder)       # mkdir(parents=True, mode=) would leave the parents it makes open
     except OSError as e:
         raise VoicecoachError(f"{folder}: cannot keep the certificate here ({e.strerror or e})") from None
     key = ec.generate_private_key(ec.SECP256R1())

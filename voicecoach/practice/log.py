@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
+import re
 import sqlite3
 import stat
 from dataclasses import dataclass, field
@@ -13,7 +15,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence, TextIO, overload
 
 from voicecoach import paths
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
+from voicecoach.files import privacy_problems, private_dir
 
 SCHEMA_VERSION = 2
 FILE_NAME = "practice.sqlite3"
@@ -21,6 +24,16 @@ KINDS = ("session", "trainer", "other")
 COMFORT = {1: "very hard", 2: "hard", 3: "okay", 4: "comfortable", 5: "very comfortable"}
 MAX_NOTE = 2000
 MAX_SIZE = 10
+# What a value entering the log may be; a row holding anything else is named and skipped on reading.
+MAX_MS = 24 * 3600 * 1000       # a day: no session or practice is longer
+MAX_MINUTES = 600
+MAX_NAME = 255                  # a script's file name (the longest a file system allows)
+MAX_PARAMS = 50
+MAX_TEXT = 200                  # a setting's value, when it is a text
+MAX_NUMBER = 10 ** 9            # a setting's value, when it is a number
+BACKDATE_DAYS = 3653            # --when reaches ten years back; further is a typo, not a diary
+EARLIEST_YEAR = 1970            # an entry dated before this is not practice (a hand edit, a broken clock)
+MAX_ID = 2 ** 63 - 1            # SQLite's largest row id
 # SQLite keeps a database's recent writes beside it; forgetting the log means removing these too.
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -102,10 +115,6 @@ def _stamp(when: datetime) -> str:
     return when.replace(microsecond=0).isoformat()
 
 
-def _parse_stamp(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 def parse_when(text: str, today: datetime | None = None) -> datetime:
     """"today", "yesterday", "2026-11-20" or "2026-11-20 19:30" -> a local time (never in the future)."""
     today = today or now()
@@ -120,11 +129,15 @@ def parse_when(text: str, today: datetime | None = None) -> datetime:
         else:
             when = datetime.fromisoformat(word.replace(" ", "T"))
     except ValueError:
-        raise VoicecoachError(f"--when {text!r}: write a day like 2026-11-20, optionally with a time "
+        raise VoicecoachError(f"--when {shown(text)}: write a day like 2026-11-20, optionally with a time "
                               "like 2026-11-20 19:30, or 'today' / 'yesterday'") from None
-    when = when.astimezone() if when.tzinfo is None else when
+    # The day is checked first: year 1 or 9999 would overflow the conversion to local time.
     if when.date() > today.date():
-        raise VoicecoachError(f"--when {text!r} is in the future; the log is for practice already done")
+        raise VoicecoachError(f"--when {shown(text)} is in the future; the log is for practice already done")
+    if when.date() < today.date() - timedelta(days=BACKDATE_DAYS):
+        raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
+                              "from the last ten years")
+    when = when.astimezone() if when.tzinfo is None else when
     return when.replace(microsecond=0)
 
 
@@ -132,13 +145,15 @@ def parse_comfort(text: str | int | None) -> int | None:
     """"4", "comfortable", "hard", "ok" ... -> 1..5 (1 very hard, 3 okay, 5 very comfortable)."""
     if text is None or isinstance(text, int):
         return _comfort(text)
-    word = " ".join(str(text).strip().lower().replace("-", " ").split())
-    if word.isdigit():
-        return _comfort(int(word))
+    raw = str(text).strip()
+    # The sign is read before hyphens become spaces: "-5" is minus five (refused), not 5.
+    if re.fullmatch(r"[+-]?\d+", raw):
+        return _comfort(int(raw) if len(raw) <= 20 else MAX_ID)
+    word = " ".join(raw.lower().replace("-", " ").replace("_", " ").split())
     names = {name: n for n, name in COMFORT.items()}
     names.update({"ok": 3, "fine": 3, "easy": 5})
     if word not in names:
-        raise VoicecoachError(f"--comfort {text!r}: use 1 to 5, or very hard, hard, okay, comfortable, "
+        raise VoicecoachError(f"--comfort {shown(text)}: use 1 to 5, or very hard, hard, okay, comfortable, "
                               "very comfortable")
     return names[word]
 
@@ -171,17 +186,6 @@ def split_rating(words: Sequence[str]) -> tuple[int | None, int | None, tuple[st
 
 
 # ---------------------------------------------------------------- the file
-
-def _make_private_dir(folder: Path) -> None:
-    if folder.is_dir():
-        return
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        folder.mkdir(mode=0o700)
-    except FileExistsError:
-        return
-    os.chmod(folder, 0o700)   # mkdir's mode is filtered by the umask
-
 
 def _make_private_file(path: Path) -> None:
     # Create the file ourselves, so it is private from its first byte, before SQLite opens it.
@@ -231,8 +235,15 @@ def _migrate(conn: sqlite3.Connection, path: Path, version: int) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    if version and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
-        os.chmod(path, 0o600)   # earlier versions did not insist on a private file; this one does
+    if version:
+        # Earlier versions did not insist on a private file; this one does. SQLite made its side files
+        # (the write-ahead log holds recent entries) with the file's mode at the time, so they go too.
+        for name in [path.name] + [path.name + side for side in SIDE_FILES]:
+            try:
+                if stat.S_IMODE(os.stat(path.parent / name).st_mode) & 0o077:
+                    os.chmod(path.parent / name, 0o600)
+            except FileNotFoundError:
+                pass
 
 
 def _statements(script: str) -> list[str]:
@@ -246,6 +257,7 @@ class Log:
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.conn = conn
+        self.skipped: list[str] = []    # the rows the last entries() could not read, each named with why
 
     def __enter__(self) -> "Log":
         return self
@@ -276,7 +288,7 @@ class Log:
         """Record a played session as begun (partial until finish()); returns its id."""
         return self._insert(
             "INSERT INTO entries (kind, started, script, params, total_ms) VALUES ('session', ?, ?, ?, ?)",
-            (_stamp(when or now()), Path(script).name, _params(params), _ms(total_ms, "total_ms")),
+            (_stamp(when or now()), _script(script), _params(params), _ms(total_ms, "total_ms")),
         )
 
     def finish(self, entry: int, completed_ms: int, total_ms: int | None = None, *,
@@ -287,7 +299,7 @@ class Log:
         cursor = self._write(
             "UPDATE entries SET finished = ?, completed_ms = ?, total_ms = COALESCE(?, total_ms) "
             "WHERE id = ? AND kind = 'session'",
-            (_stamp(when or now()), done if total is None else min(done, total), total, entry),
+            (_stamp(when or now()), done if total is None else min(done, total), total, _id(entry)),
         )
         if cursor.rowcount != 1:
             raise VoicecoachError(f"{self.path}: there is no played session {entry} in the log")
@@ -299,11 +311,11 @@ class Log:
         if kind not in KINDS:
             raise VoicecoachError(f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")
         start = when or now()
-        length = None if minutes is None else round(minutes * 60_000)
+        length = _minutes(minutes)
         return self._insert(
             "INSERT INTO entries (kind, started, finished, script, params, size, comfort, completed_ms, total_ms, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, _stamp(start), _stamp(start), Path(script).name if script else None, _params(params),
+            (kind, _stamp(start), _stamp(start), _script(script) if script else None, _params(params),
              _size(size), _comfort(comfort), length, length, _note(note)),
         )
 
@@ -316,7 +328,7 @@ class Log:
             entry = row[0]
         cursor = self._write(
             "UPDATE entries SET comfort = COALESCE(?, comfort), note = COALESCE(?, note) WHERE id = ?",
-            (_comfort(comfort), _note(note), entry),
+            (_comfort(comfort), _note(note), _id(entry)),
         )
         if cursor.rowcount != 1:
             raise VoicecoachError(f"there is no entry {entry} in the practice log")
@@ -330,15 +342,32 @@ class Log:
 
     def get(self, entry: int) -> LogEntry:
         """One entry by id."""
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry,)).fetchone()
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (_id(entry),)).fetchone()
         if row is None:
-            raise VoicecoachError(f"there is no entry {entry} in the practice log")
-        return _entry(row)
+            raise VoicecoachError(f"there is no entry {shown(entry)} in the practice log")
+        try:
+            return _entry(row)
+        except ValueError as e:
+            raise VoicecoachError(f"{self.path}: entry {entry} cannot be read ({e}); "
+                                  "`voicecoach log check` lists what is wrong") from None
 
     def entries(self) -> list[LogEntry]:
-        """Every entry, oldest first."""
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY started, id").fetchall()
-        return [_entry(row) for row in rows]
+        """Every entry that can be read, oldest first; a row that cannot is named in `skipped`, not raised."""
+        good, self.skipped = [], []
+        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY id"):
+            try:
+                good.append(_entry(row))
+            except ValueError as e:     # a log edited by hand, or written by another version
+                self.skipped.append(f"entry {row[0]}: {e}")
+        return sorted(good, key=lambda e: (e.started, e.id))
+
+    def skipped_note(self) -> str | None:
+        """One line naming the rows the last entries() skipped, or None when it read them all."""
+        if not self.skipped:
+            return None
+        first = "; ".join(self.skipped[:3]) + (f"; and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else "")
+        return (f"{self.path}: skipped {len(self.skipped)} entr{'y' if len(self.skipped) == 1 else 'ies'} "
+                f"that cannot be read ({first}); `voicecoach log check` lists them")
 
     def count(self) -> int:
         """How many entries the log holds."""
@@ -353,7 +382,7 @@ class Log:
         for e in entries:
             writer.writerow([e.id, e.kind, _stamp(e.started), _stamp(e.finished) if e.finished else "",
                              e.status, e.script or "", json.dumps(dict(e.params), ensure_ascii=False) if e.params else "",
-                             _blank(e.size), _blank(e.comfort), _minutes(e.completed_ms), _minutes(e.total_ms),
+                             _blank(e.size), _blank(e.comfort), _csv_minutes(e.completed_ms), _csv_minutes(e.total_ms),
                              e.note or ""])
         return len(entries)
 
@@ -363,28 +392,29 @@ class Log:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA_VERSION:
             problems.append(f"format {version}, expected {SCHEMA_VERSION}")
-        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY id"):
-            try:
-                e = _entry(row)
-                if e.kind not in KINDS:
-                    raise ValueError(f"unknown kind {e.kind!r}")
-                _comfort(e.comfort)
-                _size(e.size)
-                if e.finished is not None and e.finished < e.started:
-                    raise ValueError("ends before it starts")
-            except (ValueError, TypeError, VoicecoachError) as err:
-                problems.append(f"entry {row[0]}: {err}")
-        mode = stat.S_IMODE(os.stat(self.path).st_mode)
-        if mode & 0o077:
-            problems.append(f"the file can be read by other users (mode {mode:o}); `chmod 600 {self.path}` fixes that")
-        return problems
+        self.entries()
+        problems += self.skipped
+        return problems + self.privacy()
+
+    def privacy(self) -> list[str]:
+        """The log's folder and files, and voicecoach's own user folders, where other users can read them."""
+        return privacy_problems_of(self.path)
+
+
+def privacy_problems_of(log: str | os.PathLike | None = None) -> list[str]:
+    """What of the practice log (its folder and files) and of voicecoach's user folders others can read, with fixes."""
+    path = db_path(log)
+    problems = privacy_problems([path.parent], tree=False)
+    problems += privacy_problems([path] + [path.with_name(path.name + side) for side in SIDE_FILES])
+    return problems + privacy_problems(p for p in paths.user_dirs() if p != path.parent)
 
 
 def open_log(path: str | os.PathLike | None = None) -> Log:
     """Open (creating if needed, 0600 in a 0700 folder) and migrate the practice log."""
     path = db_path(path)
     try:
-        _make_private_dir(path.parent)
+        if not path.parent.is_dir():
+            private_dir(path.parent)
         _make_private_file(path)
     except OSError as e:
         raise VoicecoachError(f"{path}: the practice log could not be created ({e.strerror or e})") from None
@@ -438,15 +468,112 @@ def forget(path: str | os.PathLike | None = None) -> int:
 # ---------------------------------------------------------------- values
 
 def _entry(row) -> LogEntry:
+    """A row as an entry; ValueError, naming the field, for anything an entry cannot hold (nothing else raises)."""
     (id_, kind, started, finished, script, params, size, comfort, completed, total, note) = row
-    # started is NOT NULL in the schema; finished is NULL until a session ends.
-    return LogEntry(id=id_, kind=kind, started=datetime.fromisoformat(started), finished=_parse_stamp(finished),
-                 script=script, params=json.loads(params or "{}"), size=size, comfort=comfort,
-                 completed_ms=completed, total_ms=total, note=note)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {shown(kind)}")
+    start = _read_stamp(started, "start")
+    end = None if finished is None else _read_stamp(finished, "end")
+    if end is not None and end < start:
+        raise ValueError("ends before it starts")
+    if script is not None and not (isinstance(script, str) and 0 < len(script) <= MAX_NAME):
+        raise ValueError(f"script {shown(script)} is not a script's name")
+    values = _read_params(params)
+    for name, value, check in (("trainer size", size, _size), ("comfort", comfort, _comfort),
+                               ("completed_ms", completed, lambda v: _ms(v, "completed_ms")),
+                               ("total_ms", total, lambda v: _ms(v, "total_ms"))):
+        try:
+            check(value)
+        except VoicecoachError:
+            raise ValueError(f"{name} {shown(value)} is out of range") from None
+    if note is not None and not (isinstance(note, str) and len(note) <= MAX_NOTE):
+        raise ValueError("the note is not a text of up to 2000 characters")
+    return LogEntry(id=id_, kind=kind, started=start, finished=end, script=script, params=values, size=size,
+                    comfort=comfort, completed_ms=completed, total_ms=total, note=note)
+
+
+def _read_stamp(text, what: str) -> datetime:
+    if not isinstance(text, str) or len(text) > 40:
+        raise ValueError(f"its {what} {shown(text)} is not a time")
+    try:
+        when = datetime.fromisoformat(text)
+        when = when.astimezone() if when.tzinfo is None else when
+        future = when > now() + timedelta(days=2)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"its {what} {shown(text)} is not a time") from None
+    if when.year < EARLIEST_YEAR or future:
+        raise ValueError(f"its {what} {shown(text)} is not a time near now")
+    return when
+
+
+def _read_params(text) -> dict[str, object]:
+    if text is None or text == "":
+        return {}
+    def refuse(constant):
+        raise ValueError(f"the settings hold {constant}")
+    try:
+        if not isinstance(text, str) or len(text) > 20_000:
+            raise ValueError
+        values = json.loads(text, parse_constant=refuse)
+        if not isinstance(values, dict):
+            raise ValueError
+        return _checked_params(values, ValueError)
+    except (ValueError, RecursionError):
+        raise ValueError(f"its settings {shown(text)} cannot be read") from None
+
+
+def _checked_params(params: Mapping, error: type[Exception]) -> dict[str, object]:
+    """The settings, each a short name and a finite number, a short text or true/false; else `error`."""
+    if len(params) > MAX_PARAMS:
+        raise error(f"{len(params)} settings are more than the log keeps ({MAX_PARAMS})")
+    out: dict[str, object] = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key):
+            raise error(f"the setting name {shown(key)} is not a name (letters, digits and _)")
+        if isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, int):
+            if abs(value) > MAX_NUMBER:
+                raise error(f"the setting {key}={shown(value)} is too large to be a setting")
+        elif isinstance(value, float):
+            if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+                raise error(f"the setting {key}={shown(value)} is not a finite number of a usable size")
+        elif isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                raise error(f"the setting {key} is {len(value)} characters; the log keeps up to {MAX_TEXT}")
+        else:
+            raise error(f"the setting {key}={shown(value)} is not a number or a text")
+        out[key] = value
+    return out
 
 
 def _params(params: Mapping[str, object] | None) -> str:
-    return json.dumps({str(k): v for k, v in (params or {}).items()}, ensure_ascii=False, sort_keys=True, default=str)
+    values = _checked_params({str(k): v for k, v in (params or {}).items()}, VoicecoachError)
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def _script(script: str | os.PathLike) -> str:
+    name = Path(script).name
+    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+        raise VoicecoachError(f"the script name {shown(name)} cannot be logged (up to {MAX_NAME} characters, "
+                              "on one line)")
+    return name
+
+
+def _id(entry) -> int:
+    if isinstance(entry, bool) or not isinstance(entry, int) or not 1 <= entry <= MAX_ID:
+        raise VoicecoachError(f"there is no entry {shown(entry)} in the practice log (`voicecoach log list` "
+                              "shows their numbers)")
+    return entry
+
+
+def _minutes(minutes) -> int | None:
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not math.isfinite(minutes) \
+            or not 0 <= minutes <= MAX_MINUTES:
+        raise VoicecoachError(f"--minutes {shown(minutes)} should be from 0 to {MAX_MINUTES}")
+    return round(minutes * 60_000)
 
 
 @overload
@@ -458,33 +585,35 @@ def _ms(value: int | None, what: str) -> int | None: ...
 def _ms(value, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise VoicecoachError(f"{what} must be a whole number of milliseconds, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MS:
+        raise VoicecoachError(f"{what} must be a whole number of milliseconds up to a day, not {shown(value)}")
     return value
 
 
 def _size(size) -> int | None:
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE):
-        raise VoicecoachError(f"trainer size {size!r} should be a whole number from 1 to {MAX_SIZE}")
+        raise VoicecoachError(f"trainer size {shown(size)} should be a whole number from 1 to {MAX_SIZE}")
     return size
 
 
 def _comfort(comfort) -> int | None:
-    if comfort is not None and (isinstance(comfort, bool) or comfort not in COMFORT):
-        raise VoicecoachError(f"comfort {comfort!r} should be 1 to 5 (1 very hard, 3 okay, 5 very comfortable)")
+    if comfort is not None and (isinstance(comfort, bool) or not isinstance(comfort, int) or comfort not in COMFORT):
+        raise VoicecoachError(f"comfort {shown(comfort)} should be 1 to 5 (1 very hard, 3 okay, 5 very comfortable)")
     return comfort
 
 
 def _note(note: str | None) -> str | None:
     if note is None:
         return None
+    if not isinstance(note, str):
+        raise VoicecoachError("the note should be a text")
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise VoicecoachError(f"the note is {len(note)} characters; the log keeps notes up to {MAX_NOTE}")
     return note or None
 
 
-def _minutes(ms: int | None) -> str:
+def _csv_minutes(ms: int | None) -> str:
     # Minutes read at a glance in a spreadsheet; two decimals keep the log's second-level detail (0.6 s).
     return "" if ms is None else f"{ms / 60_000:.2f}"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.practice.log import LogEntry
+from voicecoach.practice.log import MAX_SIZE, LogEntry
 
 DEFAULT_PER_WEEK = 3     # the leaflet: every day if possible, at least three times a week
 COMFORTABLE = 4          # comfort ratings 4 and 5 count as comfortable
@@ -73,9 +73,10 @@ def trainer_size(entry: LogEntry) -> int | None:
         if not isinstance(value, (str, int, float)):    # params come from JSON: a list, object or null is no size
             return None
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            size = int(value)
+        except (TypeError, ValueError, OverflowError):   # "large", inf or nan from a hand-edited log
             return None
+        return size if 1 <= size <= MAX_SIZE else None
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any, Callable, Iterable, cast
@@ -23,14 +24,14 @@ PHRASE_TIMEOUT = float(os.environ.get("VOICECOACH_TTS_TIMEOUT", "30"))
 # ---------------------------------------------------------------- worker side
 
 
-def _render_worker(engine: Engine, voice: Voice, store: Callable, conn, timeout: float, many: bool) -> None:
-    """Child process: render the texts `conn` sends (one, unless `many`), hand each to `store`, report on `conn`."""
+def _render_worker(engine: Engine, voice: Voice, store: Callable, texts, conn, timeout: float, many: bool) -> None:
+    """Child process: render what arrives on `texts` (one, unless `many`), hand each to `store`, report on `conn`."""
     # pyttsx3 prints "Audio saved to ..." for every file; keep our stdout clean.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     try:
         while True:
-            text = conn.recv()
+            text = texts.recv()
             if text is None:
                 return
             samples, rate = engine.synthesise(voice, text, timeout)
@@ -48,7 +49,15 @@ def _render_worker(engine: Engine, voice: Voice, store: Callable, conn, timeout:
     except BaseException as e:  # reported to the parent, which decides what the user sees
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
+        texts.close()
         conn.close()
+
+
+@dataclass
+class _Worker:
+    process: Any
+    inbox: Connection       # texts to the worker
+    outbox: Connection      # results from it
 
 
 # ---------------------------------------------------------------- parent side
@@ -89,27 +98,35 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
     many = engine.reuse_worker
     queue = list(texts) if in_order else sorted(texts, key=len, reverse=True)
     ctx = worker_context()
-    running: dict[Connection, tuple] = {}   # connection -> (process, text, deadline) of a busy worker
-    idle: list[tuple[Connection, Any]] = []  # (connection, process) of workers waiting for a text
+    # Two one-way pipes a worker, not one duplex pipe: that is a socket pair, and rendering opens no socket.
+    running: dict[Connection, tuple[_Worker, str, float]] = {}   # outbox -> (worker, text, deadline) when busy
+    idle: list[_Worker] = []
     retries: dict = {}
 
-    def give(conn: Connection, proc, text: str) -> None:
-        conn.send(text)
-        running[conn] = (proc, text, time.monotonic() + timeout + 5)
+    def give(worker: _Worker, text: str) -> None:
+        worker.inbox.send(text)
+        running[worker.outbox] = (worker, text, time.monotonic() + timeout + 5)
+
+    def stop(worker: _Worker) -> None:
+        worker.inbox.close()
+        worker.outbox.close()
+        worker.process.join()
 
     try:
         while queue or running:
             if cancelled is not None and cancelled():
                 return
             while queue and idle:
-                conn, proc = idle.pop()
-                give(conn, proc, queue.pop(0))
+                give(idle.pop(), queue.pop(0))
             while queue and len(running) < n:
-                parent, child = ctx.Pipe(duplex=True)
-                proc = ctx.Process(target=_render_worker, args=(engine, voice, store, child, timeout, many), daemon=True)
+                texts_out, texts_in = ctx.Pipe(duplex=False)
+                results_out, results_in = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_render_worker, daemon=True,
+                                   args=(engine, voice, store, texts_out, results_in, timeout, many))
                 proc.start()
-                child.close()
-                give(parent, proc, queue.pop(0))
+                texts_out.close()
+                results_in.close()
+                give(_Worker(proc, texts_in, results_out), queue.pop(0))
             soonest = min(deadline for _, _, deadline in running.values())
             ready = wait_for(list(running), timeout=max(0.0, soonest - time.monotonic()))
             if not ready:
@@ -118,16 +135,15 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                     f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
                     f"try again, or {engine.check_hint()}")
             for conn in cast(list[Connection], ready):
-                proc, text, _ = running.pop(conn)
+                worker, text, _ = running.pop(conn)
                 try:
                     kind, payload = conn.recv()
                 except EOFError:
                     kind, payload = "error", f"the worker for {text[:60]!r} stopped unexpectedly"
                 if many and kind != "error":
-                    idle.append((conn, proc))
+                    idle.append(worker)
                 else:
-                    conn.close()
-                    proc.join()
+                    stop(worker)
                 if kind == "error":
                     raise engine_error(payload, engine)
                 if kind == "retry":
@@ -140,16 +156,17 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 if progress:
                     progress(payload)
     finally:
-        for conn, _ in idle:
+        for worker in idle:
             try:
-                conn.send(None)         # done: the worker returns
+                worker.inbox.send(None)         # done: the worker returns
             except OSError:
                 pass
-            conn.close()
-        for proc, _, _ in running.values():
-            proc.kill()
-        for proc in [proc for _, proc in idle] + [proc for proc, _, _ in running.values()]:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+        for worker, _, _ in running.values():
+            worker.process.kill()
+        for worker in idle + [w for w, _, _ in running.values()]:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.inbox.close()
+            worker.outbox.close()

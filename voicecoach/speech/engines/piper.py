@@ -210,6 +210,7 @@ class Piper(Engine):
     def _load(self, name: str | None):
         key = name or JOE
         if key not in self._loaded:
+            _no_telemetry()
             import onnxruntime
             from piper import PiperConfig, PiperVoice
             found = self._file(name)
@@ -263,6 +264,15 @@ class Piper(Engine):
         loaded = self._load(voice.name)
         samples = self._speak(loaded, speakable(text), self.length_scale(voice.name, voice.rate), float(voice.volume))
         return samples, int(loaded.config.sample_rate)
+
+
+def _no_telemetry() -> None:
+    """Turn off onnxruntime's telemetry before it is first imported."""
+    # onnxruntime 1.32 starts its telemetry client (1DS) on import; some seconds later it looks up and
+    # writes to a Microsoft events host (measured: DNS from `voicecoach list` with a piper voice), which a
+    # private practice tool must never do. The variable is read at import; the API's
+    # disable_telemetry_events() does not stop it (measured).
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def _speech_samples(samples: np.ndarray, threshold: int = 256) -> int:

@@ -32,8 +32,24 @@ def _true_rate(voice_id: str | None) -> int | None:
 _IN_MEMORY = sys.platform.startswith("linux")
 
 
+# espeak-ng 1.51 (Debian 12, Ubuntu 22.04) opens its audio device in espeak_Initialize whatever the
+# output mode, even AUDIO_OUTPUT_RETRIEVAL, which only hands samples to a callback (1.52 opens it only
+# for playback, upstream commit cd0dd090): pcaudiolib tries the PulseAudio server first, so every
+# render connected to it (a TCP connection with PULSE_SERVER=tcp:...). No mode or ctypes call avoids
+# that create_audio_device_object, so the worker, which only ever retrieves samples, names a server
+# that libpulse itself skips before making any socket: a "{machine-id}" prefix that matches no
+# machine means "not this host", and a named server turns off autospawn. The samples are unchanged.
+NO_SOUND_SERVER = "{voicecoach:no-sound-server}"
+
+
+def _no_sound_server() -> None:
+    """Keep espeak-ng's start-up from reaching a sound server, in this (worker) process only."""
+    os.environ["PULSE_SERVER"] = NO_SOUND_SERVER
+
+
 def _open_engine(voice: Voice):
     import pyttsx3
+    _no_sound_server()
     engine = pyttsx3.init("espeak") if sys.platform.startswith("linux") else pyttsx3.init()
     if voice.name:
         engine.setProperty("voice", voice.name)
@@ -98,6 +114,7 @@ def _voices_worker(conn) -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     try:
         import pyttsx3
+        _no_sound_server()
         engine = pyttsx3.init("espeak") if sys.platform.startswith("linux") else pyttsx3.init()
         voices = [(v.id, v.name, list(v.languages or []), v.gender) for v in engine.getProperty("voices")]
         conn.send(("voices", voices))
