@@ -60,7 +60,7 @@ def test_a_failed_write_is_one_line_and_leaves_the_old_chart(tmp_path, monkeypat
             f.write(b"\x89PNG half")
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(Figure, "savefig", disk_full)
-    with pytest.raises(VoicecoachError, match="progress.png: could not be written .No space left on device."):
+    with pytest.raises(VoicecoachError, match="progress.png: could not be written: no space left on "):
         chart.write_png(p, old)
     assert old.read_bytes() == b"previous" and os.listdir(tmp_path) == ["progress.png"]
     with pytest.raises(VoicecoachError, match="could not be written"):

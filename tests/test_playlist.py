@@ -1,5 +1,8 @@
 """A program folder's playlist and README: extended M3U that parses back, names a phone accepts."""
 
+import unicodedata
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,3 +51,12 @@ def test_readme_lists_the_files_and_says_nothing_when_discreet():
     assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
     assert "graded" not in quiet and "familiar" not in quiet
     assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet
+
+
+@pytest.mark.parametrize("title", ["3pm\u202e.exe", "a\u200bb\u2066c\u2069", "line\nbreak\ttab", "\u202e\u200f"])
+def test_no_bidirectional_or_control_character_reaches_a_file_name(title):
+    # Finding 9 of the second hardening round: a right-to-left override in a stage title went into '02 ‮3pm.exe.mp3'.
+    name = stage_file(2, title, "mp3", discreet=False)
+    assert all(unicodedata.category(ch)[0] != "C" for ch in name), ascii(name)
+    entry = PlaylistEntry(name, title, 1000)
+    assert all(unicodedata.category(ch)[0] != "C" or ch == "\n" for ch in m3u8([entry], title=title))

@@ -53,6 +53,12 @@ def test_discreet_private_and_with_a_quiet_alert():
     assert not PRIVATE_WORDS.search(str(alarms[0]["DESCRIPTION"]))
 
 
+def test_nothing_in_the_file_names_the_app_or_the_practice():
+    # Finding 9 of the second hardening round: the UID ended in "@voicecoach", the PRODID named it too.
+    data = reminders.calendar(("TU", "SA"), time(7, 30), today=TODAY)
+    assert not PRIVATE_WORDS.search(data.decode()), data.decode()
+
+
 def test_the_same_reminder_each_time_so_a_new_file_replaces_the_old():
     one = event_of(reminders.calendar(("MO",), time(20, 0), today=TODAY))[1]
     two = event_of(reminders.calendar(("TU",), time(21, 0), today=TODAY))[1]

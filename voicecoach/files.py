@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -73,6 +74,33 @@ def atomic_path(path: Path, mode: int | None = None):
         raise
 
 
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def mount_point(path) -> str:
+    """The mount point of the file system that holds (or would hold) `path`: the device a person can free."""
+    where = Path(os.path.abspath(path))
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    while not os.path.ismount(where) and where != where.parent:
+        where = where.parent
+    return str(where)
+
+
+def disk_full(path) -> bool:
+    """Whether the file system holding `path` has no space left for us."""
+    try:
+        found = os.statvfs(mount_point(path))
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < 64 * 1024 or (found.f_files > 0 and found.f_favail == 0)
+
+
+def no_space(path) -> str:
+    """What a full disk is, in words: never corruption, and which device to free."""
+    return f"no space left on {mount_point(path)}; free some space there and try again"
+
+
 def written(path: Path):
     """Context: turn OS and encoder failures while writing `path` into one clear line."""
     @contextmanager
@@ -80,6 +108,9 @@ def written(path: Path):
         try:
             yield
         except OSError as e:
+            if e.errno in FULL:
+                raise VoicecoachError(f"{path}: could not be written: {no_space(path)}; "
+                                      "nothing was left behind") from None
             raise VoicecoachError(f"{path}: could not be written ({e.strerror or e}); "
                                   "nothing was left behind") from None
         except VoicecoachError as e:

@@ -22,6 +22,7 @@ from voicecoach.exercise.timeline import (
     Cue,
     Timeline,
     build_timeline,
+    check_limits,
     section_index,
     starting_at,
 )
@@ -139,7 +140,9 @@ def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voi
          section: str | None = None) -> Plan:
     """What hands-free makes of a script, before anything is rendered."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
-    script = medium.for_file(load_script(path, overrides))
+    script = load_script(path, overrides)
+    check_limits(script)
+    script = medium.for_file(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     chosen = replace(chosen, rate=rate or max(60, round(chosen.rate * RATE_FACTOR)),
                      volume=1.0 if volume is None else chosen.volume)

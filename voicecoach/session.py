@@ -15,7 +15,7 @@ from voicecoach.config import load_config
 from voicecoach.errors import VoicecoachError, at
 from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
-from voicecoach.exercise.timeline import Timeline, build_timeline, session_length
+from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits, session_length
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
@@ -153,6 +153,7 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium;
     with a bed, if chosen)."""
     script = load_script(path, overrides)
+    check_limits(script)
     if for_file:
         script = medium.for_file(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
@@ -170,6 +171,7 @@ def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | 
            background_level: float | None = None) -> SessionStream:
     """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
     script = load_script(path, overrides)
+    check_limits(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
                          first=timed_phrases(script.steps), progress=progress, script=script,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +19,7 @@ FORMAT_VERSION = 1
 MAX_STEP_SECONDS = 3600          # one pause, hold, rest or timeout
 MAX_COUNT = 10_000               # reps, cycles, repeat
 MAX_TEXT = 1000                  # characters in one spoken line
+MAX_COUNTED_MS = 60_000          # a hold counted aloud, second by second (each number must fit its second)
 MIN_RATE, MAX_RATE = 60, 400     # words per minute
 
 DEFAULT_TIGHTEN = "Tighten"
@@ -177,6 +179,9 @@ class _Resolver:
         text = self.substitute(node, str(value), what).strip()
         if not text:
             raise node.error(f"{what} is empty; give it the words to speak")
+        if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
+            # Zero-width or other invisible characters only: a step that says nothing and takes no time.
+            raise node.error(f"{what} has only invisible characters; give it the words to speak")
         if len(text) > MAX_TEXT:
             raise node.error(f"{what} is longer than {MAX_TEXT} characters; split it into several lines")
         if any(ord(c) < 32 and c not in "\t\n" for c in text):
@@ -211,11 +216,11 @@ class _Resolver:
         try:
             seconds = parse_duration(value)
         except (ValueError, ZeroDivisionError):
-            raise node.error(f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {value!r}") from None
+            raise node.error(f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {shown(value)}") from None
         ms = round(seconds * 1000)
         if ms < 0 or (ms == 0 and not allow_zero):
             kind = "zero or more" if allow_zero else "a positive number of"
-            raise node.error(f"{what} must be {kind} seconds, not {value!r}")
+            raise node.error(f"{what} must be {kind} seconds, not {shown(value)}")
         if seconds > MAX_STEP_SECONDS:
             raise node.error(f"{what} is {_format_param(value)} s; the longest allowed is {MAX_STEP_SECONDS // 60} minutes")
         return ms
@@ -230,7 +235,7 @@ class _Resolver:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise node.error(f"{what} must be a whole number of 1 or more, not {value!r}")
+            raise node.error(f"{what} must be a whole number of 1 or more, not {shown(value)}")
         if value > limit:
             raise node.error(f"{what} is {value}; the most allowed is {limit}")
         return value
@@ -243,7 +248,7 @@ class _Resolver:
             except ValueError:
                 pass
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
-            raise node.error(f"{what} must be a number from {low:g} to {high:g}, not {value!r}")
+            raise node.error(f"{what} must be a number from {low:g} to {high:g}, not {shown(value)}")
         return value
 
     def flag(self, node: Node, what: str) -> bool:
@@ -251,7 +256,7 @@ class _Resolver:
         if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "false", "no", "off"):
             value = value.strip().lower() in ("true", "yes", "on")
         if not isinstance(value, bool):
-            raise node.error(f"{what} must be true or false, not {value!r}")
+            raise node.error(f"{what} must be true or false, not {shown(value)}")
         return value
 
 
@@ -323,13 +328,20 @@ def _chime(node, values, r, depth):
 def _squeeze(node, values, r, depth):
     body = values["squeeze"]
     f = _fields(body, "squeeze", {"hold", "rest", "reps", "tighten", "release", "count"}, {"hold", "rest"})
+    hold_ms = r.seconds(f["hold"], "squeeze.hold")
+    count = r.flag(f["count"], "squeeze.count") if "count" in f else False
+    if count and hold_ms > MAX_COUNTED_MS:
+        # Checked here, before any sound: a counted 60-minute hold would synthesise 3,599 numbers first.
+        raise f["count"].error(f"squeeze.count says each second of the hold aloud, for holds of up to "
+                               f"{MAX_COUNTED_MS // 1000} seconds; this hold is {hold_ms / 1000:g} s: "
+                               "shorten it or leave out count")
     return Squeeze(
-        hold_ms=r.seconds(f["hold"], "squeeze.hold"),
+        hold_ms=hold_ms,
         rest_ms=r.seconds(f["rest"], "squeeze.rest"),
         reps=r.count(f["reps"], "squeeze.reps") if "reps" in f else 1,
         tighten=r.text(f["tighten"], "squeeze.tighten") if "tighten" in f else DEFAULT_TIGHTEN,
         release=r.text(f["release"], "squeeze.release") if "release" in f else DEFAULT_RELEASE,
-        count=r.flag(f["count"], "squeeze.count") if "count" in f else False,
+        count=count,
         line=body.line,
     )
 
@@ -517,8 +529,10 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
     if "voicecoach" not in f:
         raise root.error("the first line should be `voicecoach: 1` (the script format version)")
     version = f["voicecoach"].scalar("voicecoach")
-    if version != FORMAT_VERSION:
-        raise f["voicecoach"].error(f"format version {version!r} is not known; this voicecoach reads version {FORMAT_VERSION}")
+    # Exactly the integer: YAML's `true` and `1.0` compare equal to 1 in Python, but are no version number.
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise f["voicecoach"].error(f"format version {shown(version)} is not known; this voicecoach reads version "
+                                    f"{FORMAT_VERSION} (write `voicecoach: {FORMAT_VERSION}`)")
     if not isinstance(overrides, Mapping):
         line = f["params"].line if "params" in f else root.line
         overrides = parse_overrides(overrides, where=f"{doc.path}:{line}: ")

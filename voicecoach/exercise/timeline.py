@@ -126,6 +126,17 @@ def _measure(script: Script, steps, durations) -> tuple[int, int]:
     return ms, events
 
 
+class _Silent(dict):
+    """Every phrase taking no time: what a script's length is at the least, before anything is spoken."""
+    def __missing__(self, text):
+        return 0
+
+
+def check_limits(script: Script) -> None:
+    """Refuse a script whose session would be too long or too many steps even if it said nothing: before any audio."""
+    _measure(script, script.steps, _Silent())
+
+
 def session_length(script: Script, durations: Mapping[str, int]) -> int:
     """The session's length in ms for these phrase lengths, without laying it out (no interval checks)."""
     return _measure(script, script.steps, durations)[0]

@@ -12,7 +12,7 @@ from voicecoach.audio import ffmpeg
 from voicecoach.audio.tags import Tags, ffmetadata, write_tags
 from voicecoach.audio.wav import write_wav
 from voicecoach.errors import VoicecoachError
-from voicecoach.export.formats import ENCODERS
+from voicecoach.export.formats import ENCODERS, container_args
 from voicecoach.session import Session
 from voicecoach.units import SAMPLES_PER_MS
 
@@ -84,7 +84,9 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
     meta_file, meta = _metadata_input(tmp, tags, fmt) if fmt == "m4a" and tags.chapters else (None, [])
     # ffmpeg writes MP4 chapters (a chapter track and Nero chpl), which mutagen cannot.
     try:
-        ffmpeg.run(source + meta + ENCODERS[fmt] + [str(tmp)], feed=session.blocks(BLOCK_MS),
+        # The fingerprint digests everything that decides the audio, so it seeds the container's serial.
+        fixed = container_args(fmt, (tags.fingerprint or repr(tags.to_dict())).encode())
+        ffmpeg.run(source + meta + ENCODERS[fmt] + fixed + [str(tmp)], feed=session.blocks(BLOCK_MS),
                    progress=ms, head=head)
     finally:
         if meta_file:

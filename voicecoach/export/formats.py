@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -32,6 +33,16 @@ ENCODERS = {
 
 
 ARTIST = "voicecoach"
+
+
+def container_args(fmt: str, content: bytes) -> list[str]:
+    """ffmpeg arguments that make the container's bytes follow from `content` alone (no random Ogg serial)."""
+    if fmt not in ("opus", "m4a"):
+        return []           # WAV is written by us; LAME's MP3 has nothing random in it
+    # bitexact: no encoder version string nor random numbers in the container. Ogg otherwise picks a random
+    # serial number per stream, so two exports of one session differed; this one is derived from the content.
+    serial = int.from_bytes(hashlib.sha256(content).digest()[:4], "big") & 0x7FFFFFFF
+    return ["-fflags", "+bitexact"] + (["-serial_offset", str(serial)] if fmt == "opus" else [])
 
 
 def audio_format(path: Path) -> str:
@@ -71,7 +82,8 @@ def write_audio(samples: np.ndarray, path: Path, *, title: str | None = None) ->
         if fmt == "wav":
             write_wav(tmp, [data])
         else:
-            ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS[fmt] + [str(tmp)], feed=[data])
+            ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS[fmt] + container_args(fmt, data.tobytes()) + [str(tmp)],
+                       feed=[data])
             if title:
                 write_tags(tmp, fmt, Tags(title=title, album=title, artist=ARTIST))
     return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 from voicecoach.discreet import NEUTRAL, session_title
@@ -20,9 +21,16 @@ class PlaylistEntry:
     ms: int
 
 
+def printable(text: str) -> str:
+    """`text` without control, format (bidirectional overrides, zero-width) or unassigned characters."""
+    # A right-to-left override in a title would make '02 \u202e3pm.exe.mp3' read as something else.
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text
+                   if not unicodedata.category(ch).startswith(("Cf", "Cs", "Co", "Cn")))
+
+
 def safe_name(text: str, limit: int = 80) -> str:
-    """`text` as a file name any phone and memory card accepts (FAT/exFAT rules)."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', " ", text)
+    """`text` as a file name any phone and memory card accepts (FAT/exFAT rules), nothing hidden in it."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', " ", printable(text))
     cleaned = re.sub(r"\s+", " ", cleaned).strip().strip(".").strip()
     return cleaned[:limit].rstrip() or "Session"
 
@@ -33,7 +41,7 @@ def stage_file(number: int, title: str, ext: str, *, discreet: bool) -> str:
 
 
 def _line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(printable(text).split())
 
 
 def m3u8(entries, title: str | None = None) -> str:

@@ -11,6 +11,7 @@ import secrets
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +23,12 @@ from voicecoach.phone import page
 
 CHUNK = 64 * 1024
 IDLE_SECONDS = 30           # a connection that sends nothing for this long is closed
+# A request (its line and headers) must have arrived whole within this: a client trickling a byte now and
+# then is cut off, not kept for ever one read timeout at a time.
+REQUEST_SECONDS = 30
+MAX_CONNECTIONS = 64        # at once: one phone opens a handful; more are closed at once, not given a thread
+MAX_PER_ADDRESS = 24        # so that one machine on the network cannot take every place from the phone
+RANGE_DIGITS = 18           # a byte offset longer than this is past any file (and int() of 4,300+ digits raises)
 TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".opus": "audio/ogg", ".wav": "audio/wav",
          ".vtt": "text/vtt; charset=utf-8", ".m3u8": "audio/x-mpegurl; charset=utf-8",
          ".txt": "text/plain; charset=utf-8", ".zip": "application/zip"}
@@ -30,6 +37,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",       # the token is in every address: never pass it on
     "Cache-Control": "no-store",            # only what the user chooses to keep stays on the phone
     "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "media-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
@@ -83,16 +91,24 @@ def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGES = re.compile(r"^bytes=\s*\d*-\d*(\s*,\s*\d*-\d*)+$")
 
 
 def byte_range(header: str | None, size: int):
-    """(start, end inclusive) asked for by a Range header; None for the whole file; "bad" if unsatisfiable."""
+    """(start, end inclusive) asked for by a Range header; None for the whole file; "bad" if unsatisfiable
+    or malformed."""
     if not header:
         return None
-    found = _RANGE.match(header.strip())
-    if not found or found.group(1) == found.group(2) == "":
-        return None                 # several ranges, or other units: the whole file is a valid answer
+    text = header.strip()
+    if not text.lower().startswith("bytes="):
+        return None                 # other units: the whole file is a valid answer
+    found = _RANGE.match(text)
+    if not found:
+        # Several ranges: the whole file is a valid answer; anything else in bytes is malformed.
+        return None if _RANGES.match(text) and len(text) < 200 else "bad"
     first, last = found.groups()
+    if first == last == "" or len(first) > RANGE_DIGITS or len(last) > RANGE_DIGITS:
+        return "bad"
     if first == "":
         start, end = max(0, size - int(last)), size - 1
     else:
@@ -105,11 +121,44 @@ def byte_range(header: str | None, size: int):
 class Handler(BaseHTTPRequestHandler):
     """GET and HEAD only; 404 for anything that is not under the token or not a listed file."""
     protocol_version = "HTTP/1.1"
+    # The base class answers a request it cannot parse (400, 505) as HTTP/0.9: a body with no headers at all.
+    default_request_version = "HTTP/1.0"
     timeout = IDLE_SECONDS
     server: _Server     # only ever served by _Server, which carries the site and the visit hook
 
-    def version_string(self):
-        return "voicecoach"
+    def send_response(self, code, message=None):
+        # No Server header: it would tell anyone scanning the network which program runs on this port.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def send_header(self, keyword, value):
+        if keyword.lower() != "server":
+            getattr(self, "_sent", set()).add(keyword.lower())
+            super().send_header(keyword, value)
+
+    def send_response_only(self, code, message=None):
+        self._sent: set = set()
+        super().send_response_only(code, message)
+
+    def end_headers(self):
+        # Every answer has the security headers, the base class's own errors (400, 414, 431, 501, 505) too.
+        for key, value in HEADERS.items():
+            if key.lower() not in self._sent:
+                super().send_header(key, value)
+        super().end_headers()
+
+    def handle_one_request(self):
+        self.server.deadline(self.connection, REQUEST_SECONDS)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.deadline(self.connection, None)
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        self.server.deadline(self.connection, None)   # the request is in; the answer may take its time
+        return parsed
 
     def log_message(self, format, *args):       # noqa: A002 - the base class's name
         pass                                    # request lines hold the token: keep them off the terminal
@@ -122,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict, data: bytes = b"", body: bool = True):
         self.send_response(status)
-        for key, value in {**HEADERS, **headers, "Content-Length": str(len(data))}.items():
+        for key, value in {**headers, "Content-Length": str(len(data))}.items():
             self.send_header(key, value)
         self.end_headers()
         if body and data:
@@ -168,7 +217,7 @@ class Handler(BaseHTTPRequestHandler):
             if wanted == "bad":
                 return self._send(416, {"Content-Range": f"bytes */{size}"}, b"", body)
             start, end = wanted or (0, size - 1)
-            headers = {**HEADERS, "Content-Type": TYPES.get(path.suffix.lower()) or
+            headers = {"Content-Type": TYPES.get(path.suffix.lower()) or
                        mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                        "Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
             if download:
@@ -201,7 +250,57 @@ class _Server(ThreadingHTTPServer):
         self.visitors: set = set()
         self.open: set = set()              # connections being served: stop() must end kept-alive ones too
         self.lock = threading.Lock()
+        self.request_seconds = REQUEST_SECONDS
+        self.deadlines: dict = {}           # connection -> monotonic time by which its request must be in
+        self.clients: dict = {}             # address -> connections it has open
         super().__init__(address, Handler)
+        self.watchdog = threading.Thread(target=self._cut_late, name="voicecoach-serve-deadlines", daemon=True)
+        self.watchdog.start()
+
+    def deadline(self, connection, seconds: float | None):
+        """Give `connection` `seconds` to send its whole request (None: it has)."""
+        with self.lock:
+            if seconds is None:
+                self.deadlines.pop(connection, None)
+            else:
+                self.deadlines[connection] = time.monotonic() + min(seconds, self.request_seconds)
+
+    def _cut_late(self):
+        # One thread for every deadline, not a timer per request; shutting the socket down ends the
+        # handler's blocked read at once.
+        while self.socket.fileno() != -1:
+            now = time.monotonic()
+            with self.lock:
+                late = [c for c, t in self.deadlines.items() if t <= now]
+                for connection in late:
+                    del self.deadlines[connection]
+            for connection in late:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            time.sleep(min(0.2, self.request_seconds / 4))
+
+    def process_request(self, request, client_address):
+        with self.lock:
+            address = client_address[0]
+            full = sum(self.clients.values()) >= MAX_CONNECTIONS or self.clients.get(address, 0) >= MAX_PER_ADDRESS
+            if not full:
+                self.clients[address] = self.clients.get(address, 0) + 1
+        if full:
+            self.shutdown_request(request)     # closed at once: no thread, no answer for a flood
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.lock:
+                address = client_address[0]
+                self.clients[address] -= 1
+                if not self.clients[address]:
+                    del self.clients[address]
 
     def close_connections(self):
         with self.lock:
@@ -223,10 +322,13 @@ class _Server(ThreadingHTTPServer):
         # The TLS handshake happens here, in the connection's own thread, so a slow phone blocks nobody.
         if self.tls is not None:
             request.settimeout(IDLE_SECONDS)
+            self.deadline(request, self.request_seconds)     # a handshake trickled byte by byte is cut off too
             try:
                 request = self.tls.wrap_socket(request, server_side=True)
             except (OSError, ssl.SSLError):
                 return
+            finally:
+                self.deadline(request, None)
         with self.lock:
             self.open.add(request)
         try:

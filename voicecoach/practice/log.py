@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence, TextIO, overload
 
 from voicecoach import paths
 from voicecoach.errors import VoicecoachError, shown
-from voicecoach.files import privacy_problems, private_dir
+from voicecoach.files import disk_full, no_space, privacy_problems, private_dir
 
 SCHEMA_VERSION = 2
 FILE_NAME = "practice.sqlite3"
@@ -274,6 +274,9 @@ class Log:
             with self.conn:   # its own transaction, committed before this returns
                 return self.conn.execute(sql, tuple(args))
         except sqlite3.Error as e:
+            if _full(e, self.path):
+                raise VoicecoachError(f"{self.path}: could not be written: {no_space(self.path)}; "
+                                      "earlier entries are unchanged") from None
             raise VoicecoachError(f"{self.path}: could not be written ({e}); earlier entries are unchanged") from None
 
     def _insert(self, sql: str, args: Iterable) -> int:
@@ -429,12 +432,22 @@ def open_log(path: str | os.PathLike | None = None) -> Log:
     except sqlite3.Error as e:
         if conn is not None:
             conn.close()
+        if _full(e, path):
+            # SQLite says "disk I/O error" when it cannot grow its write-ahead log: the log itself is fine.
+            raise VoicecoachError(f"{path}: the practice log could not be opened: {no_space(path)}; "
+                                  "nothing was changed, and the log is unharmed") from None
         raise VoicecoachError(f"{path}: cannot be read as a practice log ({e}); nothing was changed") from None
     except BaseException:
         if conn is not None:
             conn.close()
         raise
     return Log(path, conn)
+
+
+def _full(error: sqlite3.Error, path) -> bool:
+    """Whether SQLite failed because the disk holding `path` is full (it may say "disk I/O error" then)."""
+    text = str(error).lower()
+    return "full" in text or (("disk i/o" in text or "i/o error" in text) and disk_full(path))
 
 
 def forget(path: str | os.PathLike | None = None) -> int:

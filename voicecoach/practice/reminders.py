@@ -15,7 +15,9 @@ _NAMES = dict(zip(("monday", "tuesday", "wednesday", "thursday", "friday", "satu
 TITLE = "A few minutes for me"      # says nothing about what, if a calendar is shared or glanced at
 DESCRIPTION = "Some quiet time, whenever it suits."
 # The same UID each time: importing a new file replaces the old reminder rather than adding a second.
-UID = str(uuid.uuid5(uuid.NAMESPACE_URL, "voicecoach:reminder")) + "@voicecoach"
+# A bare UUID (as RFC 7986 advises): no domain naming the app, in a calendar anyone may glance at or sync.
+UID = str(uuid.uuid5(uuid.NAMESPACE_URL, "voicecoach:reminder"))
+PRODID = "-//reminders//EN"         # required by iCalendar; neutral for the same reason
 
 
 def parse_days(text: str) -> tuple:
@@ -64,7 +66,7 @@ def calendar(days: tuple, at: time, *, title: str = TITLE, minutes: int = 15, to
     today = today or date.today()
     start = datetime.combine(first_day(days, today), at)   # floating: 20:00 wherever you are
     cal = Calendar()
-    cal.add("prodid", "-//voicecoach//reminders//EN")
+    cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     event = Event()
     event.add("uid", UID)

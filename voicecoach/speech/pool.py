@@ -70,6 +70,9 @@ def engine_error(message: str, engine: Engine) -> VoicecoachError:
     if message.lower().startswith("timeouterror"):
         return VoicecoachError(f"the speech engine did not finish in time ({message.split(': ', 1)[-1]}); "
                                f"try again, or {engine.check_hint()}")
+    if message.startswith("VoicecoachError: "):
+        # Our own error in the worker (the cache's disk full, say) already says what happened.
+        return VoicecoachError(message[len("VoicecoachError: "):])
     return VoicecoachError(f"the speech engine failed: {message}")
 
 
