@@ -46,3 +46,25 @@ def test_our_own_error_from_a_worker_is_not_an_engine_failure():
 
 def test_mount_point_of_a_missing_file_is_its_file_systems():
     assert os.path.ismount(mount_point("/nonexistent/deeper/file"))
+
+
+def test_a_name_with_a_newline_or_an_escape_is_shown_on_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+    odd = tmp_path / "two\nlines\x1b[31m.yaml"
+    odd.write_text("voicecoach: 1\ntitle: T\nsteps:\n  - sai: hello\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["show", str(odd)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "two\\nlines\\x1b[31m.yaml" in lines[0], lines
+    assert "\x1b" not in result.output
+
+
+def test_a_long_value_is_quoted_short_in_any_error(write_script):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+    path = write_script("voicecoach: 1\ntitle: T\nsteps:\n  - say: hello\n")
+    result = CliRunner().invoke(cli, ["show", str(path), "--voice", "x" * 5000])
+    assert result.exit_code == 1 and len(result.output) < 400, result.output

@@ -5,11 +5,19 @@ NO_AUDIO_DEVICE = 3
 
 
 class VoicecoachError(Exception):
-    """A problem a person can fix; its message is meant to be read by them."""
+    """A problem a person can fix; its message is meant to be read by them, on one line."""
 
     def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
+        super().__init__(one_line(message))
         self.exit_code = exit_code
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character written as an escape, so a message is always one line."""
+    # A file name may hold a newline or a terminal escape; a message naming it must show, not obey, it.
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def at(path, line, message):

@@ -15,7 +15,7 @@ import numpy as np
 
 from voicecoach.audio.tones import fall, rise
 from voicecoach.cache import Cache
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import (
@@ -86,7 +86,7 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
     if pre_roll_ms:
         if pre_roll_length + gap_ms > pre_roll_ms:
             raise VoicecoachError(f"a pre-roll of {pre_roll_ms / 1000:g} s is too short to say "
-                                  f"{pre_roll!r} ({pre_roll_length / 1000:.1f} s); choose a longer --pre-roll")
+                                  f"{shown(pre_roll)} ({pre_roll_length / 1000:.1f} s); choose a longer --pre-roll")
         cues.append(Cue(0, pre_roll_length, "speech", "pre-roll", pre_roll, None, 0))
     heard_until = cues[-1].end if cues else 0      # end of the latest sound placed so far
     shift = pre_roll_ms

@@ -12,7 +12,7 @@ from voicecoach.audio import beds, loudness
 from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, under
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
-from voicecoach.errors import VoicecoachError, at
+from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits, session_length
@@ -141,7 +141,7 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], Non
         for text in missing:
             samples = cache.get(phrase_key(voice, text))
             if samples is None:
-                raise at(cache.root, 0, f"the phrase {text[:40]!r} was rendered but did not reach the cache")
+                raise at(cache.root, 0, f"the phrase {shown(text[:40])} was rendered but did not reach the cache")
             clips[text] = samples
     return clips, len(missing)
 

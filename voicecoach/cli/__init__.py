@@ -9,6 +9,7 @@ import click
 
 from voicecoach import __version__
 from voicecoach.cli import cache, log, practice, serve, sessions, voices
+from voicecoach.errors import shown
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,7 +34,7 @@ def help_cmd(ctx, command):
     for word in command:
         sub = target.get_command(info, word) if isinstance(target, click.Group) else None
         if sub is None:
-            raise click.UsageError(f"there is no command {' '.join([*words, word])!r}; `voicecoach help` lists them")
+            raise click.UsageError(f"there is no command {shown(' '.join([*words, word]))}; `voicecoach help` lists them")
         words.append(word)
         info = click.Context(sub, info_name=word, parent=info)
         target = sub

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from voicecoach.errors import VoicecoachError, at
+from voicecoach.errors import VoicecoachError, at, shown
 
 # Scripts are a few kilobytes; these bounds refuse hostile files (alias bombs,
 # deep nesting, huge inputs) quickly and in bounded memory.
@@ -121,7 +121,7 @@ def plain_yaml_error(e: yaml.YAMLError, text: str) -> tuple[int, str]:
     if char == "\t":
         return row + 1, f"a tab at column {col + 1}; use a space instead (YAML allows no tabs there)"
     if "cannot start any token" in problem and char:
-        return row + 1, (f"column {col + 1}: a value cannot begin with {char!r} in YAML; "
+        return row + 1, (f"column {col + 1}: a value cannot begin with {shown(char)} in YAML; "
                          "put the whole value in quotes")
     if "depth" in problem:
         return row + 1, "nests too deeply to be a script (YAML)"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from voicecoach import paths
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.exercise.document import Document
 from voicecoach.exercise.program import is_program
 
@@ -57,4 +57,4 @@ def locate(name: str | Path, where: Sequence[Path] | None = None) -> Path:
             return found
     close = difflib.get_close_matches(path.stem, names(where), n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
-    raise VoicecoachError(f"there is no script {str(name)!r}, as a path or by name; {hint}`voicecoach list` shows them all")
+    raise VoicecoachError(f"there is no script {shown(str(name))}, as a path or by name; {hint}`voicecoach list` shows them all")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.exercise.document import Document, Node
 from voicecoach.exercise.script import FORMAT_VERSION, load_script
 
@@ -78,7 +78,7 @@ def _script_path(node: Node, folder: Path, what: str) -> Path:
     if path.suffix != ".yaml" and not path.exists():
         path = path.with_name(path.name + ".yaml")
     if not path.is_file():
-        raise node.error(f"{what}: there is no script {name!r} next to the program")
+        raise node.error(f"{what}: there is no script {shown(name)} next to the program")
     return path
 
 
@@ -90,7 +90,7 @@ def _frequency(node: Node) -> tuple[str, int]:
         text = _text(node, "frequency")
     n = per_week(text)
     if n is None or not 1 <= n <= 7 * 24:
-        raise node.error(f"frequency {text!r} does not say how often; write it like "
+        raise node.error(f"frequency {shown(text)} does not say how often; write it like "
                          "\"most days, at least 3 times a week\" or \"every day\"")
     return text, n
 
@@ -116,7 +116,7 @@ def _stage(node: Node, folder: Path) -> Stage:
     try:
         load_script(script, sets)   # the stage only makes sense if its script plays with these settings
     except VoicecoachError as e:
-        raise (f["set"] if "set" in f else f["script"]).error(f"stage {name!r}: {e}") from None
+        raise (f["set"] if "set" in f else f["script"]).error(f"stage {shown(name)}: {e}") from None
     text, n = _frequency(f["frequency"])
     alongside: tuple[Path, ...] = ()
     if "alongside" in f:
@@ -142,7 +142,7 @@ def program_from_document(doc: Document) -> Program:
         raise root.error("the first line should be `voicecoach: 1` (the format version)")
     version = f["voicecoach"].scalar("voicecoach")
     if version != FORMAT_VERSION:
-        raise f["voicecoach"].error(f"format version {version!r} is not known; this voicecoach reads version {FORMAT_VERSION}")
+        raise f["voicecoach"].error(f"format version {shown(version)} is not known; this voicecoach reads version {FORMAT_VERSION}")
     for key in ("title", "stages"):
         if key not in f:
             raise root.error(f"the program needs `{key}:`")

@@ -362,7 +362,7 @@ def _preset(node: Node, name: str):
         if len(seconds) == 2:       # in-out
             return (seconds[0], 0, seconds[1], 0)
         return tuple(seconds + [0] * (4 - len(seconds)))
-    raise node.error(f"breathe: unknown pattern {name!r} (use box, 4-7-8, belly, \"4-6\" or a mapping with in/out)")
+    raise node.error(f"breathe: unknown pattern {shown(name)} (use box, 4-7-8, belly, \"4-6\" or a mapping with in/out)")
 
 
 def _breathe(node, values, r, depth):
@@ -455,7 +455,7 @@ def parse_overrides(pairs, where: str = "") -> dict[str, object]:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or not value.strip():
-            raise VoicecoachError(f"{where}--set {pair!r}: write it as name=value, for example --set hold=8")
+            raise VoicecoachError(f"{where}--set {shown(pair)}: write it as name=value, for example --set hold=8")
         out[name] = _typed(value.strip())
     return out
 

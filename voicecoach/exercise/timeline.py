@@ -6,7 +6,7 @@ import difflib
 from dataclasses import asdict, dataclass, replace
 from typing import Mapping
 
-from voicecoach.errors import VoicecoachError, at
+from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.script import (
     Breathe,
     Chime,
@@ -86,7 +86,7 @@ def _fits(script: Script, step, text: str, durations: Mapping[str, int], room: i
     length = durations[text]
     if length > room:
         raise at(script.path, step.line,
-                 f"the cue {text!r} takes {length / 1000:.2f} s to say with this voice and rate, "
+                 f"the cue {shown(text)} takes {length / 1000:.2f} s to say with this voice and rate, "
                  f"but {what} leaves it only {room / 1000:g} s; lengthen {what} or shorten the cue")
     return length
 
@@ -236,7 +236,7 @@ def section_index(timeline: Timeline, name: str) -> int:
         if len(fits) == 1:
             return fits[0]
     listed = ", ".join(repr(s.name) for s in timeline.sections) or "none"
-    raise VoicecoachError(f"there is no section {name!r} in this script (sections: {listed}; "
+    raise VoicecoachError(f"there is no section {shown(name)} in this script (sections: {listed}; "
                           "the start of a name or its number is enough)")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.phone import page
 
 CHUNK = 64 * 1024
@@ -75,7 +75,7 @@ def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=
     names += [n for n in (listing.bundle, listing.playlist, listing.readme) if n]
     for name in names:
         if not name or "/" in name or name.startswith("."):
-            raise VoicecoachError(f"{folder}: {name!r} cannot be shared")
+            raise VoicecoachError(f"{folder}: {shown(name)} cannot be shared")
     pages = {
         "": (page.index_html(listing, https_fingerprint=cert.fingerprint if cert else None).encode(),
              "text/html; charset=utf-8"),

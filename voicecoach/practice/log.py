@@ -312,7 +312,7 @@ class Log:
             minutes: float | None = None, when: datetime | None = None) -> int:
         """Record practice done without the player (a trainer, a script from memory, anything else)."""
         if kind not in KINDS:
-            raise VoicecoachError(f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")
+            raise VoicecoachError(f"unknown kind {shown(kind)} (one of: {', '.join(KINDS)})")
         start = when or now()
         length = _minutes(minutes)
         return self._insert(

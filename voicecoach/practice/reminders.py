@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.files import atomic_path, written
 
 DAYS = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU"}
@@ -33,10 +33,10 @@ def parse_days(text: str) -> tuple:
             continue
         found = [code for name, code in _NAMES.items() if len(part) >= 2 and name.startswith(part)]
         if len(found) != 1:
-            raise VoicecoachError(f"--days {text!r}: {part!r} is not a day; write e.g. mon,wed,fri")
+            raise VoicecoachError(f"--days {shown(text)}: {shown(part)} is not a day; write e.g. mon,wed,fri")
         chosen.add(found[0])
     if not chosen:
-        raise VoicecoachError(f"--days {text!r}: name at least one day, e.g. mon,wed,fri")
+        raise VoicecoachError(f"--days {shown(text)}: name at least one day, e.g. mon,wed,fri")
     return tuple(d for d in DAYS.values() if d in chosen)
 
 
@@ -46,7 +46,7 @@ def parse_time(text: str) -> time:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise VoicecoachError(f"--at {text!r}: write a 24-hour time like 20:00") from None
+        raise VoicecoachError(f"--at {shown(text)}: write a 24-hour time like 20:00") from None
 
 
 def first_day(days: tuple, after: date) -> date:

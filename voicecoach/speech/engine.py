@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.clip import read_wav, speakable
 from voicecoach.speech.voice import Voice
 
@@ -78,7 +78,7 @@ class Engine:
     def require(self) -> None:
         """An error naming what to install when the engine is missing."""
         if not self.installed():
-            raise VoicecoachError(f"the speech engine {self.name!r} is not installed: {self.install}")
+            raise VoicecoachError(f"the speech engine {shown(self.name)} is not installed: {self.install}")
 
     def check_hint(self) -> str:
         """How a person checks that the program behind this engine speaks at all."""
@@ -101,13 +101,13 @@ class Engine:
             if w in v.id.lower().split("_") or w in (lang.lower() for lang in v.languages):
                 return v.id
         if not voices:
-            raise VoicecoachError(f"{self.name} has no voice {wanted!r}; it has no voices installed")
+            raise VoicecoachError(f"{self.name} has no voice {shown(wanted)}; it has no voices installed")
         spellings = {v.name.lower(): v.name.lower() for v in voices if " " not in v.name}
         spellings.update({v.id.lower(): v.id for v in voices})
         close = difflib.get_close_matches(w, list(spellings), n=3, cutoff=0.5)
         hint = f"did you mean {' or '.join(f'{self.name}:{spellings[c]}' for c in close)}? " if close else ""
         short = ", ".join(dict.fromkeys(v.name.lower() if " " not in v.name else v.id for v in voices))
-        raise VoicecoachError(f"{self.name} has no voice {wanted!r}; {hint}pick one of: {short}")
+        raise VoicecoachError(f"{self.name} has no voice {shown(wanted)}; {hint}pick one of: {short}")
 
     def _run(self, args: list[str], text: str, timeout: float) -> tuple[np.ndarray, int]:
         """Run the engine with {text} and {wav} in `args` standing for a text file and the WAV it writes."""
@@ -121,7 +121,7 @@ class Engine:
             except subprocess.TimeoutExpired:
                 raise TimeoutError(f"{self.name} did not finish the phrase") from None
             except FileNotFoundError:
-                raise VoicecoachError(f"the speech engine {self.name!r} is not installed: {self.install}") from None
+                raise VoicecoachError(f"the speech engine {shown(self.name)} is not installed: {self.install}") from None
             if done.returncode != 0 or not os.path.exists(wav):
                 raise VoicecoachError(f"{self.name} failed: {done.stderr.decode(errors='replace').strip()[:200]}")
             # These engines write their true rate in the header (16 kHz flite, 32 kHz slt-hts, ...).

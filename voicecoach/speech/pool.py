@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, cast
 
 import numpy as np
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.clip import to_internal
 from voicecoach.speech.engine import Engine, worker_context
 from voicecoach.speech.engines import engine as named_engine
@@ -135,14 +135,14 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
             if not ready:
                 stuck = min(running.values(), key=lambda r: r[2])[1]
                 raise VoicecoachError(
-                    f"the speech engine did not finish {stuck[:60]!r} within {timeout:g} s; "
+                    f"the speech engine did not finish {shown(stuck[:60])} within {timeout:g} s; "
                     f"try again, or {engine.check_hint()}")
             for conn in cast(list[Connection], ready):
                 worker, text, _ = running.pop(conn)
                 try:
                     kind, payload = conn.recv()
                 except EOFError:
-                    kind, payload = "error", f"the worker for {text[:60]!r} stopped unexpectedly"
+                    kind, payload = "error", f"the worker for {shown(text[:60])} stopped unexpectedly"
                 if many and kind != "error":
                     idle.append(worker)
                 else:
@@ -152,7 +152,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 if kind == "retry":
                     retries[text] = retries.get(text, 0) + 1
                     if retries[text] > 2:
-                        raise VoicecoachError(f"the speech engine gave no sound for {text[:60]!r}; "
+                        raise VoicecoachError(f"the speech engine gave no sound for {shown(text[:60])}; "
                                               f"{engine.check_hint()}")
                     queue.append(text)
                     continue

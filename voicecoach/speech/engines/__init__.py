@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from functools import cache
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.engine import Engine, EngineVoice
 
 # Module names, most natural first: the default when nobody chose a voice is the first installed.
@@ -45,7 +45,7 @@ def engine(name: str) -> Engine:
     try:
         return _engines()[name]
     except KeyError:
-        raise VoicecoachError(f"there is no speech engine {name!r}; pick one of: {', '.join(names())}") from None
+        raise VoicecoachError(f"there is no speech engine {shown(name)}; pick one of: {', '.join(names())}") from None
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

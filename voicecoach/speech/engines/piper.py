@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.clip import speakable
 from voicecoach.speech.engine import Engine, EngineVoice
 from voicecoach.speech.voice import Voice
@@ -111,7 +111,7 @@ def inspect(model: Path, *, wanted_id: str | None = None) -> VoiceFile:
         raise VoicecoachError(f"{config}: not a Piper voice config (it lacks {', '.join(missing)}); "
                               "download it again")
     if data.get("phoneme_type", "espeak") != "espeak":
-        raise VoicecoachError(f"{config}: this voice reads {data['phoneme_type']!r} phonemes; "
+        raise VoicecoachError(f"{config}: this voice reads {shown(data['phoneme_type'])} phonemes; "
                               "voicecoach needs an espeak-based Piper voice")
     found = VoiceFile(wanted_id or model.name[: -len(".onnx")], model, data)
     if not any(lang.split("-")[0].lower() == LANGUAGE for lang in found.languages):
@@ -196,7 +196,7 @@ class Piper(Engine):
         if there.exists():
             inspect(there)      # it is there but broken: say how
         known = ", ".join(v.id for v in self.voices()) or "(none installed)"
-        raise VoicecoachError(f"piper has no voice {wanted!r}; pick one of: {known}, give the path of a .onnx "
+        raise VoicecoachError(f"piper has no voice {shown(wanted)}; pick one of: {known}, give the path of a .onnx "
                               f"voice file, or put one (with its .onnx.json) in {paths.voices_dir()}")
 
     def _file(self, name: str | None) -> VoiceFile:

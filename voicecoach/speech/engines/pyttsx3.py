@@ -13,7 +13,7 @@ import wave
 
 import numpy as np
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.clip import read_wav, speakable
 from voicecoach.speech.engine import Engine, EngineVoice, worker_context
 from voicecoach.speech.voice import Voice
@@ -159,7 +159,7 @@ def resolve_voice_name(name: str, voices: list[dict]) -> str:
     spellings.update({v["id"].lower(): v["id"] for v in voices})
     close = list(dict.fromkeys(spellings[c] for c in difflib.get_close_matches(wanted, list(spellings), n=3, cutoff=0.6)))
     hint = f"did you mean {' or '.join(close)}? " if close else ""
-    raise VoicecoachError(f"there is no voice {name!r}; {hint}`voicecoach voices --all` lists every one")
+    raise VoicecoachError(f"there is no voice {shown(name)}; {hint}`voicecoach voices --all` lists every one")
 
 
 # pyttsx3 offers over a hundred espeak-ng voices; a sample of each language would bury the
