@@ -68,3 +68,12 @@ def test_a_long_value_is_quoted_short_in_any_error(write_script):
     path = write_script("voicecoach: 1\ntitle: T\nsteps:\n  - say: hello\n")
     result = CliRunner().invoke(cli, ["show", str(path), "--voice", "x" * 5000])
     assert result.exit_code == 1 and len(result.output) < 400, result.output
+
+
+def test_a_voice_the_script_names_wrongly_is_shown_at_its_line(write_script):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+    path = write_script("voicecoach: 1\ntitle: T\n\nvoice:\n  rate: 130\n  name: festival:nobody\nsteps:\n  - say: hello\n")
+    result = CliRunner().invoke(cli, ["show", str(path)])
+    assert result.exit_code == 1 and f"{path}:6: voice.name:" in result.output, result.output

@@ -106,7 +106,7 @@ def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=No
         if name or not spec:
             raise
         if script.voice.name:
-            raise at(script.path, 1, f"voice.name: {e}") from None
+            raise at(script.path, script.voice.name_line or 1, f"voice.name: {e}") from None
         raise at(config.path, config.voice_line, f"voice: {e}") from None
     return Voice(
         engine=engine,

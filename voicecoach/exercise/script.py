@@ -106,6 +106,7 @@ class VoiceSettings:
     name: str | None = None
     rate: int | None = None
     volume: float | None = None
+    name_line: int = 0      # where voice.name is, so a voice that cannot be found is named at its line
 
 
 @dataclass(frozen=True)
@@ -499,6 +500,7 @@ def _voice(node: Node | None, r: _Resolver) -> VoiceSettings:
         name=r.text(f["name"], "voice.name") if "name" in f else None,
         rate=int(r.number(f["rate"], "voice.rate", MIN_RATE, MAX_RATE)) if "rate" in f else None,
         volume=float(r.number(f["volume"], "voice.volume", 0.05, 1.0)) if "volume" in f else None,
+        name_line=f["name"].line if "name" in f else 0,
     )
 
 
