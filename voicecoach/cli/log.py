@@ -16,7 +16,7 @@ def _noted(log, entry_id: int) -> str:
     e = log.get(entry_id)
     what = what_was_done(e)
     felt = f", {COMFORT[e.comfort]}" if e.comfort else ""
-    return f"Noted: {what}{felt}, {e.started:%a %d %b}. LogEntry {e.id}."
+    return f"Noted: {what}{felt}, {e.started:%a %d %b}. Entry {e.id}."
 
 
 def _note_of(words: tuple, note: str | None) -> str | None:
