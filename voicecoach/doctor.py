@@ -26,15 +26,6 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
 
 
-def private_mode(path: Path, want: int) -> str | None:
-    """A problem when `path` can be read by anyone but its owner (want: 0o600 for a file, 0o700 for a folder)."""
-    # Until the shared privacy check lands, doctor looks at the modes itself, here and only here.
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & 0o077:
-        return f"{path} is mode {mode:o}, readable by others; fix: chmod {want:o} {path}"
-    return None
-
-
 def speech() -> list[Check]:
     """Each engine: installed with how many voices, or what installs it; one is needed."""
     from voicecoach.speech.engines import best_available, listing
@@ -109,7 +100,11 @@ def practice_log(path: Path) -> Check:
     """The practice log: where, how big, and that only its owner can read it."""
     if not path.exists():
         return Check("practice log", True, f"{path} (none yet; playing a session starts it)")
-    problems = [p for p in (private_mode(path, 0o600), private_mode(path.parent, 0o700)) if p]
+    # The check `log check` makes, on the log itself: its folder, the file and SQLite's side files.
+    from voicecoach.files import privacy_problems
+    from voicecoach.practice.log import SIDE_FILES
+    problems = privacy_problems([path.parent], tree=False)
+    problems += privacy_problems([path] + [path.with_name(path.name + side) for side in SIDE_FILES])
     detail = f"{path}: {_size(path.stat().st_size)}, mode {stat.S_IMODE(path.stat().st_mode):o}"
     if problems:
         return Check("practice log", False, detail, "; ".join(problems))
