@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(espeak-ng ffmpeg alsa-utils libasound2-dev gcc python3-venv python3-dev festival festvox-us-slt-hts festvox-kallpc16k flite chromium chromium-driver)
+debs=(espeak-ng ffmpeg alsa-utils libasound2-dev gcc python3-venv python3-dev festival festvox-us-slt-hts festvox-kallpc16k flite chromium chromium-driver strace)
 missing=()
 for d in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || missing+=("$d")
