@@ -78,9 +78,7 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
         return
     # Every cue's time depends on the real length of the speech before it: render what is missing, visibly.
     with ProgressBar() as bar:
-        session = prepare(script, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume),
-                          progress=lambda done, total: bar.update(done / total, f"Rendering phrase "
-                                                                  f"{min(done + 1, total)} of {total}") if total else None)
+        session = prepare(script, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume), progress=rendering_progress(bar))
     if as_json:
         data = session.timeline.to_dict()
         data["voice"] = session.voice.identity()
@@ -171,7 +169,9 @@ def render(ctx, script, output, sets, voice, rate, volume):
     """Write SCRIPT's session exactly as `play` plays it, as a WAV (to check timing or edit it)."""
     from voicecoach.exercise.library import locate
     from voicecoach.export.file import render_script
-    session = render_script(locate(script), output, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume))
+    with ProgressBar() as bar:
+        session = render_script(locate(script), output, cache_of(ctx), **voice_kwargs(sets, voice, rate, volume),
+                                progress=rendering_progress(bar))
     note = "all phrases from the cache" if not session.synthesised else f"{session.synthesised} phrase(s) synthesised"
     click.echo(f"Wrote {output} ({minutes(session.timeline.length)}, {note}; "
                "no loudness change: use export for a phone).")
@@ -203,3 +203,11 @@ def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, 
     play_script(locate(script) if script else paths.default_script(), cache_of(ctx),
                 **voice_kwargs(sets, voice, rate, volume), hands_free=hands_free, pre_roll=pre_roll, section=section,
                 log=None if no_log else db_path(db), background=background, background_level=background_level)
+
+
+def rendering_progress(bar: ProgressBar):
+    """A gather() progress callback that shows the phrases being rendered on `bar`."""
+    def step(done: int, total: int) -> None:
+        if total:
+            bar.update(done / total, f"Rendering phrase {min(done + 1, total)} of {total}")
+    return step
