@@ -28,7 +28,6 @@ from voicecoach.exercise.timeline import (
 )
 from voicecoach.session import Session, background_for, choose_voice, gather, levelled, with_background
 from voicecoach.speech.voice import Voice
-from voicecoach.stream import Progress as StreamProgress
 from voicecoach.stream import SessionStream
 from voicecoach.units import samples_to_ms
 
@@ -179,12 +178,12 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
 def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
                       voice: str | None = None, rate: int | None = None, volume: float | None = None,
                       pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
-                      progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
+                      background: str | None = None,
                       background_level: float | None = None) -> SessionStream:
     """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
     made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
                 section=section)
     first = ([made.announce] if made.announce else []) + timed_phrases(made.script.steps)
     return SessionStream(made.texts, made.layout, made.voice, cache, first=first, shape=normalise, tones=earcon_samples,
-                         progress=progress, script=made.script,
+                         script=made.script,
                          bed=background_for(made.script, background, background_level), level=levelled)

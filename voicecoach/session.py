@@ -19,7 +19,6 @@ from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits,
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
-from voicecoach.stream import Progress as StreamProgress
 from voicecoach.stream import SessionStream, estimate_ms
 from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
 
@@ -167,14 +166,14 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
 
 def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
            voice: str | None = None, rate: int | None = None, volume: float | None = None,
-           progress: Callable[[StreamProgress], None] | None = None, background: str | None = None,
+           background: str | None = None,
            background_level: float | None = None) -> SessionStream:
     """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
     script = load_script(path, overrides)
     check_limits(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
-                         first=timed_phrases(script.steps), progress=progress, script=script,
+                         first=timed_phrases(script.steps), script=script,
                          bed=background_for(script, background, background_level), level=levelled)
 
 

@@ -12,7 +12,6 @@ before the first estimated cue are ever handed out.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -34,20 +33,13 @@ def estimate_ms(text: str, wpm: int) -> int:
     return round(words * 60_000 / max(1, wpm))
 
 
-@dataclass(frozen=True)
-class Progress:
-    """How far rendering is: phrases done of all, and whether it has finished."""
-    done: int
-    total: int
-    finished: bool
-
 
 class SessionStream:
     """Samples of a session as they become final; rendering runs on a thread of its own once started."""
 
     def __init__(self, texts: list[str], layout: Callable[[Mapping[str, int]], Timeline], voice: Voice,
                  cache: Cache, *, first: Sequence[str] = (), shape: Callable[[np.ndarray], np.ndarray] | None = None,
-                 tones: Callable[[Cue], np.ndarray] | None = None, progress: Callable[[Progress], None] | None = None,
+                 tones: Callable[[Cue], np.ndarray] | None = None,
                  script: Script | None = None, bed: Background | None = None,
                  level: Callable[[Background, Timeline, Mapping[str, np.ndarray]], Background] | None = None):
         """`layout(durations)` lays the session out; `first` are rendered before start() returns; `shape`
@@ -69,7 +61,6 @@ class SessionStream:
         self._error: BaseException | None = None
         self._stop = False
         self._thread: threading.Thread | None = None
-        self._progress = progress
         self.synthesised = 0
         for text in self._order:
             found = cache.get(phrase_key(voice, text))
@@ -100,11 +91,7 @@ class SessionStream:
             if self._timeline is not None:
                 self._timeline, self._horizon = self._lay_out()
             self._changed.notify_all()
-        self._report()
 
-    def _report(self) -> None:
-        if self._progress is not None:
-            self._progress(Progress(len(self._clips), len(self._order), self.finished))
 
     def _lay_out(self) -> tuple[Timeline, int]:
         durations = {t: samples_to_ms(len(c)) for t, c in self._clips.items()}
@@ -132,7 +119,6 @@ class SessionStream:
         if rest:
             self._thread = threading.Thread(target=self._render, args=(rest,), daemon=True, name="render-ahead")
             self._thread.start()
-        self._report()
         return self
 
     def _render(self, texts: list[str]) -> None:
