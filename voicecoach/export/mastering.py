@@ -147,15 +147,19 @@ def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
     rows = padded.reshape(-1, width)
     ahead = np.minimum.accumulate(rows, axis=1).ravel()
     behind = np.minimum.accumulate(rows[:, ::-1], axis=1)[:, ::-1].ravel()
-    i = np.arange(n)
-    return np.minimum(behind[i], ahead[np.minimum(i + width - 1, len(padded) - 1)])
+    # The padding reaches n + width - 1, so both are plain slices (gathering them by index took as long
+    # as the passes themselves).
+    return np.minimum(behind[:n], ahead[width - 1: width - 1 + n])
 
 
 def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray:
     """A quick stand-in for ffmpeg's limiter, only to guess the gain: every sample scaled by the smallest
     gain the ceiling asks for within MODEL_RELEASE_MS before it and MODEL_ATTACK_MS after it."""
     x = samples.astype(np.float64) * 10 ** (gain_db / 20)
-    need = np.minimum(1.0, 32767 * 10 ** (ceiling_db / 20) / np.maximum(np.abs(x), 1e-9))
+    limit = 32767 * 10 ** (ceiling_db / 20)
+    if not len(x) or np.max(np.abs(x)) <= limit:
+        return np.clip(np.round(x), -32768, 32767).astype(np.int16)     # nothing reaches the ceiling
+    need = np.minimum(1.0, limit / np.maximum(np.abs(x), 1e-9))
     back, ahead = MODEL_RELEASE_MS * SAMPLES_PER_MS, MODEL_ATTACK_MS * SAMPLES_PER_MS
     envelope = _sliding_min(np.concatenate([np.ones(back), need]), back + ahead + 1)[: len(x)]
     return np.clip(np.round(x * envelope), -32768, 32767).astype(np.int16)
