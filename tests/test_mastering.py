@@ -140,3 +140,43 @@ def test_the_limiter_model_holds_the_ceiling_and_leaves_quiet_sound_alone():
     assert reduced.min() >= 12_000 - mastering.MODEL_ATTACK_MS * 24
     assert reduced.max() <= 12_000 + mastering.MODEL_RELEASE_MS * 24
     assert reduced.max() - reduced.min() > mastering.MODEL_RELEASE_MS * 24 // 2
+
+
+BED_SCRIPT = """
+voicecoach: 1
+title: Mastering over a bed
+steps:
+  - say: Let your jaw soften, and let your breath slow down.
+  - pause: 8
+  - squeeze: {hold: 3, rest: 4, reps: 2, count: true}
+  - pause: 8
+  - say: Well done.
+  - pause: 4
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bed, level", [("waves", -20.0), ("rain", -6.0), ("brown", -6.0)])
+def test_a_session_over_a_bed_lands_on_target_under_its_peak_limit(write_script, shared_cache, bed, level):
+    from voicecoach.session import with_background
+    session = with_background(prepare(write_script(BED_SCRIPT), shared_cache), bed, level)
+    done = mastering.master(session)
+    measured = loudness.measure_samples(done.session.blocks(), true_peak=True)   # ffmpeg, on the whole mix
+    assert measured.integrated == pytest.approx(done.loudness.integrated, abs=0.1)
+    assert abs(done.loudness.integrated - loudness.TARGET_LUFS) <= loudness.TOLERANCE / 2, done.loudness
+    # The peak mastering works with bounds the mix's own: close above it, never under it.
+    assert measured.true_peak - 0.05 <= done.loudness.true_peak <= measured.true_peak + 1.5
+    assert done.loudness.true_peak <= mastering.MAX_PCM_PEAK + 0.05
+
+
+@pytest.mark.slow
+def test_a_bed_lowered_to_fit_is_lowered_again_when_the_mastering_comes_from_the_cache(write_script, shared_cache,
+                                                                                       tmp_path):
+    from voicecoach.session import with_background
+    session = with_background(prepare(write_script(BED_SCRIPT), shared_cache), "rain", -6.0)
+    cache = Cache(tmp_path / "cache")
+    first, again = mastering.master(session, cache), mastering.master(session, cache)
+    assert again.reused and not first.reused
+    assert first.session.background.gain_db < session.background.under(loudness.TARGET_LUFS).gain_db
+    assert again.session.background.gain_db == first.session.background.gain_db
+    assert np.array_equal(np.concatenate(list(again.session.blocks())), np.concatenate(list(first.session.blocks())))

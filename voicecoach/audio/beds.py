@@ -46,29 +46,39 @@ class Layer:
     tile: np.ndarray
     envelope: Callable[[np.ndarray], np.ndarray] | None = None   # of seconds; sampled once a millisecond
 
-    def at(self, lo: int, n: int) -> np.ndarray:
-        """The tile's samples lo..lo+n-1 of the endless loop (without the envelope)."""
-        p, at = len(self.tile), lo % len(self.tile)
+    def at(self, lo: int, n: int, weighted: bool = False) -> np.ndarray:
+        """The tile's samples lo..lo+n-1 of the endless loop (without the envelope); K-weighted if asked."""
+        tile = self.weighted if weighted else self.tile
+        p, at = len(tile), lo % len(tile)
         if at + n <= p:
-            return self.tile[at: at + n]
+            return tile[at: at + n]
         # Whole slices, not an index per sample: the block runs past the tile's end and around again.
-        parts, left = [self.tile[at:]], n - (p - at)
+        parts, left = [tile[at:]], n - (p - at)
         while left > 0:
-            parts.append(self.tile[: min(p, left)])
+            parts.append(tile[: min(p, left)])
             left -= len(parts[-1])
         return np.concatenate(parts)
 
     @property
-    def k_energy(self) -> np.ndarray:
-        """Cumulative K-weighted energy over one period of the loop (the filter wraps around: it is periodic)."""
-        found = self.__dict__.get("_k")
+    def weighted(self) -> np.ndarray:
+        """The tile through BS.1770's K-weighting filter, in int16 units (the filter wraps around: it is periodic)."""
+        found = self.__dict__.get("_weighted")
         if found is None:
             p = len(self.tile)
             h = np.zeros(p)
             r = loudness.impulse_response()[:p]
             h[: len(r)] = r
-            y = np.fft.irfft(np.fft.rfft(self.tile / 32768.0) * np.fft.rfft(h), p)
-            found = np.zeros(p + 1)
+            found = np.fft.irfft(np.fft.rfft(self.tile.astype(np.float64)) * np.fft.rfft(h), p).astype(np.float32)
+            object.__setattr__(self, "_weighted", found)
+        return found
+
+    @property
+    def k_energy(self) -> np.ndarray:
+        """Cumulative K-weighted energy over one period of the loop."""
+        found = self.__dict__.get("_k")
+        if found is None:
+            y = self.weighted.astype(np.float64) / 32768.0
+            found = np.zeros(len(y) + 1)
             np.cumsum(y * y, out=found[1:])
             object.__setattr__(self, "_k", found)
         return found
@@ -110,18 +120,19 @@ class Source:
         """What decides the bed's samples, for fingerprints."""
         return dict(self._identity)
 
-    def samples(self, lo: int, n: int, gain_at_ms: np.ndarray | None = None) -> np.ndarray:
-        """Samples lo..lo+n-1 of the bed, times a gain given once a millisecond (see _ms_grid), if any."""
+    def samples(self, lo: int, n: int, gain_at_ms: np.ndarray | None = None, weighted: bool = False) -> np.ndarray:
+        """Samples lo..lo+n-1 of the bed, times a gain given once a millisecond (see _ms_grid), if any;
+        `weighted`: the same through the K-weighting filter (the gains are slow beside the filter's memory)."""
         plain = np.zeros(n, dtype=np.float32)
         shaped = np.zeros(n, dtype=np.float32)
         # Strands under the same envelope are summed first, so each envelope is spread over samples once.
         groups: dict[int, tuple[Callable, np.ndarray]] = {}
         for layer in self.layers:
             if layer.envelope is None:
-                plain += layer.at(lo, n)
+                plain += layer.at(lo, n, weighted)
             else:
                 envelope, summed = groups.setdefault(id(layer.envelope), (layer.envelope, np.zeros(n, np.float32)))
-                summed += layer.at(lo, n)
+                summed += layer.at(lo, n, weighted)
         for envelope, summed in groups.values():
             g = envelope(_ms_grid(lo, n) / RATE)
             shaped += summed * _smooth(g * gain_at_ms if gain_at_ms is not None else g, lo, n).astype(np.float32)
@@ -145,12 +156,6 @@ class Source:
             # Strands are independent noises (or tones far apart): their energies add.
             out += layer.energy_between(edges) * scale.reshape(count, per).mean(axis=1)
         return out
-
-    def peak(self) -> float:
-        """An upper bound of the raw bed's magnitude (int16 units)."""
-        probe = np.arange(0, 600 * RATE, SAMPLES_PER_MS * 10) / RATE
-        return float(sum(np.max(np.abs(layer.tile)) * (np.max(layer.envelope(probe)) if layer.envelope else 1.0)
-                         for layer in self.layers))
 
     def _loudness(self, seconds: int = 600) -> float:
         # Over ten minutes: many swells of any envelope, and a whole number of most tiles.
@@ -318,27 +323,44 @@ class Background:
         """This bed `db` louder."""
         return replace(self, gain_db=self.gain_db + db)
 
-    def blocks(self, timeline: Timeline, size: int) -> Iterator[np.ndarray]:
-        """The bed under `timeline`, ducked under every cue and faded in and out, in blocks of `size` samples."""
+    def blocks(self, timeline: Timeline, size: int, weighted: bool = False) -> Iterator[np.ndarray]:
+        """The bed under `timeline`, ducked under every cue and faded in and out, in blocks of `size` samples
+        (K-weighted, for measuring, if asked)."""
         duck = ducking(timeline)
         gain = 10 ** (self.gain_db / 20)
         total = timeline.length * SAMPLES_PER_MS
         for lo in range(0, total, size):
             n = min(size, total - lo)
             # The gain is worked out once a millisecond and joined by lines: its ramps last 300 ms and more.
-            yield self.source.samples(lo, n, duck.gains(_ms_grid(lo, n)) * gain)
+            yield self.source.samples(lo, n, duck.gains(_ms_grid(lo, n)) * gain, weighted)
 
     def window(self, timeline: Timeline, lo: int, n: int) -> np.ndarray:
         """Samples lo..lo+n of the bed under `timeline`, exactly as blocks() makes them."""
         gain = 10 ** (self.gain_db / 20)
         return self.source.samples(lo, n, ducking(timeline).gains(_ms_grid(lo, n)) * gain)
 
-    def energies(self, timeline: Timeline) -> tuple[np.ndarray, float]:
-        """(K-weighted energy per 100-ms sub-block, an upper bound of its magnitude) of the bed under `timeline`."""
-        duck = ducking(timeline)
-        gain = 10 ** (self.gain_db / 20)
-        return (self.source.energies(timeline.length * SAMPLES_PER_MS, lambda at: duck.gains(at) * gain),
-                self.source.peak() * gain)
+    def measure(self, timeline: Timeline, size: int = 20 * RATE) -> tuple[np.ndarray, np.ndarray]:
+        """(K-weighted energy per 100-ms sub-block, largest magnitude in each millisecond) of the bed under
+        `timeline`, made as blocks() makes it."""
+        # Made, not worked out from each loop's energy: a deep bed's strands beat against each other within
+        # 100 ms (brown noise's energy sits under 150 Hz), which moved the gating enough that a session over
+        # brown noise measured 0.5 LU under what was computed; and the sum of the strands' own peaks
+        # overstated a noise bed's by 4-8 dB. Made from K-weighted loops, an hour of waves takes 1.8 s.
+        total = timeline.length * SAMPLES_PER_MS
+        size -= size % (loudness.SUB_BLOCK * SAMPLES_PER_MS // np.gcd(loudness.SUB_BLOCK, SAMPLES_PER_MS))
+        energies = np.zeros(-(-total // loudness.SUB_BLOCK))
+        peaks = np.zeros(timeline.length, dtype=np.float32)
+        at = 0
+        for raw, heard in zip(self.blocks(timeline, size), self.blocks(timeline, size, weighted=True)):
+            ms, subs = len(raw) // SAMPLES_PER_MS, -(-len(raw) // loudness.SUB_BLOCK)
+            peaks[at // SAMPLES_PER_MS: at // SAMPLES_PER_MS + ms] = np.max(
+                np.abs(raw[: ms * SAMPLES_PER_MS]).reshape(ms, SAMPLES_PER_MS), axis=1)
+            square = np.zeros(subs * loudness.SUB_BLOCK)
+            square[: len(heard)] = (heard / 32768.0) ** 2
+            energies[at // loudness.SUB_BLOCK: at // loudness.SUB_BLOCK + subs] = \
+                square.reshape(subs, loudness.SUB_BLOCK).sum(axis=1)
+            at += len(raw)
+        return energies, peaks
 
 
 def voice_loudness(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> float:

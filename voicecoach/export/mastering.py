@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Mapping, cast
 import numpy as np
 
 from voicecoach.audio import ffmpeg, loudness
-from voicecoach.audio.ducking import DEPTH_DB
 from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
@@ -23,7 +22,7 @@ from voicecoach.units import RATE, SAMPLES_PER_MS
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-VERSION = 2               # bump when the same sounds and settings should master differently
+VERSION = 3               # bump when the same sounds and settings should master differently
 GAP = RATE // 4           # 0.25 s of silence around each sound in a batch: compressor (120 ms release) and
 #                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 #                           (identical from 0.2 s on; 0.1 s left up to 22 LSB of difference)
@@ -80,31 +79,40 @@ def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray 
 
 @dataclass(frozen=True)
 class Bed:
-    """A session's background as mastering sees it: its own sub-block energies and its largest sample."""
+    """A session's background as mastering sees it: its own sub-block energies and its peak in each millisecond."""
     energies: np.ndarray
-    peak: float                       # int16 units
+    peaks: np.ndarray                 # int16 units, one a millisecond
 
 
 def bed_of(session: Session) -> Bed | None:
-    """The background's energies and peak, from its loops (None without a background)."""
+    """The background's energies and peaks, made once (None without a background)."""
     if session.background is None:
         return None
-    energies, top = session.background.energies(session.timeline)
-    return Bed(energies, top)
+    return Bed(*session.background.measure(session.timeline))
 
 
-def peak(distinct: Mapping[str, np.ndarray], bed: Bed | None = None) -> float:
-    """The true peak (dBTP) of a session of these sounds: they never overlap, so it is the loudest one's;
-    over a background, at most that plus the bed's largest sample ducked under it."""
+BED_OVERSHOOT_DB = 0.5        # a noise bed's true peak over its largest sample (0.2-0.4 dB at 4x)
+BED_STEP_DB, BED_RETRIES = 3.0, 3   # how far, and how often, a bed too loud for the target is lowered
+BED_CEILING_DROP = 1.5        # dB the voice's limiter may come down to make room for a bed under it: more,
+#                               and the voice cannot reach the target (a ceiling 2.6 dB down left it at -18.8 LUFS)
+
+
+def peak(session: Session, distinct: Mapping[str, np.ndarray], bed: Bed | None = None) -> float:
+    """The true peak (dBTP) of `session` played with the sounds `distinct`: they never overlap, so it is the
+    loudest one's; over a background, at most each sound's plus the bed's largest sample under it."""
     with ThreadPoolExecutor(WORKERS) as pool:     # soxr lets go of the GIL too
-        voice = max(pool.map(loudness.true_peak, distinct.values()), default=float("-inf"))
-    if bed is None or bed.peak <= 0:
+        peaks = dict(zip(distinct, pool.map(loudness.true_peak, distinct.values())))
+    voice = max(peaks.values(), default=float("-inf"))
+    if bed is None or not len(bed.peaks) or float(np.max(bed.peaks)) <= 0:
         return voice
-    # Under every sound the bed is down by DEPTH_DB; between sounds it is alone. 0.5 dB covers the
-    # bed's own inter-sample peaks (noise rises 0.2-0.4 dB above its samples at 4x).
-    ducked = bed.peak / 32768 * 10 ** ((0.5 - DEPTH_DB) / 20)
-    alone = 20 * np.log10(bed.peak / 32768) + 0.5
-    return float(max(20 * np.log10(10 ** (voice / 20) + ducked), alone))
+    margin = 10 ** (BED_OVERSHOOT_DB / 20) / 32768
+    loudest = voice
+    for cue in session.timeline.cues:
+        under = bed.peaks[cue.start: max(cue.end, cue.start + 1)]
+        if len(under):
+            loudest = max(loudest, 20 * np.log10(10 ** (peaks[sound_key(cue)] / 20) + float(np.max(under)) * margin))
+    alone = 20 * np.log10(float(np.max(bed.peaks)) * margin)
+    return float(max(loudest, alone))
 
 
 def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
@@ -169,7 +177,7 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out)."""
     floor = bed.energies if bed is not None else None
-    threshold, ceiling = raw.integrated + loudness.THRESHOLD, loudness.CEILING
+    threshold, ceiling = raw.integrated + loudness.THRESHOLD, first_ceiling(session, bed)
     # The compressor comes before the gain, so its output does not depend on it: run it once, and
     # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
     compressed = process(distinct, loudness.compressor(threshold))
@@ -185,7 +193,7 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
         got = loudness.Loudness(level(session, done, floor), None)
         tried.append((gain, got.integrated))
         if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
-            true_peak = peak(done, bed)
+            true_peak = peak(session, done, bed)
             got = replace(got, true_peak=true_peak)
             if true_peak <= MAX_PCM_PEAK or ceiling <= loudness.CEILING - 6:
                 break
@@ -195,8 +203,58 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
             # From one point, assume the limiter's usual slope; from two, the secant's.
             gain = loudness.next_gain(tried, per_db=LIMITER_SLOPE if len(tried) == 1 else None)
     if got.true_peak is None:
-        got = replace(got, true_peak=peak(done, bed))
+        got = replace(got, true_peak=peak(session, done, bed))
     return gain, threshold, ceiling, done, got
+
+
+def _under_cues(session: Session, bed: Bed) -> float:
+    """The bed's largest sample under any cue (int16 units)."""
+    spans = (bed.peaks[cue.start: max(cue.end, cue.start + 1)] for cue in session.timeline.cues)
+    return max((float(np.max(span)) for span in spans if len(span)), default=0.0)
+
+
+def _room(ceiling: float) -> float:
+    """How much (linear, of full scale) a bed under a cue may add to a voice limited at `ceiling`."""
+    # The voice's true peak lands about MAX_PCM_PEAK - CEILING over its limiter's ceiling (the limiter
+    # works on samples, and the low-pass between its two passes lifts a little).
+    return 10 ** (MAX_PCM_PEAK / 20) - 10 ** ((ceiling + MAX_PCM_PEAK - loudness.CEILING) / 20)
+
+
+def first_ceiling(session: Session, bed: Bed | None) -> float:
+    """The limiter's ceiling to start from: CEILING, or lower by what the bed under a cue will add to its peak."""
+    if bed is None:
+        return loudness.CEILING
+    # Starting there, instead of lowering the ceiling one pass at a time, saves two or three passes.
+    under = _under_cues(session, bed) * 10 ** (BED_OVERSHOOT_DB / 20) / 32768
+    peak_room = 10 ** (MAX_PCM_PEAK / 20) - under
+    ceiling = 20 * np.log10(max(peak_room, 1e-6)) - (MAX_PCM_PEAK - loudness.CEILING)
+    return float(round(min(loudness.CEILING, max(loudness.CEILING - BED_CEILING_DROP, ceiling)), 3))
+
+
+def _bed_within_limit(session: Session, bed: Bed | None) -> tuple[Session, Bed | None, float]:
+    """(session, bed, dB taken off the bed): a bed whose peaks would break the limit, lowered until they fit."""
+    # Rain's drops stand 27 dB over its loudness: asked for 6 dB under the voice, they would peak at 0 dBFS
+    # between the words (where no limiter on the voice can help) and leave the voice no room under its
+    # limiter during them. The bed comes down instead, a little quieter than asked, rather than make the
+    # file break its true-peak limit or miss its loudness.
+    if bed is None or session.background is None or not len(bed.peaks):
+        return session, bed, 0.0
+    margin = 10 ** (BED_OVERSHOOT_DB / 20) / 32768
+    alone, under = float(np.max(bed.peaks)) * margin, _under_cues(session, bed) * margin
+    over = max(20 * np.log10(alone) - MAX_PCM_PEAK if alone > 0 else 0.0,
+               20 * np.log10(under / _room(loudness.CEILING - BED_CEILING_DROP)) if under > 0 else 0.0)
+    if over <= 0:
+        return session, bed, 0.0
+    trim = float(round(over, 3))
+    return (*_lowered(session, bed, trim), trim)
+
+
+def _lowered(session: Session, bed: Bed, db: float) -> tuple[Session, Bed]:
+    """The session and its bed `db` quieter."""
+    if session.background is None:
+        raise ValueError("a bed to lower in a session without a background")
+    lowered = Bed(bed.energies * 10 ** (-db / 10), bed.peaks * np.float32(10 ** (-db / 20)))
+    return replace(session, background=session.background.louder(-db)), lowered
 
 
 def master(session: Session, cache: Cache | None = None) -> Mastered:
@@ -215,19 +273,30 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         if found is not None:
             return found
     bed = bed_of(session)
+    session, bed, bed_trim = _bed_within_limit(session, bed)
     raw = loudness.Loudness(level(session, distinct), None)
     if raw.integrated < loudness.SILENT:
         # Nothing to bring up: silence (or near it) stays as it is.
         heard = level(session, distinct, bed.energies) if bed is not None else raw.integrated
-        return Mastered(session, loudness.Loudness(heard, peak(distinct, bed)), 0.0, None, loudness.CEILING)
+        return Mastered(session, loudness.Loudness(heard, peak(session, distinct, bed)), 0.0, None, loudness.CEILING)
     gain, threshold, ceiling, done, got = _search(session, distinct, raw, bed)
+    for _ in range(BED_RETRIES):
+        if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
+            break
+        # A loud, steady bed fills the silences, so the file's loudness counts them: the voice would have to
+        # go further over the bed than its limiter lets it (brown noise 6 dB under the voice left the file
+        # at -17.6 LUFS). The bed comes down a step, and the search runs again.
+        session, bed = _lowered(session, bed, BED_STEP_DB)
+        bed_trim += BED_STEP_DB
+        gain, threshold, ceiling, done, got = _search(session, distinct, raw, bed)
     if cache is not None:
         names = {}
         for key, samples in done.items():
             names[key] = _key("sound", sound=digests[key], chain=loudness.chain(gain, ceiling, threshold))
             cache.put(names[key], samples)
         cache.put_note(decision, {"gain": gain, "threshold": threshold, "ceiling": ceiling,
-                                  "integrated": got.integrated, "true_peak": got.true_peak, "sounds": names})
+                                  "integrated": got.integrated, "true_peak": got.true_peak, "sounds": names,
+                                  "bed_trim": bed_trim})
     return Mastered(replace(session, clips=done), got, gain, threshold, ceiling, decision if cache else "")
 
 
@@ -242,5 +311,7 @@ def _reuse(session: Session, cache: Cache, decision: str, distinct: Mapping) -> 
             return None
         done[key] = samples
     got = loudness.Loudness(float(note["integrated"]), float(note["true_peak"]))
+    if session.background is not None and note.get("bed_trim"):
+        session = replace(session, background=session.background.louder(-float(note["bed_trim"])))
     return Mastered(replace(session, clips=done), got, note["gain"], note["threshold"], note["ceiling"], decision,
                     reused=True)
