@@ -96,6 +96,16 @@ def placed_loudness(sounds, starts, total):
     return loudness.gated(loudness.sub_blocks(parts, total), total)
 
 
+def test_the_k_weighting_response_is_the_filters_own():
+    # The filter's impulse response, transformed, at the frequencies of a 2-second loop.
+    n = 2 * RATE
+    response = np.fft.rfft(loudness.impulse_response(length=n))
+    assert np.allclose(loudness.k_response(np.fft.rfftfreq(n, 1 / RATE)), response, atol=1e-6)
+    # At 1 kHz the filter is flat to within a dB (BS.1770), and at 20 Hz it cuts deep.
+    gain = np.abs(loudness.k_response(np.array([20.0, 1000.0])))
+    assert 20 * np.log10(gain[1]) == pytest.approx(0.0, abs=1.0) and 20 * np.log10(gain[0]) < -10
+
+
 def test_loudness_from_placed_sounds_matches_measuring_the_mix():
     # Sounds of different levels at uneven places, some straddling sub-blocks, one cut by the end:
     # computed from each sound once, the result must equal measuring the mixed samples.

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, cast
 
 import numpy as np
 
@@ -45,6 +45,7 @@ class Layer:
     """One periodic strand of a bed: a seamless tile (one period, int16 units) and a slow envelope of time."""
     tile: np.ndarray
     envelope: Callable[[np.ndarray], np.ndarray] | None = None   # of seconds; sampled once a millisecond
+    k_tile: np.ndarray | None = None     # the tile K-weighted, when its maker had it at hand (see weighted)
 
     def at(self, lo: int, n: int, weighted: bool = False) -> np.ndarray:
         """The tile's samples lo..lo+n-1 of the endless loop (without the envelope); K-weighted if asked."""
@@ -61,34 +62,34 @@ class Layer:
 
     @property
     def weighted(self) -> np.ndarray:
-        """The tile through BS.1770's K-weighting filter, in int16 units (the filter wraps around: it is periodic)."""
-        found = self.__dict__.get("_weighted")
-        if found is None:
-            p = len(self.tile)
-            h = np.zeros(p)
-            r = loudness.impulse_response()[:p]
-            h[: len(r)] = r
-            found = np.fft.irfft(np.fft.rfft(self.tile.astype(np.float64)) * np.fft.rfft(h), p).astype(np.float32)
-            object.__setattr__(self, "_weighted", found)
-        return found
-
-    @property
-    def k_energy(self) -> np.ndarray:
-        """Cumulative K-weighted energy over one period of the loop."""
-        found = self.__dict__.get("_k")
-        if found is None:
-            y = self.weighted.astype(np.float64) / 32768.0
-            found = np.zeros(len(y) + 1)
-            np.cumsum(y * y, out=found[1:])
-            object.__setattr__(self, "_k", found)
-        return found
+        """The tile through BS.1770's K-weighting filter, in int16 units (kept: measuring a bed makes it often)."""
+        if self.k_tile is None:
+            object.__setattr__(self, "k_tile", _k_weighted_loop(self.tile))
+        return cast(np.ndarray, self.k_tile)
 
     def energy_between(self, edges: np.ndarray) -> np.ndarray:
         """K-weighted energy of the loop between consecutive sample positions `edges`."""
-        c = self.k_energy
+        # Worked out, not kept: a bed's loudness is found once, and keeping this cost an hour of waves 42 MB.
+        y = self.weighted.astype(np.float64) / 32768.0
+        c = np.zeros(len(y) + 1)
+        np.cumsum(y * y, out=c[1:])
         p = len(self.tile)
-        f = (edges // p) * c[p] + c[edges % p]
-        return np.diff(f)
+        return np.diff((edges // p) * c[p] + c[edges % p])
+
+
+def _k_weighted_loop(tile: np.ndarray, spectrum: np.ndarray | None = None) -> np.ndarray:
+    """A periodic tile (of this `spectrum`, if known) through the K-weighting filter, float32 in int16 units."""
+    # The filter wraps around a loop, so its response multiplies the loop's spectrum exactly.
+    p = len(tile)
+    if spectrum is None:
+        spectrum = np.fft.rfft(tile.astype(np.float64))
+    return np.fft.irfft(spectrum * _k_spectrum(p), p).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _k_spectrum(p: int) -> np.ndarray:
+    """The K-weighting filter's response at a p-sample loop's frequencies (a bed's strands share three lengths)."""
+    return loudness.k_response(np.fft.rfftfreq(p, 1 / RATE)).astype(np.complex64)
 
 
 def _ms_grid(lo: int, n: int) -> np.ndarray:
@@ -151,10 +152,13 @@ class Source:
         per = loudness.SUB_BLOCK // SAMPLES_PER_MS
         g2 = gain(ms) ** 2
         out = np.zeros(count)
+        scales: dict[int, np.ndarray] = {}     # strands share their envelope: each is worked out once
         for layer in self.layers:
-            scale = g2 * layer.envelope(ms / RATE) ** 2 if layer.envelope is not None else g2
+            if id(layer.envelope) not in scales:
+                scale = g2 * layer.envelope(ms / RATE) ** 2 if layer.envelope is not None else g2
+                scales[id(layer.envelope)] = scale.reshape(count, per).mean(axis=1)
             # Strands are independent noises (or tones far apart): their energies add.
-            out += layer.energy_between(edges) * scale.reshape(count, per).mean(axis=1)
+            out += layer.energy_between(edges) * scales[id(layer.envelope)]
         return out
 
     def _loudness(self, seconds: int = 600) -> float:
@@ -165,7 +169,7 @@ class Source:
 
 
 def _tile(seconds: int, seed: int, shape: Callable[[np.ndarray], np.ndarray], rms: float = 3000.0,
-          drops: float = 0.0) -> np.ndarray:
+          drops: float = 0.0, envelope=None) -> Layer:
     """A seamless loop of noise: white noise (with `drops` impulses a second) shaped in one circular FFT."""
     n = seconds * RATE
     rng = np.random.default_rng([VERSION, seed])
@@ -173,8 +177,11 @@ def _tile(seconds: int, seed: int, shape: Callable[[np.ndarray], np.ndarray], rm
     if drops:
         # Drops: sparse impulses of random size; through the shaping, a soft patter.
         white += (rng.random(n) < drops / RATE) * rng.exponential(6.0, n)
-    shaped = np.fft.irfft(np.fft.rfft(white) * shape(np.maximum(np.fft.rfftfreq(n, 1 / RATE), 1.0)), n)
-    return (shaped * (rms / np.sqrt(np.mean(shaped ** 2)))).astype(np.float32)
+    spectrum = np.fft.rfft(white) * shape(np.maximum(np.fft.rfftfreq(n, 1 / RATE), 1.0))
+    shaped = np.fft.irfft(spectrum, n)
+    scale = rms / np.sqrt(np.mean(shaped ** 2))
+    # Its K-weighted twin from the same spectrum, for measuring: one inverse FFT more, not three.
+    return Layer((shaped * scale).astype(np.float32), envelope, _k_weighted_loop(shaped, spectrum * scale))
 
 
 def _brown(f):
@@ -193,7 +200,7 @@ PERIODS = (29, 37, 43)
 
 
 def _strands(shape, seed: int, rms: float, envelope=None, drops: float = 0.0) -> list[Layer]:
-    return [Layer(_tile(p, seed * 10 + i, shape, rms / np.sqrt(len(PERIODS)), drops), envelope)
+    return [_tile(p, seed * 10 + i, shape, rms / np.sqrt(len(PERIODS)), drops, envelope)
             for i, p in enumerate(PERIODS)]
 
 

@@ -159,6 +159,15 @@ def k_weighting(rate: int = RATE) -> np.ndarray:
     return np.array([shelf, high_pass])
 
 
+def k_response(freqs: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """The K-weighting filter's complex response at `freqs` (Hz): what it does to a loop's spectrum."""
+    z1 = np.exp(-2j * np.pi * np.asarray(freqs, dtype=np.float64) / rate)      # z^-1 on the unit circle
+    out = np.ones(len(z1), dtype=np.complex128)
+    for b0, b1, b2, _, a1, a2 in k_weighting(rate):
+        out *= (b0 + b1 * z1 + b2 * z1 * z1) / (1 + a1 * z1 + a2 * z1 * z1)
+    return out
+
+
 @lru_cache(maxsize=1)
 def impulse_response(rate: int = RATE, length: int = TAIL + 1) -> np.ndarray:
     """The K-weighting filter's first `length` samples of response to a unit impulse (it has died away by then)."""
