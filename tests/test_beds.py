@@ -120,6 +120,18 @@ def test_the_bed_mastering_measures_is_the_bed_itself(script, shared_cache, name
     assert np.allclose(peaks, np.abs(made).reshape(-1, SAMPLES_PER_MS).max(axis=1), rtol=1e-6)
 
 
+def test_a_long_loop_is_k_weighted_where_asked_as_it_would_be_whole():
+    tile = (np.random.default_rng(3).standard_normal((beds.LONG_LOOP_S + 5) * RATE) * 3000).astype(np.float32)
+    whole = np.fft.irfft(np.fft.rfft(tile.astype(np.float64)) * loudness.k_response(np.fft.rfftfreq(len(tile), 1 / RATE)),
+                         len(tile))
+    layer = beds.Layer(tile)
+    for lo, n in [(0, 3 * RATE), (len(tile) - RATE, 2 * RATE), (5 * len(tile) + 17, RATE)]:
+        got = layer.at(lo, n, weighted=True)
+        wanted = np.take(whole, np.arange(lo, lo + n), mode="wrap")
+        assert np.max(np.abs(got - wanted)) <= 1e-4 * np.max(np.abs(whole)), (lo, n)
+    assert layer.k_tile is None             # nothing of its size kept
+
+
 def _tone_file(path: Path, seconds: float, amplitude: float = 0.3, freq: float = 331.7) -> Path:
     t = np.arange(int(seconds * RATE)) / RATE
     samples = np.round(amplitude * 32767 * np.sin(2 * np.pi * freq * t)).astype("<i2")

@@ -101,3 +101,38 @@ def test_mp3_export_has_the_session_length(write_script, cache, tmp_path):
     # MP3 adds encoder delay and padding of a few frames; the length is otherwise the timeline's.
     assert abs(len(decoded) - session.timeline.length) < 150
     assert decoded.frame_rate == RATE
+
+
+def _sound_file(path, seconds, freq):
+    t = np.arange(int(seconds * RATE)) / RATE
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.round(0.2 * 32767 * np.sin(2 * np.pi * freq * t)).astype("<i2").tobytes())
+    return path
+
+
+def test_a_bed_file_is_decoded_once_and_again_when_it_changes(write_script, cache, tmp_path, monkeypatch):
+    import os
+
+    from voicecoach.audio import beds
+    script = write_script(SCRIPT)
+    sound = _sound_file(tmp_path / "stream.wav", 3, 220.0)
+    decoded = []
+    real = beds.decode
+    monkeypatch.setattr(beds, "decode", lambda path: decoded.append(path) or real(path))
+    first = prepare(script, cache, background=str(sound)).background
+    again = prepare(script, cache, background=str(sound)).background
+    assert len(decoded) == 1
+    assert again.identity() == first.identity() and again.source.loudness == first.source.loudness
+    # Another sound under the same name (and time) is decoded anew.
+    _sound_file(sound, 4, 330.0)
+    os.utime(sound, ns=(os.stat(sound).st_atime_ns, os.stat(sound).st_mtime_ns + 1))
+    changed = prepare(script, cache, background=str(sound)).background
+    assert len(decoded) == 2 and changed.identity()["digest"] != first.identity()["digest"]
+    # One that can no longer be read is said so, whatever the cache holds.
+    sound.chmod(0)
+    if not os.access(sound, os.R_OK):     # root reads anything
+        with pytest.raises(Exception, match="cannot be read"):
+            prepare(script, cache, background=str(sound))

@@ -172,7 +172,8 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
     for cue in timeline.cues:
         if cue.kind == "earcon" and cue.text not in clips:
             clips[cue.text] = earcon_samples(cue)
-    return with_background(Session(made.script, made.voice, timeline, clips, synthesised), background, background_level)
+    return with_background(Session(made.script, made.voice, timeline, clips, synthesised), background, background_level,
+                           cache)
 
 
 def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
@@ -186,4 +187,4 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
     first = ([made.announce] if made.announce else []) + timed_phrases(made.script.steps)
     return SessionStream(made.texts, made.layout, made.voice, cache, first=first, shape=normalise, tones=earcon_samples,
                          script=made.script,
-                         bed=background_for(made.script, background, background_level), level=levelled)
+                         bed=background_for(made.script, background, background_level, cache), level=levelled)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -20,7 +23,7 @@ from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
 from voicecoach.stream import SessionStream, estimate_ms
-from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
+from voicecoach.units import RATE, SAMPLES_PER_MS, samples_to_ms
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,40 @@ def choose_background(script: Script, sound: str | None = None, level: float | N
     return beds.Bed(chosen, given)
 
 
-def background_for(script: Script, sound: str | None = None, level: float | None = None) -> beds.Background | None:
-    """The chosen bed, found and read but not yet levelled against a voice; None when none is chosen."""
+def _decoded_through(cache: Cache | None) -> Callable[[Path], tuple[np.ndarray, float]]:
+    """beds.decode, kept in `cache`: a user's file is decoded once for as long as it stays the same file."""
+    if cache is None:
+        return beds.decode
+
+    def read(path: Path) -> tuple[np.ndarray, float]:
+        # Decoding 10 minutes of a file took a second of every export over it; reading them back, 30 ms.
+        if not os.access(path, os.R_OK) or not path.is_file():
+            return beds.decode(path)        # its own line saying why not
+        stat = path.stat()
+        key = hashlib.sha256(json.dumps(["background file", str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                                         beds.MAX_FILE_S, RATE]).encode()).hexdigest()
+        note = cache.get_note(key)
+        found = cache.get(key) if note is not None else None
+        if note is not None and found is not None and len(found) == note.get("samples"):
+            return found, float(note["loudness"])
+        samples, heard = beds.decode(path)
+        cache.put(key, samples)
+        cache.put_note(key, {"samples": len(samples), "loudness": heard})
+        return samples, heard
+    return read
+
+
+def background_for(script: Script, sound: str | None = None, level: float | None = None,
+                   cache: Cache | None = None) -> beds.Background | None:
+    """The chosen bed, found and read (a file through `cache`) but not yet levelled against a voice; None when
+    none is chosen."""
     bed = choose_background(script, sound, level)
     if bed is None:
         return None
     script_bed = script.background
     try:
         # A file the script names is found beside the script; one on the command line, from here.
-        found = beds.source(bed.sound, script.path.parent if sound is None else None)
+        found = beds.source(bed.sound, script.path.parent if sound is None else None, _decoded_through(cache))
     except VoicecoachError as e:
         if sound is None and script_bed is not None:
             raise at(script.path, script_bed.line, f"background.sound: {e}") from None
@@ -84,9 +112,10 @@ def levelled(bed: beds.Background, timeline: Timeline, clips: Mapping[str, np.nd
     return bed.under(voice if np.isfinite(voice) else loudness.TARGET_LUFS)
 
 
-def with_background(session: Session, sound: str | None = None, level: float | None = None) -> Session:
+def with_background(session: Session, sound: str | None = None, level: float | None = None,
+                    cache: Cache | None = None) -> Session:
     """`session` with the chosen bed under it, `level` dB under its voice; unchanged when none is chosen."""
-    bed = background_for(session.script, sound, level)
+    bed = background_for(session.script, sound, level, cache)
     if bed is None:
         return session
     return replace(session, background=levelled(bed, session.timeline, session.clips))
@@ -161,7 +190,7 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     timeline = build_timeline(script, durations)
     if for_file:
         timeline = medium.keep_alive(medium.ready_tones(timeline))
-    return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level)
+    return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level, cache)
 
 
 def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
@@ -174,7 +203,7 @@ def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | 
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
                          first=timed_phrases(script.steps), script=script,
-                         bed=background_for(script, background, background_level), level=levelled)
+                         bed=background_for(script, background, background_level, cache), level=levelled)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, cast
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.exercise.timeline import Timeline
 from voicecoach.units import RATE, SAMPLES_PER_MS
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
 VERSION = 1                 # bump when a built-in bed should sound different
 DEFAULT_LEVEL = -20.0       # dB: the bed's loudness relative to the voice's
 MIN_LEVEL, MAX_LEVEL = -40.0, -6.0   # louder than -6 and the voice, 12 dB over a ducked bed, would not stay on top
@@ -30,6 +33,7 @@ OFF = "none"
 MIN_FILE_MS = 1000          # a shorter file would loop audibly, however it is crossfaded
 MAX_FILE_S = 600            # the part of a long file that is used: 10 minutes is 29 MB in memory, looped
 CROSSFADE_MS = 2000         # at most, at the loop's seam (a quarter of a short file)
+LONG_LOOP_S = 60            # a loop longer than this is K-weighted in pieces
 SILENT_PEAK = 16            # int16: a file that never rises above this (-66 dBFS) is silence
 
 
@@ -49,6 +53,12 @@ class Layer:
 
     def at(self, lo: int, n: int, weighted: bool = False) -> np.ndarray:
         """The tile's samples lo..lo+n-1 of the endless loop (without the envelope); K-weighted if asked."""
+        if weighted and self.k_tile is None and len(self.tile) > LONG_LOOP_S * RATE:
+            # A long loop (a user's file, up to 10 minutes) is K-weighted where it is asked for, from a
+            # quarter second before (the filter's memory), and not kept: whole, its transforms took 600 MB.
+            raw = self.at(lo - loudness.TAIL, n + loudness.TAIL)
+            return (np.concatenate(list(loudness.k_weighted(raw)))[loudness.TAIL: loudness.TAIL + n]
+                    * 32768.0).astype(np.float32)
         tile = self.weighted if weighted else self.tile
         p, at = len(tile), lo % len(tile)
         if at + n <= p:
@@ -70,17 +80,33 @@ class Layer:
     def energy_between(self, edges: np.ndarray) -> np.ndarray:
         """K-weighted energy of the loop between consecutive sample positions `edges`."""
         # Worked out, not kept: a bed's loudness is found once, and keeping this cost an hour of waves 42 MB.
+        p = len(self.tile)
+        if p > LONG_LOOP_S * RATE:
+            return self._energy_in_pieces(edges)
         y = self.weighted.astype(np.float64) / 32768.0
         c = np.zeros(len(y) + 1)
         np.cumsum(y * y, out=c[1:])
-        p = len(self.tile)
         return np.diff((edges // p) * c[p] + c[edges % p])
+
+    def _energy_in_pieces(self, edges: np.ndarray, piece: int = 10 * RATE) -> np.ndarray:
+        # A long loop's running energy, ten seconds at a time: whole, in float64, it took 230 MB for 10 minutes.
+        at = np.empty(len(edges))
+        running, lo, hi = 0.0, int(edges[0]), int(edges[-1])
+        for start in range(lo, hi, piece):
+            n = min(piece, hi - start)
+            y = self.at(start, n, weighted=True).astype(np.float64) / 32768.0
+            c = np.concatenate([[0.0], np.cumsum(y * y)])
+            a, b = np.searchsorted(edges, [start, start + n])
+            at[a:b] = running + c[edges[a:b] - start]
+            running += c[-1]
+        at[edges == hi] = running
+        return np.diff(at)
 
 
 def _k_weighted_loop(tile: np.ndarray, spectrum: np.ndarray | None = None) -> np.ndarray:
     """A periodic tile (of this `spectrum`, if known) through the K-weighting filter, float32 in int16 units."""
-    # The filter wraps around a loop, so its response multiplies the loop's spectrum exactly.
     p = len(tile)
+    # The filter wraps around a loop, so its response multiplies the loop's spectrum exactly.
     if spectrum is None:
         spectrum = np.fft.rfft(tile.astype(np.float64))
     return np.fft.irfft(spectrum * _k_spectrum(p), p).astype(np.float32)
@@ -113,9 +139,9 @@ def _smooth(values_at_ms: np.ndarray, lo: int, n: int) -> np.ndarray:
 class Source:
     """A bed's raw samples (float, in int16 units) at any place in a session, and their loudness."""
 
-    def __init__(self, name: str, layers: list[Layer], identity: dict):
+    def __init__(self, name: str, layers: list[Layer], identity: dict, heard: float | None = None):
         self.name, self.layers, self._identity = name, layers, identity
-        self.loudness = self._loudness()
+        self.loudness = heard if heard is not None and np.isfinite(heard) else self._loudness()
 
     def identity(self) -> dict:
         """What decides the bed's samples, for fingerprints."""
@@ -247,27 +273,30 @@ def built_in(name: str) -> Source:
     return Source(name, _make(name), {"built_in": name, "version": VERSION})
 
 
-def looped(path: Path, unit: np.ndarray) -> Source:
-    """A user's sound as a bed: one period of its seamless loop (see loop_unit)."""
-    digest = hashlib.sha256(np.ascontiguousarray(unit, dtype="<f4").tobytes()).hexdigest()
-    return Source(path.name, [Layer(unit.astype(np.float32))], {"file": str(path), "digest": digest})
+def looped(path: Path, unit: np.ndarray, heard: float | None = None) -> Source:
+    """A user's sound as a bed: one period of its seamless loop (see loop_unit), of loudness `heard` if known."""
+    loop = np.ascontiguousarray(unit, dtype="<f4")
+    # numpy's stubs only declare __buffer__ for Python 3.12+; a float32 array is a buffer (no copy of it).
+    digest = hashlib.sha256(cast("Buffer", loop)).hexdigest()
+    return Source(path.name, [Layer(loop)], {"file": str(path), "digest": digest}, heard)
 
 
 def loop_unit(samples: np.ndarray, crossfade: int) -> np.ndarray:
     """One period of a seamless loop of `samples`: its end crossfaded into its beginning (equal power)."""
     n = len(samples)
-    x = samples.astype(np.float64)
     c = max(1, min(crossfade, n // 4))
     ramp = np.arange(c, dtype=np.float64) / c
     fade_in, fade_out = np.sin(np.pi / 2 * ramp), np.cos(np.pi / 2 * ramp)
     # The unit starts where the file's last `c` samples begin, so the step from the unit's end (sample
     # n-c-1) back to its start (sample n-c, fading out into the file's first samples) is the file's own.
-    head = x[n - c:] * fade_out + x[:c] * fade_in
-    return np.concatenate([head, x[c: n - c]])
+    head = samples[n - c:].astype(np.float64) * fade_out + samples[:c].astype(np.float64) * fade_in
+    # float32 holds every int16 exactly: the file's own samples are not doubled in size (10 minutes: 58 MB).
+    return np.concatenate([head.astype(np.float32), samples[c: n - c].astype(np.float32)])
 
 
-def decode(path: Path) -> np.ndarray:
-    """The first MAX_FILE_S of a sound file, mono int16 at the internal rate, or one line saying why not."""
+def decode(path: Path) -> tuple[np.ndarray, float]:
+    """The first MAX_FILE_S of a sound file, mono int16 at the internal rate, and their loudness (LUFS);
+    or one line saying why not."""
     import tempfile
     if not path.exists():
         raise VoicecoachError(f"{path}: there is no such file; give a sound file, or one of the built-in "
@@ -280,25 +309,30 @@ def decode(path: Path) -> np.ndarray:
         raise VoicecoachError(f"{path}: cannot be read ({e.strerror}); check its permissions") from None
     with tempfile.TemporaryFile() as out:
         try:
-            ffmpeg.run(["-i", str(path), "-map", "0:a:0", "-t", str(MAX_FILE_S), "-f", "s16le", "-ar", str(RATE),
-                        "-ac", "1", "pipe:1"], stdout=out)
+            # Measured as it is decoded, by the same run (ebur128 after the conversion to what we take): working
+            # it out from 10 minutes of samples took as long as decoding them.
+            log = ffmpeg.run(["-i", str(path), "-map", "0:a:0", "-t", str(MAX_FILE_S), "-af",
+                              f"aformat=sample_rates={RATE}:channel_layouts=mono,{loudness.meter()}",
+                              "-f", "s16le", "-ar", str(RATE), "-ac", "1", "pipe:1"], stdout=out)
         except VoicecoachError as e:
             if str(e) == ffmpeg.INSTALL_HINT:
                 raise
             raise VoicecoachError(f"{path}: cannot be read as a sound ({e}); choose an audio file "
                                   "(ogg, mp3, wav, flac ...)") from None
         out.seek(0)
-        samples = np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
+        samples = np.fromfile(out, dtype="<i2").astype(np.int16, copy=False)   # no copy in bytes first
     if len(samples) < MIN_FILE_MS * SAMPLES_PER_MS:
         raise VoicecoachError(f"{path}: is only {len(samples) / RATE:.1f} s long; a background needs at least "
                               f"{MIN_FILE_MS // 1000} s of sound")
-    if int(np.max(np.abs(samples.astype(np.int32)))) <= SILENT_PEAK:
+    if max(int(samples.max()), -int(samples.min())) <= SILENT_PEAK:
         raise VoicecoachError(f"{path}: is silent; choose a file with sound in it")
-    return samples
+    return samples, loudness.parse(log).integrated
 
 
-def source(sound: str, base: Path | None = None) -> Source:
-    """The bed `sound` names: a built-in one, or a file (a relative path from `base`)."""
+def source(sound: str, base: Path | None = None,
+           read: Callable[[Path], tuple[np.ndarray, float]] | None = None) -> Source:
+    """The bed `sound` names: a built-in one, or a file (a relative path from `base`) decoded by `read`
+    (decode, unless the caller keeps what it decoded)."""
     if sound.strip().lower() in BUILT_IN:
         return built_in(sound.strip().lower())
     path = Path(sound).expanduser()
@@ -307,7 +341,8 @@ def source(sound: str, base: Path | None = None) -> Source:
     if not path.exists() and len(path.parts) == 1 and not path.suffix:
         raise VoicecoachError(f"there is no built-in background `{sound}`: choose one of {', '.join(BUILT_IN)}, "
                               f"`{OFF}`, or a sound file")
-    return looped(path, loop_unit(decode(path), CROSSFADE_MS * SAMPLES_PER_MS))
+    samples, heard = (read or decode)(path)
+    return looped(path, loop_unit(samples, CROSSFADE_MS * SAMPLES_PER_MS), heard)
 
 
 @dataclass(frozen=True, eq=False)

@@ -55,6 +55,11 @@ def parse(log: str) -> Loudness:
     return Loudness(number(found.group(1)), number(peak.group(1)) if peak else None)
 
 
+def meter(true_peak: bool = False) -> str:
+    """The ffmpeg filter that measures what passes through it (see parse)."""
+    return _meter(true_peak)
+
+
 def _meter(true_peak: bool) -> str:
     # framelog=verbose keeps the per-100-ms lines out of an info-level log: only the summary remains.
     return "ebur128=framelog=verbose" + (":peak=true" if true_peak else "")
