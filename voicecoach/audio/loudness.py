@@ -173,6 +173,18 @@ def k_response(freqs: np.ndarray, rate: int = RATE) -> np.ndarray:
     return out
 
 
+def k_power_gain(freqs: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """|k_response|^2 at `freqs` (Hz), in real arithmetic: what the filter does to a spectrum's power."""
+    w = 2 * np.pi * np.asarray(freqs, dtype=np.float64) / rate
+    c1, c2 = np.cos(w), np.cos(2 * w)
+    out = np.ones(len(w))
+    for b0, b1, b2, _, a1, a2 in k_weighting(rate):
+        # |x0 + x1 z^-1 + x2 z^-2|^2 on the unit circle, for the numerator and the denominator.
+        out *= ((b0 * b0 + b1 * b1 + b2 * b2 + 2 * (b0 * b1 + b1 * b2) * c1 + 2 * b0 * b2 * c2)
+                / (1 + a1 * a1 + a2 * a2 + 2 * (a1 + a1 * a2) * c1 + 2 * a2 * c2))
+    return out
+
+
 @lru_cache(maxsize=1)
 def impulse_response(rate: int = RATE, length: int = TAIL + 1) -> np.ndarray:
     """The K-weighting filter's first `length` samples of response to a unit impulse (it has died away by then)."""
