@@ -41,3 +41,24 @@ def test_the_runner_measures_every_case_of_a_tiny_session(tmp_path):
     # The naive baseline renders the same steps: its session is about as long (it does not trim silence).
     naive_ms, ours_ms = size["cases"]["naive_wav"]["audio_ms"], size["audio_minutes"] * 60000
     assert 0.9 < naive_ms / ours_ms < 1.3
+
+
+@pytest.mark.slow
+def test_the_bed_benchmark_measures_a_short_session(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.beds", "0.5", "rain", "mp3"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "MP3 with rain: peak RSS" in proc.stdout and "the export without a bed" in proc.stdout
+    assert "ffmpeg alone" in proc.stdout
+
+
+def test_the_codec_benchmark_varies_only_lames_level():
+    from benchmarks.codec_quality import LEVELS, settings
+    from voicecoach.export.formats import ENCODERS
+    for level in LEVELS:
+        args = settings(level)
+        assert args.count("-compression_level") == 1 and args[args.index("-compression_level") + 1] == str(level)
+        rest = [a for i, a in enumerate(args) if a != "-compression_level" and args[i - 1] != "-compression_level"]
+        mine = ENCODERS["mp3"]
+        assert rest == [a for i, a in enumerate(mine) if a != "-compression_level" and mine[i - 1] != "-compression_level"]
+        assert args[-2:] == ["-f", "mp3"]
