@@ -78,31 +78,6 @@ class Layer:
             object.__setattr__(self, "k_tile", _k_weighted_loop(self.tile))
         return cast(np.ndarray, self.k_tile)
 
-    def energy_between(self, edges: np.ndarray) -> np.ndarray:
-        """K-weighted energy of the loop between consecutive sample positions `edges`."""
-        # Worked out, not kept: a bed's loudness is found once, and keeping this cost an hour of waves 42 MB.
-        p = len(self.tile)
-        if p > LONG_LOOP_S * RATE:
-            return self._energy_in_pieces(edges)
-        y = self.weighted.astype(np.float64) / 32768.0
-        c = np.zeros(len(y) + 1)
-        np.cumsum(y * y, out=c[1:])
-        return np.diff((edges // p) * c[p] + c[edges % p])
-
-    def _energy_in_pieces(self, edges: np.ndarray, piece: int = 10 * RATE) -> np.ndarray:
-        # A long loop's running energy, ten seconds at a time: whole, in float64, it took 230 MB for 10 minutes.
-        at = np.empty(len(edges))
-        running, lo, hi = 0.0, int(edges[0]), int(edges[-1])
-        for start in range(lo, hi, piece):
-            n = min(piece, hi - start)
-            y = self.at(start, n, weighted=True).astype(np.float64) / 32768.0
-            c = np.concatenate([[0.0], np.cumsum(y * y)])
-            a, b = np.searchsorted(edges, [start, start + n])
-            at[a:b] = running + c[edges[a:b] - start]
-            running += c[-1]
-        at[edges == hi] = running
-        return np.diff(at)
-
 
 def _k_weighted_loop(tile: np.ndarray, spectrum: np.ndarray | None = None) -> np.ndarray:
     """A periodic tile (of this `spectrum`, if known) through the K-weighting filter, float32 in int16 units."""
@@ -176,39 +151,20 @@ class Source:
             plain *= gain_at_ms[0]
         return (plain + shaped).astype(np.float64)
 
-    def energies(self, total: int, gain: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """K-weighted energy per 100-ms sub-block of `total` samples of the bed times `gain` (of sample
-        positions): each layer's periodic energies, scaled by its envelope and the gain, both slow."""
-        count = -(-total // loudness.SUB_BLOCK)
-        edges = np.minimum(np.arange(count + 1) * loudness.SUB_BLOCK, total)
-        ms = np.arange(0, count * loudness.SUB_BLOCK, SAMPLES_PER_MS)
-        per = loudness.SUB_BLOCK // SAMPLES_PER_MS
-        g2 = gain(ms) ** 2
-        out = np.zeros(count)
-        scales: dict[int, np.ndarray] = {}     # strands share their envelope: each is worked out once
-        for layer in self.layers:
-            if id(layer.envelope) not in scales:
-                scale = g2 * layer.envelope(ms / RATE) ** 2 if layer.envelope is not None else g2
-                scales[id(layer.envelope)] = scale.reshape(count, per).mean(axis=1)
-            # Strands are independent noises (or tones far apart): their energies add.
-            out += layer.energy_between(edges) * scales[id(layer.envelope)]
-        return out
-
     def _loudness(self, seconds: int = 600) -> float:
-        # Over ten minutes: many swells of any envelope, and a whole number of most tiles. The mean power
-        # over them is each loop's own (from its spectrum) times its envelope's mean square: no loop has to
-        # be filtered for it (that took half of the 1.2 s a bed took to make).
-        n = seconds * RATE
-        if all(layer.k_power is not None for layer in self.layers):
-            t = np.arange(0, n, SAMPLES_PER_MS) / RATE
-            swells: dict[int, float] = {}       # strands share their envelope: each is worked out once
-            for layer in self.layers:
-                if layer.envelope is not None and id(layer.envelope) not in swells:
-                    swells[id(layer.envelope)] = float(np.mean(layer.envelope(t) ** 2))
-            power = sum(cast(float, layer.k_power) * swells.get(id(layer.envelope), 1.0) for layer in self.layers)
-            return float(-0.691 + 10 * np.log10(max(power, 1e-20)))
-        energy = float(self.energies(n, lambda at: np.ones(len(at))).sum())
-        return float(-0.691 + 10 * np.log10(max(energy, 1e-20) / n))
+        # Over ten minutes: many swells of any envelope. The mean power over them is each loop's own (from
+        # its spectrum) times its envelope's mean square: no loop has to be filtered for it (that took half
+        # of the 1.2 s a bed took to make). A file's own loudness comes gated, from decoding it (see decode).
+        t = np.arange(0, seconds * RATE, SAMPLES_PER_MS) / RATE
+        swells: dict[int, float] = {}       # strands share their envelope: each is worked out once
+        power = 0.0
+        for layer in self.layers:
+            if layer.envelope is not None and id(layer.envelope) not in swells:
+                swells[id(layer.envelope)] = float(np.mean(layer.envelope(t) ** 2))
+            own = layer.k_power if layer.k_power is not None else _k_power(
+                np.fft.rfft(layer.tile.astype(np.float64)), len(layer.tile))
+            power += own * swells.get(id(layer.envelope), 1.0)
+        return float(-0.691 + 10 * np.log10(max(power, 1e-20)))
 
 
 def _tile(seconds: int, seed: int, shape: Callable[[np.ndarray], np.ndarray], rms: float = 3000.0,
