@@ -157,7 +157,9 @@ def test_a_user_files_loop_has_no_step_at_its_seam(tmp_path):
 
 def test_a_user_file_plays_under_the_session(script, shared_cache, tmp_path):
     ogg = tmp_path / "stream.ogg"
-    ffmpeg.run(["-f", "lavfi", "-i", "anoisesrc=d=3:c=pink:a=0.2", "-c:a", "libvorbis", str(ogg)])
+    # ffmpeg itself: voicecoach's run() takes only local files and pipes, not a generator's graph.
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=3:c=pink:a=0.2", "-c:a", "libvorbis",
+                    str(ogg)], check=True)
     session = prepare(script, shared_cache, background=str(ogg))
     bed = _bed_only(session)
     assert _db(bed[2 * RATE: 3 * RATE]) > 20

@@ -2,10 +2,17 @@
 
 import fcntl
 import os
+import socket
+import subprocess
+import threading
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from voicecoach.audio import ffmpeg
+from voicecoach.cli import cli
+from voicecoach.errors import VoicecoachError
 from voicecoach.export.encode import BLOCK_MS
 from voicecoach.units import SAMPLES_PER_MS
 
@@ -32,3 +39,92 @@ def test_the_pipe_to_ffmpeg_holds_a_whole_block_of_an_export():
 ])
 def test_a_failure_is_the_line_a_person_can_act_on(log, status, words):
     assert words in ffmpeg.failure(log, status)
+
+
+# ---------------------------------------------------------------- only local files, never the network
+
+class Listener:
+    """A real TCP listener on 127.0.0.1 that counts the connections it is offered."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    found = Listener()
+    yield found
+    found.close()
+
+
+def _decoy(folder: Path) -> None:
+    """A real 3-second sound at `folder`'s relative path, so the local name exists beside the script."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=3", "-f", "wav", str(folder)],
+                   check=True)
+
+
+SHARED = """
+voicecoach: 1
+title: Shared
+{background}
+steps:
+  - say: Let your shoulders soften.
+  - pause: 2
+"""
+
+
+@pytest.mark.parametrize("protocol", ["http", "tcp"])
+@pytest.mark.parametrize("command, given", [("export", "key"), ("export", "option"), ("show", "key")])
+def test_a_shared_script_or_bed_option_opens_no_network(tmp_path, monkeypatch, listener, protocol, given, command):
+    # The name normalises to `http:/127.0.0.1:PORT/bed`, which exists as a local folder shipped beside the
+    # script; handed to ffmpeg as a relative name, ffmpeg fetched the remote audio instead.
+    name = f"{protocol}://127.0.0.1:{listener.port}/bed"
+    _decoy(tmp_path / f"{protocol}:" / f"127.0.0.1:{listener.port}" / "bed")
+    background = f"background: {name!r}" if given == "key" else ""
+    (tmp_path / "shared.yaml").write_text(SHARED.format(background=background), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["--cache-dir", str(tmp_path / "cache"), command, "shared.yaml"]
+    args += ["-o", "out.mp3"] if command == "export" else []
+    args += ["--background", name] if given == "option" else []
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert listener.connections == 0
+    # The local file of that name is what is used: it exists, so the command works.
+    assert result.exit_code == 0, result.output
+
+
+def test_ffmpeg_itself_refuses_any_protocol_but_files_and_pipes(tmp_path, listener):
+    # Whatever name reaches run(), ffmpeg is told to open nothing but local files and its pipes.
+    with pytest.raises(VoicecoachError):
+        ffmpeg.run(["-i", f"http://127.0.0.1:{listener.port}/x.wav", "-f", "null", "-"])
+    assert listener.connections == 0
+
+
+def test_every_file_ffmpeg_gets_is_absolute_and_only_local():
+    args = ffmpeg.confined(["-f", "ffmetadata", "-i", "tcp:x", "-i", "pipe:0", "-c:a", "aac", "http:/h/out.m4a"])
+    assert args[args.index("pipe:0") - 3: args.index("pipe:0")] == ["-protocol_whitelist", "file,pipe", "-i"]
+    files = [args[i + 1] for i, a in enumerate(args) if a == "-i" and args[i + 1] != "pipe:0"] + [args[-1]]
+    assert all(os.path.isabs(f) for f in files)
+    assert args.count("-protocol_whitelist") == 3

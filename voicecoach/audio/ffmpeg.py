@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 import signal
 import struct
@@ -69,11 +70,38 @@ def _widen(pipe: IO[bytes]) -> None:
         pass
 
 
+# ffmpeg reads any name with a `word:` prefix as a URL (`http:`, `tcp:`, `ftp:` ... even when a local
+# folder of that name exists): a script handed to a user could name its "bed" so that an export opens
+# the network. Only our pipes and local files are ever allowed, and every file goes by its absolute path.
+ONLY_LOCAL = ["-protocol_whitelist", "file,pipe"]
+_PIPES = {"-", "pipe:0", "pipe:1"}
+
+
+def confined(args: list[str]) -> list[str]:
+    """`args` with every input and the output (the last argument) as an absolute local path, each under the
+    file-and-pipe whitelist."""
+    out: list[str] = []
+    last = len(args) - 1
+    for i, arg in enumerate(args):
+        if arg == "-i" or i == last:
+            out += ONLY_LOCAL
+        if ((i > 0 and args[i - 1] == "-i") or i == last) and arg not in _PIPES:
+            arg = local_name(arg)
+        out.append(arg)
+    return out
+
+
+def local_name(path) -> str:
+    """The name ffmpeg reads as the local file `path`: absolute, so that no prefix of it is taken for a protocol."""
+    # An absolute name starts with '/', which is not a protocol's character: ffmpeg reads it as a file.
+    return os.path.abspath(os.fsdecode(path))
+
+
 def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
         progress: Callable[[int], None] | None = None, stdout: IO[bytes] | None = None, head: bytes = b"") -> str:
     """Run ffmpeg with `args`, writing `head` and then each block of `feed` to its stdin (and its stdout to
     `stdout`); return its log."""
-    command = [executable(), "-hide_banner", "-nostats", "-y"] + ([] if feed is not None else ["-nostdin"]) + args
+    command = [executable(), "-hide_banner", "-nostats", "-y"] + ([] if feed is not None else ["-nostdin"]) + confined(args)
     with tempfile.TemporaryFile() as log:   # a file, not a pipe: a chatty ffmpeg cannot block us
         proc = subprocess.Popen(command, stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
                                 stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=log,
