@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -180,6 +183,75 @@ def test_each_bad_file_is_one_line_naming_it_and_nothing_is_written(script, tmp_
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and reason in lines[0], result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def _wav_claiming(path: Path, rate: int) -> Path:
+    """A real PCM WAV of 2,000 samples whose header says they play at `rate` Hz."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.sin(np.arange(2000) * 0.3) * 8000).astype("<i2").tobytes())
+    return path
+
+
+def _socket_file(path: Path) -> Path:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))      # left bound: the file stays a socket while the command looks at it
+    _open_sockets.append(server)
+    return path
+
+
+_open_sockets: list = []
+
+
+def _video_without_sound(path: Path) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=d=2:s=64x48", "-c:v", "mpeg4", str(path)],
+                   check=True)
+    return path
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda d: os.mkfifo(d / "pipe.wav") or d / "pipe.wav", "is a FIFO"),
+    (lambda d: os.symlink("/dev/urandom", d / "noise.wav") or d / "noise.wav", "is a device"),
+    (lambda d: os.symlink("/dev/zero", d / "zero.ogg") or d / "zero.ogg", "is a device"),
+    (lambda d: Path("/dev/null"), "is a device"),
+    (lambda d: _socket_file(d / "sock.wav"), "is a socket"),
+    (lambda d: _video_without_sound(d / "clip.mp4"), "holds no sound"),
+    (lambda d: _wav_claiming(d / "one-hertz.wav", 1), "sample rate of 1 Hz"),
+    (lambda d: _wav_claiming(d / "slow.wav", 100), "sample rate of 100 Hz"),
+])
+def test_a_bed_that_is_no_sound_file_is_one_line_at_once_never_a_hang(tmp_path, make, reason):
+    # A FIFO blocked the command forever; /dev/urandom was read for ever; a 4 kB WAV claiming 1 Hz took 6.4 s and
+    # 1.3 GB to decode. Run as a process with a deadline, so that a hang fails the test instead of the suite.
+    script = tmp_path / "s.yaml"
+    script.write_text(SCRIPT, encoding="utf-8")
+    bad = make(tmp_path)
+    out = tmp_path / "out.mp3"
+    done = subprocess.run([sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(tmp_path / "c"), "export",
+                           str(script), "-o", str(out), "--background", str(bad)],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert str(bad) in lines[0] and reason in lines[0]
+    assert not out.exists()
+
+
+def test_a_real_low_rate_file_is_still_a_bed(script, tmp_path, shared_cache):
+    # 8 kHz (a telephone recording) is a real rate: only rates no sound file has are refused.
+    path = _tone_file(tmp_path / "phone.wav", 3)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ar", "8000", str(tmp_path / "phone8k.wav")], check=True)
+    session = prepare(script, shared_cache, background=str(tmp_path / "phone8k.wav"))
+    assert _db(_bed_only(session)[2 * RATE: 3 * RATE]) > 20
+
+
+def test_an_empty_bed_in_a_script_asks_for_a_bed_not_for_words(write_script, shared_cache):
+    from voicecoach.exercise.script import BED_WANTED
+    assert all(name in BED_WANTED for name in beds.BUILT_IN)
+    for given in ('""', "{sound: ''}", "'   '"):
+        path = write_script(SCRIPT.replace("title: Bed", f"title: Bed\nbackground: {given}"))
+        with pytest.raises(VoicecoachError, match=r"test.yaml:3: background(.sound)? is empty; give it the name of a bed"):
+            prepare(path, shared_cache)
 
 
 def test_an_unknown_bed_name_lists_the_built_in_ones(script, shared_cache):

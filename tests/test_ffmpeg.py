@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -36,6 +37,8 @@ def test_the_pipe_to_ffmpeg_holds_a_whole_block_of_an_export():
 @pytest.mark.parametrize("log, status, words", [
     ("[out] Error writing trailer: No space left on device\n", 1, "not enough space"),
     ("Input #0\nfoo.ogg: Invalid data found when processing input\n", 1, "Invalid data found"),
+    ("[out] Error writing trailer: File too large\n", 1, "file-size limit"),
+    ("", -getattr(signal, "SIGXFSZ", 25), "file-size limit"),
 ])
 def test_a_failure_is_the_line_a_person_can_act_on(log, status, words):
     assert words in ffmpeg.failure(log, status)

@@ -9,6 +9,8 @@ time; a user's file is decoded once and looped with a crossfade at its seam.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -287,10 +289,15 @@ def decode(path: Path) -> tuple[np.ndarray, float]:
                               f"backgrounds: {', '.join(BUILT_IN)}")
     if path.is_dir():
         raise VoicecoachError(f"{path}: is a folder; give a sound file (ogg, mp3, wav, flac ...)")
+    kind = not_a_file(path)
+    if kind:
+        # A FIFO or a terminal blocks any reader, and /dev/urandom never ends: refused before anything opens it.
+        raise VoicecoachError(f"{path}: is {kind}, not a sound file; give a sound file (ogg, mp3, wav, flac ...)")
     try:
         open(path, "rb").close()
     except OSError as e:
         raise VoicecoachError(f"{path}: cannot be read ({e.strerror}); check its permissions") from None
+    _check_streams(path)
     with tempfile.TemporaryFile() as out:
         try:
             # Measured as it is decoded, by the same run (ebur128 after the conversion to what we take): working
@@ -311,6 +318,49 @@ def decode(path: Path) -> tuple[np.ndarray, float]:
     if max(int(samples.max()), -int(samples.min())) <= SILENT_PEAK:
         raise VoicecoachError(f"{path}: is silent; choose a file with sound in it")
     return samples, loudness.parse(log).integrated
+
+
+# The rates a sound file really has span 8 kHz (a telephone) to 384 kHz; a header that claims 1 Hz made ffmpeg
+# resample 2,000 samples into ten minutes of audio (6.4 s and 1.3 GB, for a 4 kB file).
+MIN_FILE_RATE, MAX_FILE_RATE = 4000, 768_000
+
+
+def not_a_file(path: Path) -> str | None:
+    """What `path` is when it is not a regular file (after symlinks): 'a FIFO', 'a device' ...; None for a file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None         # not there, or not ours to read: the caller says so in its own words
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (a named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _check_streams(path: Path) -> None:
+    """Refuse, in a person's words, a file with no sound in it or a rate no sound has."""
+    try:
+        streams = ffmpeg.audio_streams(path)
+    except VoicecoachError as e:
+        if str(e) == ffmpeg.INSTALL_HINT:
+            raise
+        raise VoicecoachError(f"{path}: cannot be read as a sound ({e}); choose an audio file "
+                              "(ogg, mp3, wav, flac ...)") from None
+    if not streams:
+        raise VoicecoachError(f"{path}: holds no sound (a video or picture without audio?); choose an audio file "
+                              "(ogg, mp3, wav, flac ...)")
+    try:
+        rate = int(streams[0].get("sample_rate", 0))
+    except (TypeError, ValueError):
+        rate = 0
+    if not MIN_FILE_RATE <= rate <= MAX_FILE_RATE:
+        raise VoicecoachError(f"{path}: claims a sample rate of {rate} Hz, which no real sound file has "
+                              f"({MIN_FILE_RATE:,} to {MAX_FILE_RATE:,} Hz); it is damaged: choose another file")
 
 
 def source(sound: str, base: Path | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -139,6 +140,31 @@ def run(args: list[str], feed: Iterable[np.ndarray] | None = None,
     return text
 
 
+PROBE_TIMEOUT_S = 30
+
+
+def audio_streams(path) -> list[dict]:
+    """The audio streams of the local file `path` as ffprobe reads them (codec_name, sample_rate, channels)."""
+    found = shutil.which("ffprobe")     # installed with ffmpeg
+    if found is None:
+        raise VoicecoachError(INSTALL_HINT)
+    try:
+        done = subprocess.run([found, "-v", "error", *ONLY_LOCAL, "-select_streams", "a",
+                               "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "json",
+                               local_name(path)], capture_output=True, timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    except subprocess.TimeoutExpired:
+        raise VoicecoachError(f"ffprobe did not finish reading it in {PROBE_TIMEOUT_S} s") from None
+    text = done.stderr.decode("utf-8", errors="replace")
+    if done.returncode != 0:
+        raise VoicecoachError(failure(text, done.returncode))
+    try:
+        streams = json.loads(done.stdout or b"{}").get("streams", [])
+    except ValueError:
+        raise VoicecoachError("ffprobe gave an answer that is not JSON") from None
+    return [s for s in streams if isinstance(s, dict)]
+
+
 def filtered(samples: np.ndarray, graph: str) -> np.ndarray:
     """int16 samples at RATE through the ffmpeg filter `graph`, back as int16 samples."""
     with tempfile.TemporaryFile() as out:   # a file: ffmpeg's output never has to fit in a pipe
@@ -147,14 +173,19 @@ def filtered(samples: np.ndarray, graph: str) -> np.ndarray:
         return np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
 
 
-_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+_FULL = ("no space left on device", "disk quota exceeded")
+FILE_SIZE_LIMIT = ("it is larger than the largest file this system or account allows (a file-size limit, "
+                   "`ulimit -f`); choose a shorter session or a smaller format, or raise the limit")
 
 
 def failure(log: str, status: int) -> str:
     """The part of ffmpeg's log a person can act on."""
     lowered = log.lower()
-    # A file-size limit kills ffmpeg with SIGXFSZ (subprocess restores its default action).
-    if any(sign in lowered for sign in _FULL) or status == -getattr(signal, "SIGXFSZ", 0):
+    # A file-size limit kills ffmpeg with SIGXFSZ (subprocess restores its default action), or fails its
+    # write with EFBIG: not a full disk, and freeing space would not help.
+    if "file too large" in lowered or status == -getattr(signal, "SIGXFSZ", 0):
+        return FILE_SIZE_LIMIT
+    if any(sign in lowered for sign in _FULL):
         return "there is not enough space to write it; free some space on the disk and try again"
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     # The last line is often encoder metadata; the line naming an error says what went wrong.

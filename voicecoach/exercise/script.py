@@ -173,16 +173,16 @@ class _Resolver:
         self.params = params
         self.param_lines = param_lines
 
-    def text(self, node: Node, what: str) -> str:
+    def text(self, node: Node, what: str, wanted: str = "the words to speak") -> str:
         value = node.scalar(what)
         if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
             raise node.error(f"{what} must be text")
         text = self.substitute(node, str(value), what).strip()
         if not text:
-            raise node.error(f"{what} is empty; give it the words to speak")
+            raise node.error(f"{what} is empty; give it {wanted}")
         if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
             # Zero-width or other invisible characters only: a step that says nothing and takes no time.
-            raise node.error(f"{what} has only invisible characters; give it the words to speak")
+            raise node.error(f"{what} has only invisible characters; give it {wanted}")
         if len(text) > MAX_TEXT:
             raise node.error(f"{what} is longer than {MAX_TEXT} characters; split it into several lines")
         if any(ord(c) < 32 and c not in "\t\n" for c in text):
@@ -504,14 +504,17 @@ def _voice(node: Node | None, r: _Resolver) -> VoiceSettings:
     )
 
 
+BED_WANTED = "the name of a bed (brown, rain, waves, drone), a sound file, or none"
+
+
 def _background(node: Node | None, r: _Resolver) -> BackgroundSettings | None:
     if node is None:
         return None
     if node.is_scalar:      # `background: waves` is short for `background: {sound: waves}`
-        return BackgroundSettings(r.text(node, "background"), None, node.line)
+        return BackgroundSettings(r.text(node, "background", BED_WANTED), None, node.line)
     f = _fields(node, "background", {"sound", "level"}, {"sound"})
     level = float(r.number(f["level"], "background.level", MIN_BED_LEVEL, MAX_BED_LEVEL)) if "level" in f else None
-    return BackgroundSettings(r.text(f["sound"], "background.sound"), level, f["sound"].line)
+    return BackgroundSettings(r.text(f["sound"], "background.sound", BED_WANTED), level, f["sound"].line)
 
 
 def load_script(path, overrides=None) -> Script:
