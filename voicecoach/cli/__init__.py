@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from voicecoach import __version__
-from voicecoach.cli import cache, log, practice, serve, sessions, voices
+from voicecoach.cli import cache, log, practice, process, serve, sessions, voices
 from voicecoach.errors import shown
 
 
@@ -48,7 +48,8 @@ for command in (sessions.list_cmd, sessions.show, sessions.export, sessions.rend
 
 
 def main():
-    cli(obj={})
+    with process.guarded():
+        cli(obj={})
 
 
 if __name__ == "__main__":

@@ -43,9 +43,13 @@ def friendly(fn):
             name = os.fsdecode(e.filename) if e.filename is not None else "a file name"
             raise Failure(VoicecoachError(f"{shown(name)}: the name is too long for the file system (at most "
                                           "255 bytes a name); give a shorter one")) from None
-        except KeyboardInterrupt:
-            click.echo("Stopped.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as e:
+            # Ctrl-C, and SIGTERM or SIGHUP (process.Stopped): what was being written is gone already.
+            try:
+                click.echo("Stopped.", err=True)
+            except OSError:
+                pass        # the terminal that was closed (SIGHUP) cannot show it
+            sys.exit(getattr(e, "exit_code", 130))
     return wrapper
 
 
