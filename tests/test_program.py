@@ -146,3 +146,29 @@ def test_errors_name_file_and_line(write_script, change, line, message):
     text = str(caught.value)
     assert text.startswith(f"{path}:{line}:"), text
     assert message in text
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent", "symlink"])
+@pytest.mark.parametrize("key", ["script", "alongside"])
+def test_a_stage_naming_a_file_outside_the_program_and_library_quotes_nothing_of_it(write_script, tmp_path, where, key):
+    # A program handed to a user could name a private file; its errors quoted that file's keys and lines.
+    private = tmp_path.parent / f"{tmp_path.name}-private.yaml"
+    private.write_text("voicecoach: 1\ntitle: x\nSECRET-KEY-LINE: 1\nsteps: [{say: hi}]\n", encoding="utf-8")
+    name = {"absolute": str(private), "parent": f"../{private.name}", "symlink": "link.yaml"}[where]
+    if where == "symlink":
+        (tmp_path / "link.yaml").symlink_to(private)
+    script, alongside = (name, "[]") if key == "script" else ("tiny", f"[{name}]")
+    path = write_program(write_script, f"""
+        voicecoach: 1
+        title: P
+        stages:
+          - stage: One
+            script: {script}
+            alongside: {alongside}
+            move_on_when: ok
+            frequency: every day
+        """)
+    with pytest.raises(VoicecoachError) as e:
+        load_program(path)
+    assert "SECRET" not in str(e.value)
+    assert "outside the program's folder and the library" in str(e.value) and "program.yaml:" in str(e.value)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from voicecoach import paths
 from voicecoach.errors import VoicecoachError, shown
 from voicecoach.exercise.document import Document, Node
 from voicecoach.exercise.script import FORMAT_VERSION, load_script
@@ -79,7 +81,18 @@ def _script_path(node: Node, folder: Path, what: str) -> Path:
         path = path.with_name(path.name + ".yaml")
     if not path.is_file():
         raise node.error(f"{what}: there is no script {shown(name)} next to the program")
+    if not any(_inside(path, root) for root in (folder, paths.scripts_dir(), paths.user_scripts_dir())):
+        # A program handed to a user could name ~/.ssh/id_rsa: its errors would quote that file's lines.
+        raise node.error(f"{what}: {shown(name)} is outside the program's folder and the library; put the "
+                         "script next to the program")
     return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
 
 
 def _frequency(node: Node) -> tuple[str, int]:
