@@ -80,19 +80,24 @@ class Document:
                 if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                     depth += 1
                     if depth > MAX_DEPTH:
-                        raise at(self.path, event.start_mark.line + 1, f"nests deeper than {MAX_DEPTH} levels")
+                        raise at(self.path, _line(event), f"nests deeper than {MAX_DEPTH} levels")
                 elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                     depth -= 1
                 elif isinstance(event, yaml.DocumentStartEvent) and events > 2:
-                    raise at(self.path, event.start_mark.line + 1, "holds more than one YAML document")
+                    raise at(self.path, _line(event), "holds more than one YAML document")
                 if events > MAX_EVENTS:
-                    raise at(self.path, event.start_mark.line + 1, "has too many elements to be a script")
+                    raise at(self.path, _line(event), "has too many elements to be a script")
         except yaml.YAMLError as e:
             raise self._yaml_error(e, text) from None
 
     def _yaml_error(self, e: yaml.YAMLError, text: str) -> VoicecoachError:
         line, message = plain_yaml_error(e, text)
         return at(self.path, line, message)
+
+
+def _line(event: yaml.Event) -> int:
+    """The 1-based line an event starts on (PyYAML may give an event no mark: then the first line)."""
+    return event.start_mark.line + 1 if event.start_mark is not None else 1
 
 
 def _indent(line: str) -> int:
