@@ -188,7 +188,7 @@ def test_a_version_1_log_is_migrated_without_loss(db):
     assert mode(db) == 0o600                 # made private on the way
     with open_log(db) as log:                # a second open has nothing to do
         assert len(log.entries()) == 4
-        assert "practice" not in practice._tables(log.conn)
+        assert "practice" not in practice.tables(log.conn)
 
 
 def test_a_newer_or_foreign_file_is_refused_and_left_untouched(tmp_path):

@@ -19,6 +19,25 @@ def _noted(log, entry_id: int) -> str:
     return f"Noted: {what}{felt}, {e.started:%a %d %b}. Entry {e.id}."
 
 
+def _confirm(question: str, command: str) -> bool:
+    """Ask `question`; with no one to answer (stdin closed, or at its end), refuse in one line that names --yes."""
+    refusal = VoicecoachError(f"no answer could be read (the input is closed or empty), so nothing was deleted; "
+                              f"`voicecoach {command} --yes` deletes without asking")
+    if sys.stdin is None or sys.stdin.closed:
+        raise refusal
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort as e:
+        # click turns both the end of the input and Ctrl-C into Abort; only the first is a missing answer.
+        if isinstance(e.__context__, EOFError):
+            click.echo("")      # the question was left without its line's end
+            raise refusal from None
+        raise
+    except (OSError, RuntimeError):     # an input that cannot be read at all (a folder, a socket closed under us)
+        click.echo("")
+        raise refusal from None
+
+
 def _note_of(words: tuple, note: str | None) -> str | None:
     """The note given as plain words, as --note, or both."""
     text = " ".join([*words, *([note] if note else [])]).strip()
@@ -113,7 +132,7 @@ def log_delete(entry, yes, db):
     with open_log(db) as log:
         e = log.get(entry)
         said = f"entry {e.id}: {what_was_done(e)}, {e.started:%a %d %b %H:%M}"
-        if not yes and not click.confirm(f"Delete {said}?", default=False):
+        if not yes and not _confirm(f"Delete {said}?", f"log delete {e.id}"):
             click.echo("Nothing was deleted.")
             return
         log.delete(entry)
@@ -126,8 +145,8 @@ def log_delete(entry, yes, db):
 @friendly
 def log_list(last, db):
     """The latest entries in the log."""
-    from voicecoach.practice.log import COMFORT, open_log, what_was_done
-    with open_log(db) as log:
+    from voicecoach.practice.log import COMFORT, read_log, what_was_done
+    with read_log(db) as log:
         entries = log.entries()[-last:]
         skipped = log.skipped_note()
     if skipped:
@@ -161,8 +180,8 @@ def log_export(as_csv, output, db):
     import io
 
     from voicecoach.files import atomic_path, written
-    from voicecoach.practice.log import open_log
-    with open_log(db) as log:
+    from voicecoach.practice.log import read_log
+    with read_log(db) as log:
         if output is None:
             log.export_csv(sys.stdout)
             if log.skipped_note():
@@ -184,15 +203,14 @@ def log_export(as_csv, output, db):
 @friendly
 def log_forget(yes, db):
     """Delete the whole practice log, for good."""
-    from voicecoach.practice.log import db_path, forget, open_log
+    from voicecoach.practice.log import db_path, forget, forgettable
     path = db_path(db)
     if not path.exists():
         click.echo(f"There is no practice log at {path}; nothing to delete.")
         return
     if not yes:
-        with open_log(path) as log:
-            count = log.count()
-        if not click.confirm(f"This deletes all {count} entries in {path}, for good. Delete them?", default=False):
+        count = forgettable(path)      # another program's file is refused before anyone is asked
+        if not _confirm(f"This deletes all {count} entries in {path}, for good. Delete them?", "log forget"):
             click.echo("Nothing was deleted.")
             return
     count = forget(path)
@@ -203,9 +221,14 @@ def log_forget(yes, db):
 @db_option
 @friendly
 def log_check(db):
-    """Check that the practice log file is sound."""
-    from voicecoach.practice.log import open_log
-    with open_log(db) as log:
+    """Check that the practice log file is sound, and holds nothing the log does not define."""
+    from voicecoach.practice.log import db_path, read_log
+    path = db_path(db)
+    if not path.exists():
+        click.echo(f"There is no practice log at {path} yet; playing a session, or `voicecoach log trainer "
+                   "--size 1`, starts it.")
+        return
+    with read_log(path) as log:
         problems, count = log.check(), log.count()
     if problems:
         raise VoicecoachError(f"{log.path}: " + "; ".join(problems))

@@ -22,7 +22,7 @@ def progress_cmd(plot, program_file, db):
 
     from voicecoach.exercise.library import locate
     from voicecoach.exercise.program import load_program
-    from voicecoach.practice.log import db_path, open_log
+    from voicecoach.practice.log import read_log
     from voicecoach.practice.progress import report, summarise
     stages, trouble = (), None
     path = locate(program_file) if program_file else paths.scripts_dir() / "program.yaml"
@@ -34,10 +34,9 @@ def progress_cmd(plot, program_file, db):
                 raise
             trouble = f"(The program could not be read, so stages are left out: {e})"
     entries = []
-    if db_path(db).exists():    # looking at progress should not create a log
-        with open_log(db) as log:
-            entries = log.entries()
-            skipped = log.skipped_note()
+    with read_log(db) as log:       # read only: a log on read-only media works, and none is created
+        entries = log.entries()
+        skipped = log.skipped_note()
         if skipped:
             click.echo(skipped, err=True)
     progress = summarise(entries, stages, date.today())
@@ -67,13 +66,12 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     from voicecoach.exercise.program import load_program
     from voicecoach.exercise.script import parse_overrides
     from voicecoach.player.play import play_script
-    from voicecoach.practice.log import db_path, open_log
+    from voicecoach.practice.log import db_path, read_log
     from voicecoach.practice.progress import choose_today, summarise
     program = load_program(locate(program_file) if program_file else paths.scripts_dir() / "program.yaml")
     entries = []
-    if db_path(db).exists():    # choosing a stage should not create a log
-        with open_log(db) as log:
-            entries = log.entries()
+    with read_log(db) as log:       # read only: choosing a stage creates no log
+        entries = log.entries()
     chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number)
     click.echo(chosen.why)
     options = voice_kwargs(sets, voice, rate, volume)
