@@ -42,7 +42,8 @@ def test_put_leaves_no_temporary_files(tmp_path):
     cache = Cache(tmp_path)
     for i in range(5):
         cache.put(f"{i:02d}" * 32, np.zeros(10, dtype=np.int16))
-    assert sorted(p.suffix for p in tmp_path.rglob("*") if p.is_file()) == [".wav"] * 5
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".wav") == ["CACHEDIR.TAG"]
+    assert len(list(tmp_path.rglob("*.wav"))) == 5
 
 
 def test_keys_change_with_everything_that_changes_the_sound():

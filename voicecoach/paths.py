@@ -29,10 +29,16 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit)
     if os.environ.get("VOICECOACH_CACHE"):
         return Path(os.environ["VOICECOACH_CACHE"])
+    return own_cache_dirs()[0]
+
+
+def own_cache_dirs() -> tuple[Path, ...]:
+    """The cache folders voicecoach makes for itself, the default first: the checkout's audio_cache/, the user one."""
+    # The checkout's folder ships with a README (git keeps nothing else there), so a folder of entries
+    # alone is not the test for these two: they are voicecoach's whatever they hold.
+    user = Path(platformdirs.user_cache_dir("voicecoach")) / "audio"
     root = checkout_root()
-    if root is not None:
-        return root / "audio_cache"
-    return Path(platformdirs.user_cache_dir("voicecoach")) / "audio"
+    return (root / "audio_cache", user) if root is not None else (user,)
 
 
 def scripts_dir() -> Path:

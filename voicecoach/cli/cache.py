@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from voicecoach.cli.common import cache_of, friendly
+from voicecoach.errors import one_line
 
 
 @click.group("cache")
@@ -14,6 +15,13 @@ def cache_group():
 
 def _megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
+
+
+def _strays(strays) -> None:
+    """One line for each thing under an entry's name that is not a file (a FIFO, a link, a folder)."""
+    for stray in strays:
+        done = "removed" if stray.removed else "left alone as it holds files: remove it yourself"
+        click.echo(one_line(f"{stray.path}: {stray.kind}, not a phrase file; {done}."))
 
 
 @cache_group.command("info")
@@ -31,6 +39,7 @@ def cache_info(ctx):
 def cache_verify(ctx):
     """Re-check every entry; damaged ones are removed (and rendered again when next needed)."""
     done = cache_of(ctx).verify()
+    _strays(done.strays)
     click.echo(f"Checked {done.checked} phrase(s): {len(done.removed)} damaged and removed, "
                f"{len(done.temporaries)} leftover temporary file(s) removed.")
 
@@ -43,4 +52,5 @@ def cache_verify(ctx):
 def cache_prune(ctx, days):
     """Remove phrases not used for a while."""
     done = cache_of(ctx).prune(days)
+    _strays(done.strays)
     click.echo(f"Removed {len(done.removed)} of {done.checked} phrase(s) unused for {days:g} days.")
