@@ -69,3 +69,31 @@ def test_a_full_output_device_is_one_line_not_a_traceback(args):
     lines = done.stderr.decode().strip().splitlines()
     assert done.returncode == 1
     assert len(lines) == 1 and "could not be written (No space left on device)" in lines[0], lines
+
+
+def _frame_in(filename: str, name: str = "<module>"):
+    namespace: dict = {}
+    exec(compile(f"import sys\ndef {name}():\n    return sys._getframe()\nframe = {name}()", filename, "exec"),
+         namespace)
+    return namespace["frame"]
+
+
+def test_a_stop_that_lands_in_a_fork_hook_is_asked_again_not_lost():
+    # CI once saw SIGTERM land in logging's after-fork lock release: the exception was "ignored" there with
+    # the lock still held, the stop was lost, and the export hung on its next fork.
+    import logging
+
+    from voicecoach.cli import process
+
+    received = []
+    before = signal.signal(signal.SIGUSR1, lambda signum, frame: received.append(signum))
+    try:
+        process._stop(signal.SIGUSR1, _frame_in(logging.__file__, "_releaseLock"))   # no raise: deferred
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+    assert received == [signal.SIGUSR1]
+    with pytest.raises(process.Stopped):
+        process._stop(signal.SIGTERM, _frame_in(__file__, "ordinary"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import codecs
 import errno
+import logging
 import os
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 
 # Characters the messages use, as plain text for a terminal whose encoding cannot hold them (latin-1, ASCII).
@@ -33,7 +35,32 @@ def _plain(error: UnicodeError) -> tuple[str, int]:
     return "".join(PLAIN.get(c, "?") for c in text), error.end
 
 
+# Code an exception must not land in: logging takes its lock before every fork and releases it after, and an
+# exception raised in that release is "ignored" with the lock still held, so the stop was lost and the next
+# fork from a worker thread waited forever (an export that SIGTERM hung instead of stopping). `__del__` and
+# weakref callbacks swallow exceptions the same way.
+HOOK_FILES = frozenset(os.path.normcase(os.path.abspath(f)) for f in (logging.__file__,))
+HOOK_NAMES = frozenset({"__del__", "_releaseLock", "_acquireLock"})
+RETRY_S = 0.02
+
+
+def in_a_hook(frame) -> bool:
+    """Whether the code a signal interrupted would swallow an exception raised there (or hold a lock)."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in HOOK_NAMES or os.path.normcase(os.path.abspath(code.co_filename)) in HOOK_FILES:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _stop(signum, frame) -> None:
+    if in_a_hook(frame):
+        # Ask again in a moment, when the main thread has left the hook.
+        again = threading.Timer(RETRY_S, os.kill, (os.getpid(), signum))
+        again.daemon = True
+        again.start()
+        return
     raise Stopped(signum)
 
 
