@@ -21,6 +21,7 @@ from voicecoach.audio.mix import assemble
 from voicecoach.cache import Cache
 from voicecoach.cli import cli
 from voicecoach.export.file import export_script
+from voicecoach.export.manifest import MANIFEST
 from voicecoach.export.playlist import parse_m3u8
 from voicecoach.export.program import export_program
 from voicecoach.session import prepare
@@ -203,16 +204,17 @@ def test_an_export_passes_over_the_session_once(script, tmp_path, monkeypatch):
 
 
 def test_the_mp3_tag_put_before_the_audio_is_what_one_ffmpeg_run_writes(tmp_path):
-    from voicecoach.audio.tags import Chapter, Tags, ffmetadata
+    from voicecoach.audio.tags import Chapter, Tags, ffmetadata, metadata_args
     from voicecoach.export.encode import id3_tag
     from voicecoach.export.formats import ENCODERS
     tags = Tags(title="Ruhe", album="Übungen", artist="voicecoach", track=2, tracks=5,
                 chapters=(Chapter("First", 0, 1500), Chapter("A longer second title", 1500, 4000)))
     samples = (np.sin(np.arange(4 * RATE) / 7) * 8000).astype(np.int16)
     meta = tmp_path / "meta.txt"
-    meta.write_text(ffmetadata(tags, tags_too=True), encoding="utf-8")
+    meta.write_text(ffmetadata(tags), encoding="utf-8")
     ffmpeg.run(ffmpeg.PCM_INPUT + ["-f", "ffmetadata", "-i", str(meta), "-map", "0:a", "-map_metadata", "1",
-                                   "-map_chapters", "1"] + ENCODERS["mp3"] + [str(tmp_path / "one.mp3")], feed=[samples])
+                                   "-map_chapters", "1", *metadata_args(tags, tags_too=True)]
+               + ENCODERS["mp3"] + [str(tmp_path / "one.mp3")], feed=[samples])
     ffmpeg.run(ffmpeg.PCM_INPUT + ENCODERS["mp3"] + ["-id3v2_version", "0", str(tmp_path / "audio.mp3")], feed=[samples])
     joined = id3_tag(tmp_path / "x.partial", tags) + (tmp_path / "audio.mp3").read_bytes()
     assert joined == (tmp_path / "one.mp3").read_bytes()
@@ -332,13 +334,16 @@ def test_a_program_becomes_numbered_files_a_playlist_and_a_readme(shared_cache, 
     again = run(program, "-d", folder, cache=shared_cache)
     assert again.exit_code == 0 and "up to date" in again.output and "nothing to do" in again.output
 
-    # A program that loses a stage: the old file goes, and only files the old playlist listed.
+    # A program that loses a stage: the old file goes, and only files the export wrote and nobody changed.
     (folder / "my own notes.mp3").write_bytes(b"not ours")
     shorter = _program(tmp_path, PROGRAM.split("  - stage: Trainer")[0])
     result = run(shorter, "-d", folder, cache=shared_cache)
+    assert result.exit_code == 1 and "'my own notes.mp3'" in result.output and "--force" in result.output
+    result = run(shorter, "-d", folder, "--force", cache=shared_cache)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in folder.glob("*.mp3")) == ["01 Release the pelvic floor.mp3", "my own notes.mp3"]
     assert not (folder / "02 Trainer, longer holds.vtt").exists() and "Removed 2 file(s)" in result.output
+    assert (folder / "my own notes.mp3").read_bytes() == b"not ours"
 
 
 def _everything_a_phone_can_show(folder: Path) -> str:
@@ -361,8 +366,8 @@ def test_discreet_output_says_nothing_personal(shared_cache, tmp_path, fmt):
     program, folder = _program(tmp_path), tmp_path / "out"
     result = run(program, "-d", folder, "-f", fmt, "--discreet", cache=shared_cache)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", f"Session 01.{fmt}", f"Session 02.{fmt}",
-                                                         "playlist.m3u8"]
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, "README.txt", f"Session 01.{fmt}",
+                                                         f"Session 02.{fmt}", "playlist.m3u8"]
     shown = _everything_a_phone_can_show(folder)
     assert [w for w in SENSITIVE if w in shown] == []
     assert "session 02" in shown and "relaxation" in shown and "part 3" in shown
@@ -518,7 +523,7 @@ def test_the_library_program_folder_holds_every_stage_and_alongside_session_disc
     alongside = list(dict.fromkeys(p.resolve() for s in program.stages for p in s.alongside))
     n = len(program.stages) + len(alongside)
     names = [f"Session {i:02d}.mp3" for i in range(1, n + 1)]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(names + ["README.txt", "playlist.m3u8"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names + [MANIFEST, "README.txt", "playlist.m3u8"])
     assert [e.file for e in parse_m3u8((folder / "playlist.m3u8").read_text(encoding="utf-8"))] == names
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     for number, name in enumerate(names, start=1):

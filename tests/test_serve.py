@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
+from voicecoach.export.manifest import MANIFEST
 from voicecoach.phone import server as serving
 from voicecoach.phone import share
 from voicecoach.phone.page import Listing, Track
@@ -178,10 +179,13 @@ def test_only_what_the_export_made_is_shared(sharing):
     server, token, folder = sharing.server, sharing.server.site.token, sharing.folder
     (folder / "diary.txt").write_text("mine\n", encoding="utf-8")      # the user's own file in the folder
     assert raw_get(server, f"/{token}/files/diary.txt")[0] == 404
-    names = sorted(p.name for p in folder.iterdir() if p.name not in ("diary.txt",))
+    # The list of what the export wrote is the export's own business, not the phone's.
+    assert raw_get(server, f"/{token}/files/{MANIFEST}")[0] == 404
+    names = sorted(p.name for p in folder.iterdir() if p.name not in ("diary.txt", MANIFEST))
     assert sorted(server.site.files) == names
     assert names == ["01 First steps.mp3", "01 First steps.vtt", "02 Second steps.mp3", "02 Second steps.vtt",
                      "README.txt", "Step by step.zip", "playlist.m3u8"]
+    (folder / "diary.txt").unlink()
 
 
 def test_downloads_are_the_exported_bytes_with_their_names_and_ranges(sharing):

@@ -7,7 +7,7 @@ import mutagen
 import numpy as np
 import pytest
 
-from voicecoach.audio.tags import Chapter, Tags, chapters, ffmetadata, read_fingerprint, write_tags
+from voicecoach.audio.tags import Chapter, Tags, chapters, ffmetadata, metadata_args, read_fingerprint, write_tags
 from voicecoach.exercise.timeline import Mark, Timeline
 from voicecoach.export.formats import write_audio
 from voicecoach.units import RATE
@@ -45,12 +45,37 @@ def test_one_chapter_per_section_to_the_next():
     assert chapters(Timeline("T", (), (), 100)) == ()
 
 
-def test_ffmetadata_escapes_its_special_characters():
-    text = ffmetadata(TAGS, tags_too=True)
-    assert text.startswith(";FFMETADATA1\n") and "title=Breathe \\= slowly\\; \\#2" in text
-    assert "track=2/5" in text and f"fingerprint={'ab' * 32}" in text
-    assert "START=1234\nEND=2999" in text
-    assert "album=" not in ffmetadata(TAGS)            # chapters only, unless asked
+def test_ffmetadata_holds_only_times_and_every_text_goes_on_the_command_line():
+    text = ffmetadata(TAGS)
+    assert text.startswith(";FFMETADATA1\n") and "START=1234\nEND=2999" in text
+    assert "title" not in text and "Breathe" not in text
+    args = metadata_args(TAGS, tags_too=True)
+    assert args[args.index("title=Letting go") - 1] == "-metadata"
+    assert "track=2/5" in args and f"fingerprint={'ab' * 32}" in args
+    assert args[-2:] == ["-metadata:c:1", "title=Breathe = slowly; #2"]
+    assert not any(a.startswith("album=") for a in metadata_args(TAGS))    # chapters only, unless asked
+
+
+# Each ends in a backslash or holds what ffmetadata escapes. ffmpeg 5.1 read `title=slow\\` as a line
+# continuation: the next key became part of the title.
+HOSTILE = Tags(title="slow\\", album="a=b; c # d\\", artist="one\ntwo\\", track=1, tracks=2,
+               chapters=(Chapter("first\\", 0, 1000), Chapter("#second; = \\", 1000, 2000),
+                         Chapter("third\nline\\", 2000, 2999)), fingerprint="cd" * 32)
+
+
+@pytest.mark.parametrize("ext", ["mp3", "m4a"])
+def test_texts_ffmpeg_writes_come_out_exactly(tmp_path, tone, ext):
+    meta = tmp_path / "meta.txt"
+    meta.write_text(ffmetadata(HOSTILE), encoding="utf-8")
+    out = tmp_path / f"t.{ext}"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0",
+                    "-f", "ffmetadata", "-i", str(meta), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+                    *metadata_args(HOSTILE, tags_too=True), str(out)], input=tone.tobytes(), check=True)
+    found = probe(out)
+    assert [c["tags"]["title"] for c in found["chapters"]] == [c.title for c in HOSTILE.chapters]
+    assert [round(float(c["start_time"]) * 1000) for c in found["chapters"]] == [0, 1000, 2000]
+    tags = probe_tags(out)
+    assert (tags["title"], tags["album"], tags["artist"]) == (HOSTILE.title, HOSTILE.album, HOSTILE.artist)
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus", "wav"])

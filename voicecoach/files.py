@@ -10,7 +10,7 @@ import shlex
 import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from voicecoach.errors import VoicecoachError
 from voicecoach.paths import in_user_dirs
@@ -26,21 +26,45 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# What atomic_path names its temporary files: ".NAME.PID.RANDOM.partial", and what a writer puts beside
+# one (the ffmpeg metadata file: ".partial.tags"). The pid tells a dead writer's leftovers from a live one's.
+PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{16}\.partial(\.[a-z0-9]+)?$", re.S)
+
+
+def _sweep(leftovers: Iterable[Path], name: str | None = None) -> tuple[Path, ...]:
+    removed = []
+    for tmp in leftovers:
+        found = PARTIAL.match(tmp.name)
+        if not found or (name is not None and found.group("name") != name) or _alive(int(found.group("pid"))):
+            continue
+        try:
+            if stat.S_ISREG(os.lstat(tmp).st_mode):
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            pass
+    return tuple(removed)
+
+
 def sweep_partials(path: Path) -> None:
     """Remove temporary files an earlier, killed export of `path` left beside it."""
     path = Path(path)
     try:
-        # The temporary file and anything written beside it (the ffmpeg metadata file: ".partial.tags").
         leftovers = list(path.parent.glob(f".{glob_escape(path.name)}.*.partial*"))
     except OSError:
         return
-    for tmp in leftovers:
-        found = re.match(rf"\.{re.escape(path.name)}\.(\d+)\.", tmp.name)
-        if found and not _alive(int(found.group(1))):
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+    _sweep(leftovers, path.name)
+
+
+def sweep_folder(folder: Path) -> tuple[Path, ...]:
+    """Remove every temporary file of ours in `folder` whose writer is dead, whatever name it was for."""
+    # A killed program export leaves partials for names the next export may never write again.
+    try:
+        leftovers = [Path(entry.path) for entry in os.scandir(folder) if entry.name.endswith(".partial")
+                     or ".partial." in entry.name]
+    except OSError:
+        return ()
+    return _sweep(leftovers)
 
 
 def glob_escape(name: str) -> str:
@@ -49,11 +73,12 @@ def glob_escape(name: str) -> str:
 
 
 @contextmanager
-def atomic_path(path: Path, mode: int | None = None):
+def atomic_path(path: Path, mode: int | None = None, before_replace: Callable[[Path], None] | None = None):
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
 
     With `mode` (0o600 for private data) the temporary file is created empty with that mode before
-    anything is written to it; otherwise the writer creates it."""
+    anything is written to it; otherwise the writer creates it. `before_replace` sees the finished
+    temporary file just before the rename (a record of what was written survives a kill between the two)."""
     path = Path(path)
     sweep_partials(path)
     # The pid in the name lets a later export tell a dead export's leftovers from a running one's; 64
@@ -65,6 +90,8 @@ def atomic_path(path: Path, mode: int | None = None):
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
     try:
         yield Path(tmp)
+        if before_replace is not None:
+            before_replace(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -74,7 +101,11 @@ def atomic_path(path: Path, mode: int | None = None):
         raise
 
 
-FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+FULL = (errno.ENOSPC, errno.EDQUOT)
+# EFBIG is a limit on one file's size (`ulimit -f`, a file system's largest file), not a full disk: freeing
+# space would not help. Python ignores SIGXFSZ, so its own writes see EFBIG; ffmpeg is killed by it instead.
+FILE_SIZE_LIMIT = ("the file is larger than this system or account allows (a file-size limit, `ulimit -f`); "
+                   "choose a shorter session or a smaller format, or raise the limit")
 
 
 def mount_point(path) -> str:
@@ -108,11 +139,7 @@ def written(path: Path):
         try:
             yield
         except OSError as e:
-            if e.errno in FULL:
-                raise VoicecoachError(f"{path}: could not be written: {no_space(path)}; "
-                                      "nothing was left behind") from None
-            raise VoicecoachError(f"{path}: could not be written ({e.strerror or e}); "
-                                  "nothing was left behind") from None
+            raise VoicecoachError(f"{path}: could not be written: {cause(path, e)}; nothing was left behind") from None
         except VoicecoachError as e:
             if str(e).startswith(str(path)):
                 raise
@@ -120,15 +147,46 @@ def written(path: Path):
     return guard()
 
 
-def write_text(path: Path, text: str) -> bool:
-    """Write `text` to `path` atomically unless it already holds exactly that; True if written."""
-    path = Path(path)
+def cause(path, error: OSError) -> str:
+    """What an OS error while writing `path` means for a person, and what to do."""
+    if error.errno in FULL:
+        return no_space(path)
+    if error.errno == errno.EFBIG:
+        return FILE_SIZE_LIMIT
+    if error.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST) and os.path.isdir(path):
+        # os.replace onto a folder: say what is in the way, not the OS's words for it.
+        return "a folder of that name is in the way; move or rename it"
+    return error.strerror or str(error)
+
+
+def in_the_way(path) -> str | None:
+    """What stands where a file is to be written, if it is not a file we may replace: a folder, a device."""
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (OSError, UnicodeDecodeError):
-        pass
-    with written(path), atomic_path(path) as tmp:
+        found = os.lstat(path)      # a link is replaced by the rename, never written through
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"it cannot be reached ({e.strerror or e})"
+    if stat.S_ISLNK(found.st_mode):
+        return None
+    if stat.S_ISDIR(found.st_mode):
+        return "a folder of that name is in the way"
+    if not stat.S_ISREG(found.st_mode):
+        return "something that is not a file (a device, pipe or socket) is in the way"
+    return None
+
+
+def write_text(path: Path, text: str, *, force: bool = False,
+               before_replace: Callable[[Path], None] | None = None) -> bool:
+    """Write `text` to `path` atomically unless it already holds exactly that (or `force`); True if written."""
+    path = Path(path)
+    if not force and path.is_file():      # a pipe of that name would block the read forever
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError, ValueError):
+            pass
+    with written(path), atomic_path(path, before_replace=before_replace) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return True
 

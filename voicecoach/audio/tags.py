@@ -1,5 +1,5 @@
 """Tags and chapters a phone shows: MP4 atoms, Vorbis comments (with CHAPTERxxx) and ID3 in WAV written
-with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see ffmetadata).
+with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see metadata_args).
 Everything is read back with mutagen."""
 
 from __future__ import annotations
@@ -48,19 +48,35 @@ def chapters(timeline: Timeline, *, discreet: bool = False) -> tuple:
                  for i, mark in enumerate(marks))
 
 
-def ffmetadata(tags: Tags, *, tags_too: bool = False) -> str:
-    """Chapters (and, if `tags_too`, the tags) as an ffmpeg metadata file, for ffmpeg to write while it muxes."""
-    def escape(text):
-        return "".join("\\" + ch if ch in "=;#\\\n" else ch for ch in str(text))
+def ffmetadata(tags: Tags) -> str:
+    """The chapters' times as an ffmpeg metadata file, for ffmpeg to write chapters while it muxes (see metadata_args)."""
+    # Times only: no text goes through this file. ffmpeg 5.1's reader takes an escaped backslash at the
+    # end of a value (`title=slow\\`) and the newline after it as a line continuation, however it is
+    # escaped (measured with ffprobe -show_entries format_tags), so a title ending in `\` swallowed
+    # the next line. metadata_args gives every text on ffmpeg's command line instead.
     lines = [";FFMETADATA1"]
+    for c in tags.chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={c.start}", f"END={c.end}"]
+    return "\n".join(lines) + "\n"
+
+
+def metadata_args(tags: Tags, *, tags_too: bool = False) -> list[str]:
+    """ffmpeg arguments that set each chapter's title (and, if `tags_too`, the tags), byte for byte as given."""
+    # An argument reaches ffmpeg as it is: no escaping, so `\`, `=`, `;`, `#` and newlines arrive intact.
+    # Only NUL cannot pass (a C string ends there), and no tag could hold it anyway.
+    def arg(key: str, value) -> str:
+        return f"{key}={str(value).replace(chr(0), '')}"
+    args: list[str] = []
     if tags_too:
         fields = {"title": tags.title, "album": tags.album, "artist": tags.artist,
                   "track": f"{tags.track}/{tags.tracks}" if tags.track and tags.tracks else tags.track,
                   FINGERPRINT: tags.fingerprint}
-        lines += [f"{key}={escape(value)}" for key, value in fields.items() if value]
-    for c in tags.chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={c.start}", f"END={c.end}", f"title={escape(c.title)}"]
-    return "\n".join(lines) + "\n"
+        for key, value in fields.items():
+            if value:
+                args += ["-metadata", arg(key, value)]
+    for i, c in enumerate(tags.chapters):
+        args += [f"-metadata:c:{i}", arg("title", c.title)]
+    return args
 
 
 def _id3_frames(tags: Tags, *, with_chapters: bool = True) -> list:

@@ -25,9 +25,11 @@ from voicecoach.cli.common import ProgressBar, cache_of, friendly
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--dir", "folder", type=click.Path(file_okay=False),
               help="Where the sessions are exported to and shared from (default: in your user data folder).")
+@click.option("--force", is_flag=True, help="With --dir: export into a folder that holds files voicecoach did not "
+                                           "write (none is removed or shared; one with a name it needs is replaced).")
 @click.pass_context
 @friendly
-def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder):
+def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder, force):
     """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
@@ -37,7 +39,7 @@ def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll
     with ProgressBar() as bar:
         where = Path(folder) if folder else default_folder(path, discreet, hands_free=hands_free)
         sharing = open_share(path, cache_of(ctx), where, port=port, lan=lan, https=use_https, discreet=discreet,
-                             hands_free=hands_free, pre_roll=pre_roll, progress=bar.update,
+                             hands_free=hands_free, pre_roll=pre_roll, force=force, progress=bar.update,
                              on_visit=lambda address: click.echo(f"The page was opened from {address}."))
     sharing.announce(click.echo)
     try:

@@ -99,7 +99,10 @@ def show(ctx, script, as_json, sets, voice, rate, volume):
               help="Neutral names, titles and chapters (\"Session 03\", \"Relaxation\"); no transcript unless asked.")
 @click.option("--transcript/--no-transcript", default=None,
               help="A WebVTT transcript beside each file (default: yes, but not with --discreet).")
-@click.option("--force", is_flag=True, help="Export again even when the files are up to date.")
+@click.option("--force", is_flag=True,
+              help="Export again even when the files are up to date; replace a .vtt beside -o that voicecoach did "
+                   "not write; with -d, write into a folder that holds files voicecoach did not write (none of "
+                   "them is removed; one with a name the export needs is replaced).")
 @click.option("--hands-free", is_flag=True,
               help="For the shower: a spoken pre-roll, a soft tone before each phase, a slower, evened-out voice.")
 @click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
@@ -156,7 +159,7 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_
         mark = "unchanged" if f.skipped else f"{f.loudness.integrated:.1f} LUFS"
         click.echo(f"  {f.path.name:<44} {minutes(f.session.timeline.length):>8}  {mark}")
     if batch.removed:
-        click.echo(f"Removed {len(batch.removed)} file(s) the program no longer has.")
+        click.echo(f"Removed {len(batch.removed)} file(s) an earlier export wrote that the program no longer has.")
 
 
 @click.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from voicecoach.audio import ffmpeg
-from voicecoach.audio.tags import Tags, ffmetadata, write_tags
+from voicecoach.audio.tags import Tags, ffmetadata, metadata_args, write_tags
 from voicecoach.audio.wav import write_wav
 from voicecoach.errors import VoicecoachError
 from voicecoach.export.formats import ENCODERS, container_args
@@ -21,9 +21,10 @@ BLOCK_MS = 20_000             # how much audio is in memory at once while stream
 
 def _metadata_input(tmp: Path, tags: Tags, fmt: str) -> tuple[Path, list[str]]:
     meta_file = tmp.with_name(tmp.name + ".tags")
-    meta_file.write_text(ffmetadata(tags, tags_too=fmt == "mp3"), encoding="utf-8")
+    # The file gives the chapters' times; every text goes on the command line (see tags.ffmetadata).
+    meta_file.write_text(ffmetadata(tags), encoding="utf-8")
     return meta_file, ["-f", "ffmetadata", "-i", str(meta_file), "-map", "0:a", "-map_metadata", "1",
-                       "-map_chapters", "1"]
+                       "-map_chapters", "1", *metadata_args(tags, tags_too=fmt == "mp3")]
 
 
 def id3_tag(tmp: Path, tags: Tags) -> bytes:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -24,7 +26,7 @@ from voicecoach.export.codec import codec_trim, trimmed
 from voicecoach.export.encode import encode
 from voicecoach.export.formats import ARTIST, ENCODERS, check_target
 from voicecoach.export.mastering import master
-from voicecoach.files import atomic_path, write_text, written
+from voicecoach.files import atomic_path, in_the_way, write_text, written
 from voicecoach.handsfree import PRE_ROLL_S, prepare_hands_free
 from voicecoach.session import Session, prepare
 from voicecoach.units import RATE
@@ -40,11 +42,18 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
                              mastering.MAX_PCM_PEAK],
                 "voice": session.voice.identity(), "timeline": session.timeline.to_dict(), "tags": tags.to_dict(),
                 # Only with a bed, so that the files exported without one keep their fingerprints.
-                **({"background": session.background.identity()} if session.background is not None else {})}
+                **({"background": session.background.identity()} if session.background is not None else {}),
+                # Texts with a backslash went through ffmpeg's metadata file, which could cut them short;
+                # they now reach it whole, so those files (and only those) are written again.
+                **({"texts": "whole"} if any("\\" in text for text in _texts(tags)) else {})}
     digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
     for text in sorted(session.clips):
         digest.update(text.encode() + b"\0" + np.ascontiguousarray(session.clips[text], dtype="<i2").tobytes())
     return digest.hexdigest()
+
+
+def _texts(tags: Tags) -> list[str]:
+    return [tags.title, tags.album, tags.artist, *(c.title for c in tags.chapters)]
 
 
 @dataclass(frozen=True)
@@ -69,8 +78,11 @@ def session_tags(session: Session, *, discreet: bool, title: str | None = None, 
 
 
 def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | None = None, transcript: bool = True,
-                   force: bool = False, progress: Callable[[int], None] | None = None) -> Exported:
-    """Write `session` to `out` (format by extension), unless an identical export is already there."""
+                   force: bool = False, progress: Callable[[int], None] | None = None,
+                   claim: Callable[[Path, Path], None] | None = None) -> Exported:
+    """Write `session` to `out` (format by extension), unless an identical export is already there.
+
+    `claim(final, tmp)` sees each finished file just before it is renamed into place."""
     out = Path(out)
     fmt = check_target(out)
     tags = replace(tags, fingerprint=fingerprint(session, fmt, tags))
@@ -81,25 +93,111 @@ def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | No
         with written(out):
             mastered = master(session, cache)
             trim = codec_trim(mastered, fmt, cache)
-            with atomic_path(out) as tmp:
+            with atomic_path(out, before_replace=_claimed(claim, out)) as tmp:
                 encode(trimmed(mastered.session, trim), tmp, fmt, tags, progress)
         measured = mastered.loudness
     vtt, vtt_written = None, False
     if transcript:
         vtt = out.with_suffix(".vtt")
-        vtt_written = write_text(vtt, webvtt(session.timeline))
+        vtt_written = write_text(vtt, transcript_text(session.timeline), before_replace=_claimed(claim, vtt))
     return Exported(out, session, skipped, measured, vtt, vtt_written)
 
 
-def _drop_transcript(vtt: Path) -> None:
-    # A transcript an earlier, open export left beside the file would say what a discreet one hides.
+def _claimed(claim: Callable[[Path, Path], None] | None, path: Path) -> Callable[[Path], None] | None:
+    return None if claim is None else lambda tmp: claim(path, tmp)
+
+
+# Our transcripts say so on their first line, with a digest of the rest: a .vtt beside an export that
+# lacks it (the user's own subtitles, or ours edited since) is not ours to replace or remove. WebVTT
+# allows any text after "WEBVTT " on that line; players ignore it.
+TRANSCRIPT_HEADER = "WEBVTT - voicecoach transcript "
+_HEADER = re.compile(re.escape(TRANSCRIPT_HEADER) + r"([0-9a-f]{16})")
+TRANSCRIPT_LIMIT = 64 << 20        # far more than the words of a day-long session
+
+
+def transcript_text(timeline) -> str:
+    """The session's words as WebVTT, marked as ours (see is_our_transcript)."""
+    body = webvtt(timeline)[len("WEBVTT"):]
+    return TRANSCRIPT_HEADER + hashlib.sha256(body.encode()).hexdigest()[:16] + body
+
+
+def is_our_transcript(path: Path) -> bool:
+    """Whether `path` is a transcript this tool wrote, unchanged since."""
     try:
-        with open(vtt, encoding="utf-8") as f:
-            ours = f.read(16).startswith("WEBVTT")
-    except (OSError, UnicodeDecodeError):
+        if not Path(path).is_file() or os.path.getsize(path) > TRANSCRIPT_LIMIT:
+            return False
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    header, newline, _ = text.partition("\n")
+    found = _HEADER.fullmatch(header)
+    body = text[len(header):]
+    return bool(found and newline and hashlib.sha256(body.encode()).hexdigest()[:16] == found.group(1))
+
+
+def _older_transcript(path: Path, timeline) -> bool:
+    # What earlier versions wrote, unmarked: ours when it is exactly their text for this very session.
+    try:
+        return timeline is not None and Path(path).is_file() and os.path.getsize(path) <= TRANSCRIPT_LIMIT \
+            and Path(path).read_text(encoding="utf-8") == webvtt(timeline)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
+def check_transcript(vtt: Path, *, write: bool, force: bool, timeline=None) -> None:
+    """Fail when the transcript beside an export cannot or may not be written (or, when not written, a
+    foreign one beside a discreet file would tell what it hides). Called before rendering, and again
+    with the rendered `timeline` for an unmarked transcript an earlier version may have written."""
+    problem = in_the_way(vtt)
+    if write and problem:
+        raise VoicecoachError(f"{vtt}: {problem} of the transcript; move it, or add --no-transcript")
+    if problem or force or not Path(vtt).exists() or is_our_transcript(vtt) or _older_transcript(vtt, timeline):
         return
-    if ours:
+    try:
+        with open(vtt, encoding="utf-8", errors="replace") as f:
+            looks_like_one = f.read(6) == "WEBVTT"
+    except OSError:
+        looks_like_one = False
+    if looks_like_one and timeline is None:
+        return          # decided once the session is rendered: it may be an earlier version's, of this session
+    if write:
+        raise VoicecoachError(f"{vtt}: a file voicecoach did not write is where the transcript goes; move it, "
+                              "or add --no-transcript (or --force to replace it)")
+    if looks_like_one:
+        raise VoicecoachError(f"{vtt}: a transcript voicecoach did not write is beside this discreet file and "
+                              "may say what it hides; move or delete it, or add --force to leave it there")
+
+
+def _drop_transcript(vtt: Path, timeline) -> None:
+    # A transcript an earlier, open export left beside the file would say what a discreet one hides;
+    # only ours goes (check_transcript stopped at any other that looks like one, unless --force).
+    if is_our_transcript(vtt) or _older_transcript(vtt, timeline):
         vtt.unlink(missing_ok=True)
+
+
+def bed_file(session: Session) -> str | None:
+    """The user's sound file a session's bed was made from (None for a built-in bed, or none)."""
+    if session.background is None:
+        return None
+    found = session.background.source.identity().get("file")
+    return str(found) if found else None
+
+
+def refuse_the_bed(background: str | Path | None, targets) -> None:
+    """Stop when a file to be written is the background sound the export reads (by any name or link)."""
+    # Checked with the command line's name before rendering, and with the file the session's bed came
+    # from (the script's own `background:` too) before encoding: the export would replace the user's sound.
+    if not background:
+        return
+    bed = Path(background).expanduser()
+    for target in targets:
+        try:
+            same = os.path.samefile(bed, target)
+        except (OSError, ValueError):
+            continue
+        if same:
+            raise VoicecoachError(f"{target}: is the background sound this export reads ({background}); "
+                                  "write to another file")
 
 
 def _share(progress: Callable[[float, str], None], label: str, before: int, share: int, total: int):
@@ -144,16 +242,24 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
     """Render `script` (with --set overrides and voice options) for a file, and write it to `out`."""
     out = Path(out)
     check_target(out)
+    vtt, with_transcript = out.with_suffix(".vtt"), (not discreet) if transcript is None else transcript
+    # Before any rendering: the files beside `out` that the user did not name, and the bed it reads.
+    if with_transcript or discreet:
+        check_transcript(vtt, write=with_transcript, force=force)
+    refuse_the_bed(options.get("background"), [out, vtt] if with_transcript else [out])
     label = f"Exporting {out.name}"
     session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll,
                                progress=rendering(progress, label), **options)
     share = max(1, session.timeline.length)
-    if discreet and not transcript:
-        _drop_transcript(out.with_suffix(".vtt"))
+    refuse_the_bed(bed_file(session), [out, vtt] if with_transcript else [out])
+    if with_transcript or discreet:
+        check_transcript(vtt, write=with_transcript, force=force, timeline=session.timeline)
+    if discreet and not with_transcript:
+        _drop_transcript(vtt, session.timeline)
     # Encoding fills the rest of the bar: all of it when nothing needed rendering.
     before = round(share * RENDERING / (1 - RENDERING)) if session.synthesised else 0
     done = export_session(session, out, session_tags(session, discreet=discreet), cache=cache,
-                          transcript=(not discreet) if transcript is None else transcript, force=force,
+                          transcript=with_transcript, force=force,
                           progress=_share(progress, label, before, share, before + share) if progress else None)
     if progress:
         progress(1.0, f"Exporting {out.name}")

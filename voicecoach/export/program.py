@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import re
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
 from voicecoach.cache import Cache
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
-from voicecoach.export.file import RENDERING, _share, export_session, prepare_for_file, rendering, session_tags
+from voicecoach.export.file import (
+    RENDERING,
+    _share,
+    bed_file,
+    export_session,
+    prepare_for_file,
+    refuse_the_bed,
+    rendering,
+    session_tags,
+    transcript_text,
+)
 from voicecoach.export.formats import FORMATS
-from voicecoach.files import make_dir, write_text
+from voicecoach.export.manifest import Manifest, refuse_others
+from voicecoach.files import atomic_path, in_the_way, make_dir, sweep_folder, write_text, written
 from voicecoach.handsfree import PRE_ROLL_S
 
 
@@ -49,6 +62,7 @@ class ProgramExport:
     playlist: Path
     readme: Path
     removed: tuple = ()     # files of an earlier export that the program no longer has
+    bundle: Path | None = None   # all of them in one zip, when asked for
 
     @property
     def unchanged(self) -> bool:
@@ -110,81 +124,106 @@ def _folder(folder: str | Path) -> Path:
 
 
 def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: str = "mp3", discreet: bool = False,
-                   transcript: bool | None = None, force: bool = False, hands_free: bool = False,
+                   transcript: bool | None = None, force: bool = False, beside: bool | None = None,
+                   bundle: bool = False, hands_free: bool = False,
                    pre_roll: int = PRE_ROLL_S, progress: Callable[..., None] | None = None,
                    overrides: Mapping | None = None, voice: str | None = None, rate: int | None = None,
                    volume: float | None = None, background: str | None = None,
                    background_level: float | None = None) -> ProgramExport:
-    """Export every stage of the program at `path` into `folder`: numbered files, playlist, README."""
-    from voicecoach.export.playlist import (
-        PLAYLIST,
-        README,
-        PlaylistEntry,
-        m3u8,
-        parse_m3u8,
-        readme,
-        stage_file,
-    )
+    """Export every stage of the program at `path` into `folder`: numbered files, playlist, README (and a zip).
+
+    `force` exports every file again; `beside` (by default, what `force` says) writes into a folder that
+    holds files this tool did not write, replacing those with the names it needs and removing none."""
+    from voicecoach.export.playlist import PLAYLIST, README, PlaylistEntry, m3u8, readme, safe_name, stage_file
     if f".{fmt}" not in FORMATS:
         raise VoicecoachError(f"unknown audio format {fmt}; use one of {', '.join(f[1:] for f in FORMATS)}")
     title, about, stages = stage_files(Path(path), overrides)
     folder = _folder(folder)
+    beside = force if beside is None else beside
     with_transcript = (not discreet) if transcript is None else transcript
-    # Everything is rendered and laid out before the first file is written: a bad stage stops us early.
+    album = NEUTRAL if discreet else title
+    names = [stage_file(number, stage.title, fmt, discreet=discreet) for number, stage in enumerate(stages, 1)]
+    transcripts = [str(Path(n).with_suffix(".vtt")) for n in names] if with_transcript else []
+    zip_name = f"{safe_name(album)}.zip" if bundle else None
+    needed = [*names, *transcripts, PLAYLIST, README, *([zip_name] if zip_name else [])]
+    # Before any rendering: what stands in the way, whose files these are, and the bed the export reads.
+    sweep_folder(folder)
+    for name in needed:
+        problem = in_the_way(folder / name)
+        if problem:
+            raise VoicecoachError(f"{folder / name}: {problem} of a file this export writes; move or rename it")
+    manifest = Manifest.load(folder)
+    others = set(manifest.others())
+    if not beside:
+        refuse_others(folder, sorted(others))
+    refuse_the_bed(background, [folder / n for n in needed])
+
+    def write(name: str, text: str) -> bool:
+        # A file of the user's with a name we need (only with --force) is replaced even if it reads the same,
+        # so that it is ours afterwards.
+        return write_text(folder / name, text, force=name in others,
+                          before_replace=lambda tmp: manifest.claim(name, tmp))
+
     sessions = [prepare_for_file(s.script, cache, hands_free=hands_free, pre_roll=pre_roll, overrides=s.params,
                                  voice=voice, rate=rate, volume=volume, background=background,
                                  background_level=background_level,
                                  progress=rendering(progress, f"Session {k} of {len(stages)}",
                                                     RENDERING * (k - 1) / len(stages), RENDERING * k / len(stages)))
                 for k, s in enumerate(stages, 1)]
-    album = NEUTRAL if discreet else title
+    for session in sessions:
+        refuse_the_bed(bed_file(session), [folder / n for n in needed])
     done, entries = [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.
     total = max(1, sum(s.timeline.length for s in sessions))
     # Encoding fills the rest of the bar: all of it when nothing needed rendering.
     before_stage = round(total * RENDERING / (1 - RENDERING)) if any(s.synthesised for s in sessions) else 0
     total += before_stage
-    for number, (stage, session) in enumerate(zip(stages, sessions), start=1):
-        name = stage_file(number, stage.title, fmt, discreet=discreet)
+    for number, (stage, session, name) in enumerate(zip(stages, sessions, names), start=1):
         tags = session_tags(session, discreet=discreet, title=stage.title, album=album,
                             track=number, tracks=len(stages))
         share = session.timeline.length
         label = f"Session {number} of {len(stages)}: {tags.title}"
-        done.append(export_session(session, folder / name, tags, cache=cache, transcript=with_transcript, force=force,
-                                   progress=_share(progress, label, before_stage, share, total) if progress else None))
+        exported = export_session(session, folder / name, tags, cache=cache, transcript=False,
+                                  force=force or name in others,
+                                  claim=lambda final, tmp: manifest.claim(final.name, tmp),
+                                  progress=_share(progress, label, before_stage, share, total) if progress else None)
+        if with_transcript:
+            vtt = str(Path(name).with_suffix(".vtt"))
+            exported = replace(exported, transcript=folder / vtt,
+                               transcript_written=write(vtt, transcript_text(session.timeline)))
+        done.append(exported)
         before_stage += share
         if progress:
             progress(before_stage / total, label)
         entries.append(PlaylistEntry(name, tags.title, session.timeline.length))
-    playlist, notes = folder / PLAYLIST, folder / README
-    try:
-        before = parse_m3u8(playlist.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        before = []
-    write_text(playlist, m3u8(entries, album))
-    write_text(notes, readme(album, entries, discreet=discreet, transcripts=with_transcript, about=about,
-                             guidance=[s.guidance for s in stages], stages=[s.label() for s in stages]))
-    removed = _remove_stale(folder, [e.file for e in before], {e.file for e in entries}, with_transcript)
-    return ProgramExport(folder, album, tuple(done), playlist, notes, removed)
+    write(PLAYLIST, m3u8(entries, album))
+    write(README, readme(album, entries, discreet=discreet, transcripts=with_transcript, about=about,
+                         guidance=[s.guidance for s in stages], stages=[s.label() for s in stages]))
+    zipped = None
+    if zip_name:
+        zipped = _bundle(folder, [*names, *transcripts, PLAYLIST, README], zip_name, force=zip_name in others,
+                         before_replace=lambda tmp: manifest.claim(zip_name, tmp))
+    # Last, once everything is in place: files of an earlier export the program no longer has, if unchanged.
+    removed = manifest.settle(needed)
+    return ProgramExport(folder, album, tuple(done), folder / PLAYLIST, folder / README, removed, zipped)
 
 
-_OURS = re.compile(r"^(\d\d |Session \d\d\.)")
-
-
-def _remove_stale(folder: Path, old: list, keep: set, transcripts: bool) -> tuple:
-    # Only files an earlier export listed in its playlist, named as we name them: never a user's own file.
-    removed = []
-    for name in old:
-        if name in keep or "/" in name or not _OURS.match(name) or Path(name).suffix not in FORMATS:
-            continue
-        for path in (folder / name, (folder / name).with_suffix(".vtt")):
-            if path.is_file():
-                path.unlink()
-                removed.append(path)
-    if not transcripts:
-        for name in keep:
-            vtt = (folder / name).with_suffix(".vtt")
-            if vtt.is_file():
-                vtt.unlink()
-                removed.append(vtt)
-    return tuple(removed)
+def _bundle(folder: Path, names, zip_name: str, *, force: bool = False,
+            before_replace: Callable[[Path], None] | None = None) -> Path:
+    """A zip of `names` in `folder` (stored, not recompressed), rebuilt only when one of them changed."""
+    out = folder / zip_name
+    stats = [(n, (folder / n).stat()) for n in names]
+    stamp = hashlib.sha256(json.dumps([(n, s.st_size, s.st_mtime_ns) for n, s in stats]).encode()).hexdigest()
+    if not force:
+        try:
+            with zipfile.ZipFile(out) as old:
+                if old.comment.decode("ascii", "replace") == stamp:
+                    return out
+        except (OSError, zipfile.BadZipFile):
+            pass
+    with written(out), atomic_path(out, before_replace=before_replace) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+            for name, _ in stats:
+                z.write(folder / name, name)     # audio is compressed already; the zip only gathers
+            z.comment = stamp.encode()
+    return out

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import json
 import socket
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -40,25 +37,6 @@ def lan_address() -> str:
     return address
 
 
-def bundle(folder: Path, names, zip_name: str) -> Path:
-    """A zip of `names` in `folder` (stored, not recompressed), rebuilt only when one of them changed."""
-    from voicecoach.files import atomic_path
-    folder, out = Path(folder), Path(folder) / zip_name
-    stats = [(n, (folder / n).stat()) for n in names]
-    stamp = hashlib.sha256(json.dumps([(n, s.st_size, s.st_mtime_ns) for n, s in stats]).encode()).hexdigest()
-    try:
-        with zipfile.ZipFile(out) as old:
-            if old.comment.decode("ascii", "replace") == stamp:
-                return out
-    except (OSError, zipfile.BadZipFile):
-        pass
-    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
-        for name, _ in stats:
-            z.write(folder / name, name)     # audio is compressed already; the zip only gathers
-        z.comment = stamp.encode()
-    return out
-
-
 def data_folder() -> Path:
     """Where `serve` keeps what it makes: the exported sessions and the certificate."""
     return paths.data_dir() / "serve"
@@ -72,19 +50,15 @@ def default_folder(path: Path, discreet: bool, *, hands_free: bool = False) -> P
 
 def listing_for(path: Path, done, *, discreet: bool) -> page.Listing:
     """The page's listing for a program export (`done`, an export.ProgramExport) of the file at `path`."""
-    from voicecoach.export.playlist import safe_name
     from voicecoach.export.program import stage_files
     title, about, stages = stage_files(Path(path))
-    zip_name = f"{safe_name(done.title)}.zip"
     tracks = tuple(page.track(number, stage.title, f.path.name, f.session.timeline, discreet=discreet,
                               transcript=f.transcript.name if f.transcript and f.transcript.is_file() else None,
                               guidance=stage.guidance)
                    for number, (stage, f) in enumerate(zip(stages, done.files), start=1))
-    names = [f.path.name for f in done.files] + [t.transcript for t in tracks if t.transcript]
-    names += [done.playlist.name, done.readme.name]
-    bundle(done.folder, names, zip_name)
     return page.Listing(NEUTRAL if discreet else title, "" if discreet else about, tracks,
-                        bundle=zip_name, playlist=done.playlist.name, readme=done.readme.name, discreet=discreet)
+                        bundle=done.bundle.name if done.bundle else None, playlist=done.playlist.name,
+                        readme=done.readme.name, discreet=discreet)
 
 
 @dataclass
@@ -133,13 +107,18 @@ class Sharing:
 
 
 def open_share(path: Path, cache, folder: Path, *, port: int = 8765, lan: bool = False, https: bool = False,
-               discreet: bool = False, hands_free: bool = False, pre_roll: int = 20,
+               discreet: bool = False, hands_free: bool = False, pre_roll: int = 20, force: bool = False,
                tls_folder: Path | None = None, progress=None,
                on_visit: Callable[[str], None] | None = None) -> Sharing:
-    """Export the program at `path` into `folder` (skipping what is up to date) and bind its server."""
+    """Export the program at `path` into `folder` (skipping what is up to date) and bind its server.
+
+    With `force`, `folder` may hold files voicecoach did not write: they stay, and are not shared."""
     from voicecoach.export.program import export_program
+    # Our own folder in the user data folder holds nothing of the user's; one an earlier version filled has
+    # no manifest yet, and is taken over (its files replaced where a name is needed, none removed).
+    ours = Path(folder).expanduser().absolute().parent == data_folder().absolute()
     done = export_program(path, folder, cache, fmt="mp3", discreet=discreet, hands_free=hands_free,
-                          pre_roll=pre_roll, progress=progress)
+                          pre_roll=pre_roll, progress=progress, beside=force or ours, bundle=True)
     listing = listing_for(path, done, discreet=discreet)
     host = lan_address() if lan else "127.0.0.1"
     cert = None
