@@ -1,4 +1,4 @@
-"""Shared fixtures: a private audio cache per test and a helper that writes small scripts."""
+"""Shared fixtures: a private audio cache per test, a helper that writes small scripts, the joe voice and a user data folder."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from voicecoach.cache import Cache
+from voicecoach.speech.engines.piper import _joe
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -67,3 +68,20 @@ def pinned_voice(tmp_path_factory):
         os.environ.pop("VOICECOACH_CONFIG", None)
     else:
         os.environ["VOICECOACH_CONFIG"] = before
+
+
+@pytest.fixture(scope="session")
+def joe():
+    found = _joe()
+    assert found is not None, "the joe voice is part of the set-up (tools/setup.sh installs voicecoach[piper])"
+    return found
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch):
+    """A user data folder of the test's own (platformdirs reads XDG_DATA_HOME), with an empty voices folder."""
+    home = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    voices = home / "voicecoach" / "voices"
+    voices.mkdir(parents=True)
+    return voices

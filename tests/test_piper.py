@@ -16,30 +16,13 @@ from click.testing import CliRunner
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.cli import cli
 from voicecoach.speech import engines
-from voicecoach.speech.engines.piper import JOE, _joe
+from voicecoach.speech.engines.piper import JOE
 from voicecoach.speech.voice import Voice
 from voicecoach.testing import synthesise_in_worker
 from voicecoach.units import RATE
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "voicecoach: 1\ntitle: Piper\nsteps:\n  - say: Let your shoulders soften.\n  - pause: 1\n  - say: And breathe out.\n"
-
-
-@pytest.fixture(scope="module")
-def joe():
-    found = _joe()
-    assert found is not None, "the joe voice is part of the set-up (tools/setup.sh installs voicecoach[piper])"
-    return found
-
-
-@pytest.fixture
-def data_home(tmp_path, monkeypatch):
-    """A user data folder of the test's own (platformdirs reads XDG_DATA_HOME), with an empty voices folder."""
-    home = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    voices = home / "voicecoach" / "voices"
-    voices.mkdir(parents=True)
-    return voices
 
 
 def copy_voice(joe, folder: Path, stem: str, *, config=None, model_bytes: bytes | None = None) -> Path:

@@ -40,6 +40,19 @@ def speech() -> list[Check]:
     return out
 
 
+def voice_files() -> Check:
+    """The user's own Piper voices: each file there that cannot be used, with why."""
+    from voicecoach.speech.engines.piper import folder_problems
+    folder = paths.voices_dir()
+    problems = folder_problems()
+    if not problems:
+        return Check("your voices", True, f"{folder} (a Piper .onnx you add goes here, with its .onnx.json)",
+                     needed=False)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return Check("your voices", False, f"{len(problems)} voice file(s) left out of `voicecoach voices`: "
+                 f"{problems[0]}{more}", f"download each again, or remove it from {folder}", needed=False)
+
+
 def config() -> Check:
     """The config file: where it is, and whether it reads and its voice exists."""
     from voicecoach.config import config_path, load_config
@@ -113,4 +126,4 @@ def practice_log(path: Path) -> Check:
 
 def checks(cache_root: Path, log_path: Path) -> list[Check]:
     """Everything doctor looks at, in the order a session needs it."""
-    return [*speech(), config(), ffmpeg(), audio_device(), library(), cache(cache_root), practice_log(log_path)]
+    return [*speech(), voice_files(), config(), ffmpeg(), audio_device(), library(), cache(cache_root), practice_log(log_path)]

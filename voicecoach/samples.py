@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from voicecoach.audio.wav import write_wav
+from voicecoach.errors import VoicecoachError
 from voicecoach.files import atomic_path, written
 from voicecoach.speech.engine import EngineVoice
+from voicecoach.speech.engines import engine
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import Voice
 
@@ -17,16 +20,29 @@ def _store(target: Path, _text: str, samples) -> None:
         write_wav(tmp, [samples])
 
 
-def write_samples(text: str, folder, voices: list[EngineVoice], rate: int, progress=None) -> list[Path]:
-    """The same text in each voice, one WAV per voice in `folder`, named engine-voice.wav."""
+def write_samples(text: str, folder, voices: list[EngineVoice], rate: int, progress=None,
+                  failed: Callable[[EngineVoice, VoicecoachError], None] | None = None) -> list[Path]:
+    """The same text in each voice, one WAV per voice in `folder`, named engine-voice.wav; a voice that
+    cannot speak goes to `failed` (when given) and the others are still written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    done = []
     for v in voices:
         target = folder / (f"{v.engine}-{v.id}".replace("/", "-") + ".wav")
-        # store() runs in the worker process, so it writes the file itself (atomically).
-        render(Voice(engine=v.engine, name=v.id, rate=rate), [text], partial(_store, target))
-        written.append(target)
+        try:
+            # A listed id is what `--voice` takes, not always what the engine loads: a Piper voice from the
+            # user's voices folder is listed by its name and loaded by its file's path.
+            name = engine(v.engine).resolve(v.id) or v.id
+            # store() runs in the worker process, so it writes the file itself (atomically).
+            render(Voice(engine=v.engine, name=name, rate=rate), [text], partial(_store, target))
+        except VoicecoachError as e:
+            # A damaged model in the voices folder is listed (its first bytes look right) and fails only
+            # once loaded: the voices worth hearing are still written.
+            if failed is None:
+                raise
+            failed(v, e)
+            continue
+        done.append(target)
         if progress:
             progress(target)
-    return written
+    return done

@@ -13,7 +13,7 @@ import numpy as np
 
 from voicecoach.errors import VoicecoachError, shown
 from voicecoach.speech.clip import to_internal
-from voicecoach.speech.engine import Engine, worker_context
+from voicecoach.speech.engine import Engine, die_with_parent, worker_context
 from voicecoach.speech.engines import engine as named_engine
 from voicecoach.speech.voice import Voice
 
@@ -24,8 +24,14 @@ PHRASE_TIMEOUT = float(os.environ.get("VOICECOACH_TTS_TIMEOUT", "30"))
 # ---------------------------------------------------------------- worker side
 
 
-def _render_worker(engine: Engine, voice: Voice, store: Callable, texts, conn, timeout: float, many: bool) -> None:
+def _render_worker(engine: Engine, voice: Voice, store: Callable, texts, conn, timeout: float, many: bool,
+                   parent: int, ours: Connection | None = None) -> None:
     """Child process: render what arrives on `texts` (one, unless `many`), hand each to `store`, report on `conn`."""
+    die_with_parent(parent)
+    if ours is not None:
+        # The parent's end of our inbox, copied here by fork: closed, so that our own copy cannot keep the
+        # pipe open and our read sees EOF once the parent is gone, should the parent-death signal fail us.
+        ours.close()
     # pyttsx3 prints "Audio saved to ..." for every file; keep our stdout clean.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -125,7 +131,8 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 texts_out, texts_in = ctx.Pipe(duplex=False)
                 results_out, results_in = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_render_worker, daemon=True,
-                                   args=(engine, voice, store, texts_out, results_in, timeout, many))
+                                   args=(engine, voice, store, texts_out, results_in, timeout, many, os.getpid(),
+                                         texts_in if ctx.get_start_method() == "fork" else None))
                 proc.start()
                 texts_out.close()
                 results_in.close()

