@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 import numpy as np
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.files import FILE_SIZE_LIMIT
 from voicecoach.units import RATE
 
 if TYPE_CHECKING:
@@ -174,8 +175,6 @@ def filtered(samples: np.ndarray, graph: str) -> np.ndarray:
 
 
 _FULL = ("no space left on device", "disk quota exceeded")
-FILE_SIZE_LIMIT = ("it is larger than the largest file this system or account allows (a file-size limit, "
-                   "`ulimit -f`); choose a shorter session or a smaller format, or raise the limit")
 
 
 def failure(log: str, status: int) -> str:
