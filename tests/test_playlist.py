@@ -1,4 +1,4 @@
-"""A program folder's playlist and README: extended M3U that parses back, names a phone accepts."""
+"""A program folder's playlist: extended M3U that parses back, names a phone accepts."""
 
 import unicodedata
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicecoach.export.playlist import PlaylistEntry, m3u8, parse_m3u8, readme, safe_name, stage_file
+from voicecoach.export.playlist import PlaylistEntry, m3u8, parse_m3u8, safe_name, stage_file
 
 ENTRIES = [PlaylistEntry("01 Letting go.mp3", "Letting go", 353_723), PlaylistEntry("02 Second, slowly.mp3", "Second, slowly", 61_499)]
 
@@ -38,19 +38,6 @@ def test_safe_names_are_valid_on_any_phone(title):
 def test_stage_files_are_numbered_and_discreet_ones_neutral():
     assert stage_file(3, "Trainer: size 1/2", "m4a", discreet=False) == "03 Trainer size 1 2.m4a"
     assert stage_file(3, "Trainer: size 1/2", "m4a", discreet=True) == "Session 03.m4a"
-
-
-def test_readme_lists_the_files_and_says_nothing_when_discreet():
-    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True, about="A graded path.",
-                  guidance=["Most days. Move on when: it feels familiar.", ""])
-    assert text.startswith("Step by step\n\nA graded path.\n") and "01 Letting go.mp3  (about 6 minutes)" in text
-    assert "      Most days. Move on when: it feels familiar." in text
-    assert "playlist.m3u8" in text and ".vtt" in text
-    quiet = readme("Step by step", [PlaylistEntry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
-                   transcripts=False, about="A graded path.", guidance=["Move on when: it feels familiar."])
-    assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
-    assert "graded" not in quiet and "familiar" not in quiet
-    assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet
 
 
 @pytest.mark.parametrize("title", ["3pm\u202e.exe", "a\u200bb\u2066c\u2069", "line\nbreak\ttab", "\u202e\u200f"])

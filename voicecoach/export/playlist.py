@@ -1,17 +1,14 @@
-"""A program folder's playlist (extended M3U, UTF-8) and its short README.txt."""
+"""A program folder's playlist (extended M3U, UTF-8)."""
 
 from __future__ import annotations
 
 import re
-import textwrap
 import unicodedata
 from dataclasses import dataclass
 
-from voicecoach.discreet import NEUTRAL, session_title
-from voicecoach.units import about as in_words  # readme() takes an `about` text
+from voicecoach.discreet import session_title
 
 PLAYLIST = "playlist.m3u8"
-README = "README.txt"
 
 
 @dataclass(frozen=True)
@@ -67,29 +64,3 @@ def parse_m3u8(text: str) -> list:
             entries.append(PlaylistEntry(line, name, ms))
             pending = None
     return entries
-
-
-
-def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str = "", guidance=(),
-           stages=()) -> str:
-    """A short, kind note for the folder: each file with its length and stage (nothing personal when discreet)."""
-    lines = [title if not discreet else NEUTRAL, ""]
-    if discreet:
-        lines += ["Audio sessions, to be played in order, one at a time.", ""]
-    else:
-        if about:
-            lines += textwrap.wrap(about, 90) + [""]
-        lines += ["Guided audio sessions, made by voicecoach. Play them in order, at whatever pace",
-                  "feels right for you. There is no hurry, and going back a step is always fine.", ""]
-    if any(str(label).startswith("alongside") for label in stages):
-        lines += ["The sessions marked \"alongside\" go with the stages named, whenever they help.", ""]
-    for i, e in enumerate(entries):
-        stage = f", {stages[i]}" if i < len(stages) and stages[i] else ""
-        lines.append(f"  {e.file}  ({in_words(e.ms)}{stage})")
-        if not discreet and i < len(guidance) and guidance[i]:
-            lines += textwrap.wrap(guidance[i], 86, initial_indent="      ", subsequent_indent="      ")
-    lines += ["", f"{PLAYLIST} plays them in order in most music and podcast apps.",
-              "Copy the whole folder to your phone; the files play with the screen off."]
-    if transcripts:
-        lines.append("Each .vtt file beside a session holds its words with their times, to read along.")
-    return "\n".join(lines) + "\n"

@@ -134,7 +134,8 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
 
     `force` exports every file again; `beside` (by default, what `force` says) writes into a folder that
     holds files this tool did not write, replacing those with the names it needs and removing none."""
-    from voicecoach.export.playlist import PLAYLIST, README, PlaylistEntry, m3u8, readme, safe_name, stage_file
+    from voicecoach.export.playlist import PLAYLIST, PlaylistEntry, m3u8, safe_name, stage_file
+    from voicecoach.export.readme import README, readme
     if f".{fmt}" not in FORMATS:
         raise VoicecoachError(f"unknown audio format {fmt}; use one of {', '.join(f[1:] for f in FORMATS)}")
     title, about, stages = stage_files(Path(path), overrides)

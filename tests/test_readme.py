@@ -1,0 +1,19 @@
+"""A program folder's README.txt: each file with its length and stage, nothing personal when discreet."""
+
+from voicecoach.export.playlist import PlaylistEntry
+from voicecoach.export.readme import readme
+
+ENTRIES = [PlaylistEntry("01 Letting go.mp3", "Letting go", 353_723), PlaylistEntry("02 Second, slowly.mp3", "Second, slowly", 61_499)]
+
+
+def test_readme_lists_the_files_and_says_nothing_when_discreet():
+    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True, about="A graded path.",
+                  guidance=["Most days. Move on when: it feels familiar.", ""])
+    assert text.startswith("Step by step\n\nA graded path.\n") and "01 Letting go.mp3  (about 6 minutes)" in text
+    assert "      Most days. Move on when: it feels familiar." in text
+    assert "playlist.m3u8" in text and ".vtt" in text
+    quiet = readme("Step by step", [PlaylistEntry("Session 01.mp3", "Session 01", 60_000)], discreet=True,
+                   transcripts=False, about="A graded path.", guidance=["Move on when: it feels familiar."])
+    assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
+    assert "graded" not in quiet and "familiar" not in quiet
+    assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet
