@@ -17,3 +17,14 @@ def test_readme_lists_the_files_and_says_nothing_when_discreet():
     assert "Step by step" not in quiet and "voicecoach" not in quiet and ".vtt" not in quiet
     assert "graded" not in quiet and "familiar" not in quiet
     assert quiet.startswith("Relaxation\n") and "Session 01.mp3  (about 1 minute)" in quiet
+
+
+def test_the_folder_note_says_when_to_stop_in_neutral_words_when_discreet():
+    from voicecoach.exercise.safety import HEADING, NEUTRAL_WHEN_TO_STOP
+
+    text = readme("Step by step", ENTRIES, discreet=False, transcripts=True)
+    flat = " ".join(text.split())
+    assert HEADING in text and "bleeding" in flat and "Seek medical help" in flat
+    quiet = " ".join(readme("Step by step", ENTRIES, discreet=True, transcripts=False).split())
+    assert NEUTRAL_WHEN_TO_STOP[0] in quiet
+    assert "bleeding" not in quiet and "physiotherapist" not in quiet

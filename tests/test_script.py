@@ -139,3 +139,65 @@ def test_deep_nesting_is_refused(write_script):
     path = write_script(HEAD + "steps: " + "[" * 5000 + "]" * 5000 + "\n")
     with pytest.raises(VoicecoachError, match=r"test.yaml:3: .*(nest|depth)"):
         load_script(path)
+
+
+IF_SCRIPT = """
+    voicecoach: 1
+    title: Sizes
+    params: {size: 1, mood: calm}
+    steps:
+      - say: Welcome.
+      - if: $size > 1
+        steps:
+          - say: Begin with a smaller size.
+          - if: $mood == calm
+            steps: [{say: Calmly.}]
+      - if: $size == 1
+        steps: [{say: The first size.}]
+      - repeat: 2
+        steps:
+          - if: $mood != calm
+            steps: [{say: Not calm.}]
+          - say: Again.
+    """
+
+
+@pytest.mark.parametrize("sets, said", [
+    ([], ["Welcome.", "The first size.", "Again.", "Again."]),
+    (["size=2"], ["Welcome.", "Begin with a smaller size.", "Calmly.", "Again.", "Again."]),
+    (["size=3", "mood=tense"], ["Welcome.", "Begin with a smaller size.", "Not calm.", "Again.", "Not calm.", "Again."]),
+])
+def test_an_if_step_takes_its_steps_only_when_its_comparison_holds(write_script, sets, said):
+    script = load_script(write_script(IF_SCRIPT), sets)
+
+    def spoken(steps):
+        for s in steps:
+            if isinstance(s, Say):
+                yield s.text
+            elif isinstance(s, Repeat):
+                for _ in range(s.times):
+                    yield from spoken(s.steps)
+    assert list(spoken(script.steps)) == said
+
+
+@pytest.mark.parametrize("step, line, word", [
+    ("- if: $size\n    steps: [{say: Hi.}]", 6, "like `$size > 1`"),
+    ("- if: $size > big\n    steps: [{say: Hi.}]", 6, "needs two numbers"),
+    ("- if: $nothing > 1\n    steps: [{say: Hi.}]", 6, "$nothing, which is not a parameter"),
+    ("- if: $size > 1", 6, "needs `steps:`"),
+    ("- if: $size > 1\n    steps: [{say: Hi.}]\n    say: Hello.", 6, "a step has one kind"),
+    ("- if: $size > 5\n    steps: [{sya: Hi.}]", 7, "unknown step `sya`"),   # checked even when left out
+])
+def test_a_bad_if_step_is_one_line_at_its_line(write_script, step, line, word):
+    path = write_script(f"voicecoach: 1\ntitle: T\nparams: {{size: 1}}\nsteps:\n  - say: Welcome.\n  {step}\n")
+    with pytest.raises(VoicecoachError) as found:
+        load_script(path)
+    message = str(found.value)
+    assert f"{path}:{line}:" in message or f"line {line}" in message, message
+    assert word in message, message
+
+
+def test_a_list_whose_every_step_is_left_out_says_so(write_script):
+    path = write_script("voicecoach: 1\ntitle: T\nparams: {size: 1}\nsteps:\n  - if: $size > 1\n    steps: [{say: Hi.}]\n")
+    with pytest.raises(VoicecoachError, match="left out by its `if`"):
+        load_script(path)

@@ -178,9 +178,14 @@ def test_trainer_tightens_releases_advances_holds_and_comes_out_twice(render):
 
 @pytest.mark.slow
 def test_trainer_size_changes_the_words_not_the_timing(render):
-    one, three = render(TRAINER, size=1), render(TRAINER, size=3)
-    assert [c.role for c in one.timeline.cues] == [c.role for c in three.timeline.cues]
+    one, two, three = render(TRAINER, size=1), render(TRAINER, size=2), render(TRAINER, size=3)
+    assert [c.role for c in two.timeline.cues] == [c.role for c in three.timeline.cues]
     assert "size 3" in three.script.title and "size 1" in one.script.title
+    # Size 1 leaves out only the suggestion to start with a smaller size.
+    said_at_one = {(d.text or "").replace("size 1", "size 3") for d in one.timeline.cues}
+    left_out = [c.text for c in three.timeline.cues if (c.text or "") not in said_at_one]
+    assert len(left_out) == 1 and "smaller size" in left_out[0]
+    assert len(one.timeline.cues) == len(three.timeline.cues) - 1
 
 
 @pytest.mark.slow
@@ -207,3 +212,22 @@ def test_familiarisation_explains_the_three_words():
     text = " ".join(spoken(load_script(ROOT / "scripts" / "daily-familiarisation.yaml"))).lower()
     for word in ("hypersensitivity", "desensitisation", "familiarisation", "wash"):
         assert word in text
+
+
+SAFETY_LINE = re.compile(r"\bhurts?\b.*\bbleed(ing)?\b.*\bstop\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name, sets", [("trainer", ["size=1"]), ("trainer", ["size=3"]), ("with-a-partner", []),
+                                        ("with-a-partner", ["size=2"]), ("containment", [])])
+def test_sessions_with_penetration_say_when_to_stop(name, sets):
+    # The safety guidance reached no spoken line. Each session where something goes inside says, once and
+    # kindly, to stop when something hurts or bleeds.
+    said = phrases(load_script(ROOT / "scripts" / f"{name}.yaml", sets).steps)
+    assert sum(bool(SAFETY_LINE.search(p)) for p in said) == 1, said
+
+
+def test_the_first_trainer_size_does_not_suggest_a_smaller_one():
+    first = phrases(load_script(ROOT / "scripts" / "trainer.yaml", ["size=1"]).steps)
+    second = phrases(load_script(ROOT / "scripts" / "trainer.yaml", ["size=2"]).steps)
+    assert not any("smaller" in p.lower() for p in first), first
+    assert any("smaller size" in p.lower() for p in second), second

@@ -11,3 +11,7 @@ WHEN_TO_STOP = (
     "discharge or signs of infection.",
     "These sessions go alongside the care of your doctor or physiotherapist, not instead of it.",
 )
+# For a discreet folder or page: the same advice in words that say nothing about what is practised.
+NEUTRAL_WHEN_TO_STOP = (
+    "Stop whenever something hurts sharply, and rest. If pain is severe or does not ease, ask your doctor.",
+)

@@ -294,7 +294,7 @@ def _step(node: Node, r: _Resolver, depth: int):
     if len(kinds) > 1:
         raise node.error(f"a step has one kind, but this one has {' and '.join(kinds)}; put each on its own `- ` line")
     kind = kinds[0]
-    allowed = {kind, "steps"} if kind == "repeat" else {kind}
+    allowed = {kind, "steps"} if kind in ("repeat", "if") else {kind}
     for key, key_node, _ in entries:
         if key not in allowed:
             raise key_node.error(f"`{key}` does not belong with a `{kind}` step")
@@ -424,6 +424,43 @@ def _repeat(node, values, r, depth):
     return Repeat(times, steps, node.line)
 
 
+# `if: $size > 1`: a parameter's value against a number (or a word, with == and !=). One comparison and no
+# more: a script stays a list of steps a person can read, and the trainer session for size 1 must not
+# suggest a smaller size.
+_CONDITION = re.compile(r"^\s*(.*?)\s*(==|!=|<=|>=|<|>)\s*(.*?)\s*$")
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<=": lambda a, b: a <= b,
+            ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b}
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _if(node, values, r, depth):
+    if "steps" not in values:
+        raise node.error("if needs `steps:`, the list of steps to take when it holds")
+    if depth >= MAX_REPEAT_DEPTH:
+        raise node.error(f"steps nest more than {MAX_REPEAT_DEPTH} deep")
+    condition = values["if"]
+    text = r.substitute(condition, str(condition.scalar("if")), "if")
+    m = _CONDITION.match(text)
+    if m is None or not m.group(1) or not m.group(3):
+        raise condition.error(f"if must compare a parameter with a value, like `$size > 1`, not {shown(text)}")
+    left, op, right = m.groups()
+    a, b = _as_number(left), _as_number(right)
+    if a is not None and b is not None:
+        holds = _COMPARE[op](a, b)
+    elif op in ("==", "!="):
+        holds = _COMPARE[op](left, right)
+    else:
+        raise condition.error(f"if compares {shown(left)} {op} {shown(right)}, but {op} needs two numbers")
+    steps = _steps(values["steps"], r, depth + 1, "if.steps")   # checked either way, so a typo always shows
+    return steps if holds else ()
+
+
 _STEP_KINDS = {
     "section": _section,
     "say": _say,
@@ -433,6 +470,7 @@ _STEP_KINDS = {
     "repeat": _repeat,
     "chime": _chime,
     "wait": _wait,
+    "if": _if,
 }
 
 
@@ -440,7 +478,13 @@ def _steps(node: Node, r: _Resolver, depth: int, what: str) -> tuple:
     items = node.sequence(what)
     if not items:
         raise node.error(f"{what} is empty; add at least one step")
-    return tuple(_step(item, r, depth) for item in items)
+    steps: list = []
+    for item in items:
+        found = _step(item, r, depth)
+        steps.extend(found if isinstance(found, tuple) else (found,))   # an `if` gives its steps, or none
+    if not steps:
+        raise node.error(f"{what}: every step here is left out by its `if`; keep at least one step outside them")
+    return tuple(steps)
 
 
 # ---------------------------------------------------------------- scripts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from voicecoach.discreet import NEUTRAL
+from voicecoach.exercise.safety import HEADING, NEUTRAL_WHEN_TO_STOP, WHEN_TO_STOP
 from voicecoach.export.playlist import PLAYLIST
 from voicecoach.units import about as in_words  # readme() takes an `about` text
 
@@ -29,6 +30,10 @@ def readme(title: str, entries, *, discreet: bool, transcripts: bool, about: str
         lines.append(f"  {e.file}  ({in_words(e.ms)}{stage})")
         if not discreet and i < len(guidance) and guidance[i]:
             lines += textwrap.wrap(guidance[i], 86, initial_indent="      ", subsequent_indent="      ")
+    # Where the sessions go, the guidance goes: a copied folder has no README.md beside it.
+    lines += ["", HEADING if not discreet else "Take care", ""]
+    for sentence in (NEUTRAL_WHEN_TO_STOP if discreet else WHEN_TO_STOP):
+        lines += textwrap.wrap(sentence, 90)
     lines += ["", f"{PLAYLIST} plays them in order in most music and podcast apps.",
               "Copy the whole folder to your phone; the files play with the screen off."]
     if transcripts:
