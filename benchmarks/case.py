@@ -62,7 +62,8 @@ def voicecoach(script: Path, out: Path, cache: Path) -> dict:
     timeline = done.session.timeline
     speech = sum(c.length for c in timeline.cues if c.kind == "speech")
     return {"seconds": seconds, "audio_ms": timeline.length, "synthesised": done.session.synthesised,
-            "cues": len(timeline.cues), "phrases": len(done.session.clips), "speech_share": speech / timeline.length,
+            "cues": len(timeline.cues), "phrases": len([k for k in done.session.clips if not k.startswith("(")]),  # tones are "(...)"
+            "speech_share": speech / timeline.length,
             "bytes": out.stat().st_size}
 
 

@@ -73,7 +73,7 @@ def test_cues_sound_when_scheduled_and_the_file_is_exactly_as_long(write_script,
 def test_second_render_comes_from_the_cache_and_a_corrupt_entry_is_rendered_again(write_script, cache):
     path = write_script(SCRIPT)
     first = prepare(path, cache)
-    assert first.synthesised == len(first.clips) > 5
+    assert first.synthesised == len([k for k in first.clips if not k.startswith("(")]) > 5   # tones are "(...)"
     again = prepare(path, cache)
     assert again.synthesised == 0
     assert np.array_equal(first.audio(), again.audio())

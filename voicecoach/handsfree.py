@@ -13,10 +13,13 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from voicecoach.audio.tones import fall, rise
+from voicecoach.audio import loudness
+from voicecoach.audio.mix import phrases_loudness, with_tones
+from voicecoach.audio.tones import tone
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError, shown
 from voicecoach.exercise import medium
+from voicecoach.exercise.levels import EARCON
 from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
 from voicecoach.exercise.timeline import (
     Cue,
@@ -28,7 +31,7 @@ from voicecoach.exercise.timeline import (
 )
 from voicecoach.session import Session, background_for, choose_voice, gather, levelled, with_background
 from voicecoach.speech.voice import Voice
-from voicecoach.stream import SessionStream
+from voicecoach.stream import SessionStream, reference_texts
 from voicecoach.units import samples_to_ms
 
 PRE_ROLL_S = 20
@@ -47,17 +50,17 @@ def pre_roll_text(seconds: int) -> str:
     return f"Starting in {seconds} second{'' if seconds == 1 else 's'}."
 
 
-def earcon_text(direction: str, ms: int) -> str:
+def earcon_text(direction: str, ms: int, level: float = EARCON) -> str:
     """The clip key of an earcon cue; brackets keep it apart from anything a script says."""
-    return f"({direction} tone, {ms} ms)"
+    return f"({direction} tone, {ms} ms, {level:g} dB)"
 
 
-def earcon_samples(cue: Cue) -> np.ndarray:
-    """The samples an earcon cue stands for."""
+def earcon_samples(cue: Cue, voice_lufs: float = loudness.TARGET_LUFS) -> np.ndarray:
+    """The samples an earcon cue stands for, at its level under a voice of loudness `voice_lufs`."""
     # Earcon cues always carry their earcon_text key; one without is not an earcon.
     if cue.text is None:
         raise ValueError(f"earcon cue at {cue.start} ms has no text")
-    return (rise if cue.text.startswith("(rise") else fall)(cue.length)
+    return tone(cue, voice_lufs)
 
 
 def normalise(samples: np.ndarray) -> np.ndarray:
@@ -75,11 +78,12 @@ def normalise(samples: np.ndarray) -> np.ndarray:
 
 
 def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str | None, pre_roll_length: int,
-                        earcon_ms: int = EARCON_MS, gap_ms: int = EARCON_GAP_MS) -> Timeline:
+                        earcon_ms: int = EARCON_MS, gap_ms: int = EARCON_GAP_MS, level: float = EARCON) -> Timeline:
     """The timeline shifted by the pre-roll, with an earcon ending gap_ms before every phase cue.
 
     Where a phase cue follows the sound before it too closely for its earcon, just enough
-    silence is added there (everything after moves by the same amount), so every time stays exact.
+    silence is added there (everything after moves by the same amount), so every time stays exact. Each
+    earcon sits `level` dB relative to the voice.
     """
     cues: list[Cue] = []
     if pre_roll_ms:
@@ -103,7 +107,8 @@ def hands_free_timeline(timeline: Timeline, *, pre_roll_ms: int, pre_roll: str |
             length = min(earcon_ms, room)
             announce = start - gap_ms - length
             direction = "rise" if c.role in RISING else "fall"
-            cues.append(Cue(announce, length, "earcon", "earcon", earcon_text(direction, length), c.section, c.line))
+            cues.append(Cue(announce, length, "earcon", "earcon", earcon_text(direction, length, level), c.section,
+                            c.line, level=level))
         originals.append(c.start)
         placed.append((start, announce))
         cues.append(replace(c, start=start))
@@ -133,6 +138,11 @@ class Plan:
     def texts(self) -> list[str]:
         return ([self.announce] if self.announce else []) + phrases(self.script.steps)
 
+    @property
+    def first(self) -> list[str]:
+        """The phrases a stream renders before it plays: the pre-roll and the timed cues."""
+        return ([self.announce] if self.announce else []) + timed_phrases(self.script.steps)
+
 
 def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voice: str | None = None,
          rate: int | None = None, volume: float | None = None, pre_roll_s: int = PRE_ROLL_S,
@@ -148,12 +158,14 @@ def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voi
     announce = pre_roll_text(pre_roll_s) if pre_roll_s else None
 
     def layout(durations: Mapping[str, int]) -> Timeline:
-        timeline = medium.ready_tones(build_timeline(script, durations))
+        levels = script.tones
+        timeline = medium.ready_tones(build_timeline(script, durations), levels.ready)
         if section is not None:
             timeline = starting_at(timeline, section_index(timeline, section))
         timeline = hands_free_timeline(timeline, pre_roll_ms=pre_roll_s * 1000, pre_roll=announce,
-                                       pre_roll_length=durations.get(announce, 0) if announce else 0)
-        return medium.keep_alive(timeline)      # last: the pre-roll can be a long silence too
+                                       pre_roll_length=durations.get(announce, 0) if announce else 0,
+                                       level=levels.earcon)
+        return medium.keep_alive(timeline, level=levels.keep_alive)   # last: the pre-roll can be a long silence too
 
     return Plan(script, chosen, announce, layout)
 
@@ -169,9 +181,9 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
     clips, synthesised = gather(made.voice, made.texts, cache, progress)
     clips = {text: normalise(samples) for text, samples in clips.items()}
     timeline = made.layout({text: samples_to_ms(len(s)) for text, s in clips.items()})
-    for cue in timeline.cues:
-        if cue.kind == "earcon" and cue.text not in clips:
-            clips[cue.text] = earcon_samples(cue)
+    # Earcons and tones at their levels under this voice, set as play sets them (see stream.reference_texts).
+    heard = phrases_loudness(clips, reference_texts(made.texts, made.first))
+    clips = with_tones(timeline, clips, heard)
     return with_background(Session(made.script, made.voice, timeline, clips, synthesised), background, background_level,
                            cache)
 
@@ -184,7 +196,6 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
     """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
     made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
                 section=section)
-    first = ([made.announce] if made.announce else []) + timed_phrases(made.script.steps)
-    return SessionStream(made.texts, made.layout, made.voice, cache, first=first, shape=normalise, tones=earcon_samples,
+    return SessionStream(made.texts, made.layout, made.voice, cache, first=made.first, shape=normalise,
                          script=made.script,
                          bed=background_for(made.script, background, background_level, cache), level=levelled)

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from voicecoach.audio import beds, loudness
-from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, under
+from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, phrases_loudness, under, voice_loudness, with_tones
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
 from voicecoach.errors import VoicecoachError, at, shown
@@ -22,7 +22,7 @@ from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits,
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
-from voicecoach.stream import SessionStream, estimate_ms
+from voicecoach.stream import SessionStream, estimate_ms, reference_texts
 from voicecoach.units import RATE, SAMPLES_PER_MS, samples_to_ms
 
 
@@ -107,9 +107,8 @@ def background_for(script: Script, sound: str | None = None, level: float | None
 
 
 def levelled(bed: beds.Background, timeline: Timeline, clips: Mapping[str, np.ndarray]) -> beds.Background:
-    """`bed` at its level under the voice of these cues (those whose samples are in `clips`, and chimes)."""
-    heard = tuple(c for c in timeline.cues if c.kind == "chime" or c.text in clips)
-    voice = beds.voice_loudness(replace(timeline, cues=heard), clips)
+    """`bed` at its level under the voice of these cues (the speech whose samples are in `clips`)."""
+    voice = voice_loudness(timeline, clips)
     return bed.under(voice if np.isfinite(voice) else loudness.TARGET_LUFS)
 
 
@@ -190,7 +189,11 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
     timeline = build_timeline(script, durations)
     if for_file:
-        timeline = medium.keep_alive(medium.ready_tones(timeline))
+        timeline = medium.keep_alive(medium.ready_tones(timeline, script.tones.ready), level=script.tones.keep_alive)
+    # Every tone at its level under this voice, as rendered (at its --volume): play and render keep it so,
+    # and mastering sets it again under the mastered voice.
+    heard = phrases_loudness(clips, reference_texts(phrases(script.steps), timed_phrases(script.steps)))
+    clips = with_tones(timeline, clips, heard)
     return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level, cache)
 
 

@@ -12,16 +12,17 @@ before the first estimated cue are ever handed out.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, cast
 
 import numpy as np
 
 from voicecoach.audio.beds import Background
 from voicecoach.audio.ducking import FADE_OUT_MS
-from voicecoach.audio.mix import window
+from voicecoach.audio.mix import phrases_loudness, sound_key, window
+from voicecoach.audio.tones import is_tone, tone
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.exercise.script import Script
-from voicecoach.exercise.timeline import Cue, Timeline
+from voicecoach.exercise.timeline import Timeline
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import Voice
 from voicecoach.units import SAMPLES_PER_MS, samples_to_ms
@@ -34,17 +35,22 @@ def estimate_ms(text: str, wpm: int) -> int:
 
 
 
+def reference_texts(texts: Sequence[str], first: Sequence[str]) -> list[str]:
+    """The phrases whose voice the tones are set under: the session's first words and its timed cues, which
+    a stream has before it plays (so play, and a session prepared whole, set the same tones)."""
+    return list(dict.fromkeys([*list(texts)[:1], *first]))
+
+
 class SessionStream:
     """Samples of a session as they become final; rendering runs on a thread of its own once started."""
 
     def __init__(self, texts: list[str], layout: Callable[[Mapping[str, int]], Timeline], voice: Voice,
                  cache: Cache, *, first: Sequence[str] = (), shape: Callable[[np.ndarray], np.ndarray] | None = None,
-                 tones: Callable[[Cue], np.ndarray] | None = None,
                  script: Script | None = None, bed: Background | None = None,
                  level: Callable[[Background, Timeline, Mapping[str, np.ndarray]], Background] | None = None):
         """`layout(durations)` lays the session out; `first` are rendered before start() returns; `shape`
-        changes each phrase's samples; `tones(cue)` makes the samples of a cue that no engine speaks; `bed` lies
-        under the voice, at the level `level(bed, timeline, clips)` sets from the voice known when it starts."""
+        changes each phrase's samples; `bed` lies under the voice, at the level `level(bed, timeline, clips)`
+        sets from the voice known when it starts; the tones (chimes, earcons) sit at their levels under that voice."""
         self.voice = voice
         self.script = script
         self._bed = bed
@@ -52,8 +58,8 @@ class SessionStream:
         self._cache = cache
         self._layout = layout
         self._shape = shape or (lambda samples: samples)
-        self._tones = tones
-        self._made: dict[str, np.ndarray] = {}      # samples of cues no engine speaks (earcons), by text
+        self._made: dict[str, np.ndarray] = {}      # samples of cues no engine speaks (tones), by sound_key
+        self._voice: float | None = None            # the voice's loudness the tones are set against
         self._order = list(dict.fromkeys(texts))
         self._clips: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -67,6 +73,7 @@ class SessionStream:
             if found is not None:
                 self._clips[text] = self._shape(found)
         self._first = [t for t in dict.fromkeys(first) if t not in self._clips]
+        self._reference = reference_texts(self._order, first)
         # Laid out only once the timed cues are known: an estimate of one could fail its interval's check.
         self._timeline: Timeline | None = None
         self._horizon = 0
@@ -97,12 +104,15 @@ class SessionStream:
         durations = {t: samples_to_ms(len(c)) for t, c in self._clips.items()}
         guessed = {t: estimate_ms(t, self.voice.rate) for t in self._order if t not in durations}
         timeline = self._layout({**guessed, **durations})
-        unknown = [c.start for c in timeline.cues if c.kind != "chime" and c.text in guessed]
-        if self._tones is not None:
-            for c in timeline.cues:
-                if c.kind not in ("speech", "chime") and c.text is not None and c.text not in self._made:
-                    self._made[c.text] = self._tones(c)
+        unknown = [c.start for c in timeline.cues if not is_tone(c) and c.text in guessed]
+        if self._voice is not None:
+            self._make_tones(timeline)
         return timeline, (min(unknown) if unknown else timeline.length)
+
+    def _make_tones(self, timeline: Timeline) -> None:
+        for c in timeline.cues:
+            if is_tone(c) and sound_key(c) not in self._made:
+                self._made[sound_key(c)] = tone(c, cast(float, self._voice))
 
     def start(self) -> SessionStream:
         """Render the cues that must fit their intervals (raising their errors here), then the rest behind."""
@@ -112,6 +122,10 @@ class SessionStream:
         if self._first:
             render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
         self._timeline, self._horizon = self._lay_out()
+        # The tones are set once, against the voice known now (the first words and the timed cues, at this
+        # voice's volume): a tone never changes level while the session plays.
+        self._voice = phrases_loudness(self._clips, self._reference)
+        self._make_tones(self._timeline)
         if self._bed is not None and self._level is not None:
             # Levelled once, against the voice known now (the first words and the timed cues): it never jumps.
             self._bed = self._level(self._bed, self._timeline, self._clips)
@@ -169,7 +183,7 @@ class SessionStream:
         with self._lock:
             if hi > self._horizon * SAMPLES_PER_MS:
                 raise ValueError(f"samples up to {hi} asked for; only {self._horizon * SAMPLES_PER_MS} are final")
-            voice = window(self.timeline, {**self._made, **self._clips} if self._made else self._clips, lo, hi)
+            voice = window(self.timeline, {**self._clips, **self._made} if self._made else self._clips, lo, hi)
             if self._bed is None:
                 return voice
             return np.clip(np.round(voice + self._bed.window(self.timeline, lo, hi - lo)), -32768, 32767).astype(np.int16)

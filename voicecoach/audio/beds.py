@@ -14,13 +14,12 @@ import stat
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Callable, Iterator, cast
 
 import numpy as np
 
 from voicecoach.audio import ffmpeg, loudness
 from voicecoach.audio.ducking import DEPTH_DB, ducking
-from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise.timeline import Timeline
 from voicecoach.units import RATE, SAMPLES_PER_MS
@@ -437,11 +436,3 @@ class Background:
                 square.reshape(subs, loudness.SUB_BLOCK).sum(axis=1)
             at += len(raw)
         return energies, peaks
-
-
-def voice_loudness(timeline: Timeline, clips: Mapping[str, np.ndarray]) -> float:
-    """The integrated loudness (LUFS) of the session's voice alone, from each distinct sound once."""
-    total = timeline.length * SAMPLES_PER_MS
-    energies = {key: loudness.energy(samples) for key, samples in sounds(timeline, clips).items()}
-    parts = (loudness.contribution(c.start * SAMPLES_PER_MS, energies[sound_key(c)], total) for c in timeline.cues)
-    return loudness.gated(loudness.sub_blocks(parts, total), total)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from voicecoach.exercise.levels import KEEP_ALIVE, READY
 from voicecoach.exercise.script import Repeat, Script, Step, Wait
 from voicecoach.exercise.timeline import Cue, Timeline
 
@@ -53,8 +54,8 @@ def for_file(script: Script) -> Script:
     return replace(script, steps=_for_file(script.steps))
 
 
-def _tone(timeline: Timeline, start: int, length: int, role: str, pitch: float, line: int) -> Cue:
-    return Cue(start, length, "chime", role, None, timeline.section_at(start), line, 0, pitch)
+def _tone(timeline: Timeline, start: int, length: int, role: str, pitch: float, line: int, level: float) -> Cue:
+    return Cue(start, length, "chime", role, None, timeline.section_at(start), line, 0, pitch, level)
 
 
 def _with(timeline: Timeline, added: list[Cue]) -> Timeline:
@@ -63,8 +64,9 @@ def _with(timeline: Timeline, added: list[Cue]) -> Timeline:
     return replace(timeline, cues=cues)
 
 
-def ready_tones(timeline: Timeline) -> Timeline:
-    """A soft tone near the end of each wait's time, ending READY_LEAD_MS before what follows."""
+def ready_tones(timeline: Timeline, level: float = READY) -> Timeline:
+    """A soft tone (`level` dB relative to the voice) near the end of each wait's time, ending READY_LEAD_MS
+    before what follows."""
     added = []
     for cue in timeline.cues:
         if cue.role != "wait" or cue.wait <= 0:
@@ -72,12 +74,15 @@ def ready_tones(timeline: Timeline) -> Timeline:
         lead = READY_LEAD_MS if cue.wait >= READY_LEAD_MS + 2 * MIN_TONE_MS else 0
         length = min(READY_MS, cue.wait - lead)
         if length >= MIN_TONE_MS:
-            added.append(_tone(timeline, cue.end + cue.wait - lead - length, length, "ready", READY_PITCH, cue.line))
+            added.append(_tone(timeline, cue.end + cue.wait - lead - length, length, "ready", READY_PITCH, cue.line,
+                               level))
     return _with(timeline, added)
 
 
-def keep_alive(timeline: Timeline, limit_ms: int = MAX_SILENCE_MS, every_ms: int = PRESENCE_EVERY_MS) -> Timeline:
-    """The timeline with a soft tone, evenly spaced, in every silence longer than limit_ms."""
+def keep_alive(timeline: Timeline, limit_ms: int = MAX_SILENCE_MS, every_ms: int = PRESENCE_EVERY_MS,
+               level: float = KEEP_ALIVE) -> Timeline:
+    """The timeline with a soft tone (`level` dB relative to the voice), evenly spaced, in every silence
+    longer than limit_ms."""
     added = []
     heard, line = 0, 0
     for cue in (*sorted(timeline.cues, key=lambda c: c.start), None):
@@ -88,7 +93,7 @@ def keep_alive(timeline: Timeline, limit_ms: int = MAX_SILENCE_MS, every_ms: int
             for k in range(1, n + 1):
                 middle = heard + k * gap // (n + 1)
                 added.append(_tone(timeline, middle - PRESENCE_MS // 2, PRESENCE_MS, "presence",
-                                   PRESENCE_PITCH, line))
+                                   PRESENCE_PITCH, line, level))
         if cue is not None:
             heard, line = max(heard, cue.end), cue.line
     return _with(timeline, added)

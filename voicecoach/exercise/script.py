@@ -12,6 +12,7 @@ from typing import AbstractSet, Mapping, Union
 
 from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.document import Document, Node
+from voicecoach.exercise.levels import MAX_LEVEL, MIN_LEVEL, ToneLevels
 
 FORMAT_VERSION = 1
 
@@ -57,6 +58,7 @@ class Chime:
     ms: int
     pitch: float
     line: int
+    level: float | None = None  # dB relative to the voice; None: the session's (tones.chime)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class Script:
     length: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
     background: BackgroundSettings | None = None
+    tones: ToneLevels = ToneLevels()        # how far under the voice its tones sit (`tones:`)
 
 
 # ---------------------------------------------------------------- values
@@ -318,12 +321,13 @@ def _chime(node, values, r, depth):
     body = values["chime"]
     if body.is_scalar and body.scalar("chime") is None:
         return Chime(1500, 528.0, body.line)
-    f = _fields(body, "chime", {"length", "pitch"})
+    f = _fields(body, "chime", {"length", "pitch", "level"})
     ms = r.seconds(f["length"], "chime.length") if "length" in f else 1500
     if ms > 10_000:
         raise f["length"].error("chime.length is at most 10 seconds")
     pitch = r.number(f["pitch"], "chime.pitch", 100, 2000) if "pitch" in f else 528.0
-    return Chime(ms, float(pitch), body.line)
+    level = float(r.number(f["level"], "chime.level", MIN_LEVEL, MAX_LEVEL)) if "level" in f else None
+    return Chime(ms, float(pitch), body.line, level)
 
 
 def _squeeze(node, values, r, depth):
@@ -489,7 +493,7 @@ def _steps(node: Node, r: _Resolver, depth: int, what: str) -> tuple:
 
 # ---------------------------------------------------------------- scripts
 
-_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags", "background"}
+_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags", "background", "tones"}
 MIN_BED_LEVEL, MAX_BED_LEVEL = -40.0, -6.0     # dB under the voice (audio.beds checks the same range)
 
 
@@ -561,6 +565,16 @@ def _background(node: Node | None, r: _Resolver) -> BackgroundSettings | None:
     return BackgroundSettings(r.text(f["sound"], "background.sound", BED_WANTED), level, f["sound"].line)
 
 
+def _tones(node: Node | None, r: _Resolver) -> ToneLevels:
+    if node is None or (node.is_scalar and node.scalar("tones") is None):
+        return ToneLevels()
+    if not node.is_mapping:
+        raise node.error("tones: give levels in dB relative to the voice, such as `tones: {keep_alive: -18, chime: -8}`")
+    names = set(ToneLevels.__dataclass_fields__)
+    f = _fields(node, "tones", names)
+    return ToneLevels(**{name: float(r.number(value, f"tones.{name}", MIN_LEVEL, MAX_LEVEL)) for name, value in f.items()})
+
+
 def load_script(path, overrides=None) -> Script:
     """Load and validate a script, with `--set` overrides (a mapping, or "name=value" texts) applied."""
     doc = Document.load(path)
@@ -602,6 +616,7 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
         steps=_steps(f["steps"], r, 0, "steps"),
         length=length,
         background=_background(f.get("background"), r),
+        tones=_tones(f.get("tones"), r),
     )
 
 

@@ -36,6 +36,7 @@ class Cue:
     line: int
     wait: int = 0       # for role "wait": ms the player waits for a key after the prompt
     pitch: float = 0.0  # for chimes: the tone's frequency in Hz
+    level: float = 0.0  # for tones (chimes, earcons): dB relative to the voice (see exercise.levels)
 
     @property
     def end(self) -> int:
@@ -65,10 +66,12 @@ class Timeline:
             "length": sec(self.length),
             "sections": [{"name": s.name, "start": sec(s.start), "line": s.line} for s in self.sections],
             "cues": [
-                {**{k: v for k, v in asdict(c).items() if k not in ("start", "length", "section", "wait", "pitch")},
+                {**{k: v for k, v in asdict(c).items()
+                    if k not in ("start", "length", "section", "wait", "pitch", "level")},
                  "start": sec(c.start), "end": sec(c.end),
                  "section": self.sections[c.section].name if c.section is not None else None,
-                 **({"wait": sec(c.wait)} if c.role == "wait" else {})}
+                 **({"wait": sec(c.wait)} if c.role == "wait" else {}),
+                 **({"level": c.level} if c.kind != "speech" else {})}
                 for c in self.cues
             ],
         }
@@ -148,10 +151,10 @@ def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
     cues: list[Cue] = []
     sections: list[Mark] = []
 
-    def cue(start, text, role, step, kind="speech", length=None, wait=0, pitch=0.0):
+    def cue(start, text, role, step, kind="speech", length=None, wait=0, pitch=0.0, level=0.0):
         section = len(sections) - 1 if sections else None
         length = durations[text] if length is None else length
-        cues.append(Cue(start, length, kind, role, text, section, step.line, wait, pitch))
+        cues.append(Cue(start, length, kind, role, text, section, step.line, wait, pitch, level))
 
     def walk(steps, t: int) -> int:
         for s in steps:
@@ -163,7 +166,8 @@ def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
             elif isinstance(s, Pause):
                 t += s.ms
             elif isinstance(s, Chime):
-                cue(t, None, "chime", s, kind="chime", length=s.ms, pitch=s.pitch)
+                level = s.level if s.level is not None else script.tones.chime
+                cue(t, None, "chime", s, kind="chime", length=s.ms, pitch=s.pitch, level=level)
                 t += s.ms
             elif isinstance(s, Wait):
                 cue(t, s.text, "wait", s, wait=s.timeout_ms)

@@ -1,5 +1,6 @@
-"""Mastering: each distinct sound of a session through compressor, gain and limiter once, with the gain
-chosen so that the mixed session lands on the loudness target; kept in the cache for the next export."""
+"""Mastering: each distinct sound of the voice through compressor, gain and limiter once, with the gain
+chosen so that the mixed session lands on the loudness target, and every tone set at its level under the
+mastered voice; kept in the cache for the next export."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping, cast
 
 import numpy as np
 
-from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio import ffmpeg, loudness, tones
 from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
@@ -22,7 +23,7 @@ from voicecoach.units import RATE, SAMPLES_PER_MS
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-VERSION = 3               # bump when the same sounds and settings should master differently
+VERSION = 4               # bump when the same sounds and settings should master differently
 GAP = RATE // 4           # 0.25 s of silence around each sound in a batch: compressor (120 ms release) and
 #                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 #                           (identical from 0.2 s on; 0.1 s left up to 22 LSB of difference)
@@ -39,7 +40,7 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))   # ffmpeg runs (and FFT threads) 
 
 @dataclass(frozen=True)
 class Mastered:
-    session: Session                  # the same timeline, every sound (chimes too) mastered
+    session: Session                  # the same timeline, the voice mastered and the tones set under it
     loudness: loudness.Loudness       # of the mixed session: integrated LUFS and true peak dBTP, computed
     gain: float                       # dB
     threshold: float | None           # the compressor's threshold (dB), None when nothing was changed
@@ -62,19 +63,57 @@ def _key(kind: str, **fields) -> str:
 def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray | None = None) -> float:
     """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once
     (and over `bed`, a background's own sub-block energies, when it has one)."""
+    out = placed(session, distinct)
+    # Voice and bed are unrelated sounds: their energies add (the cross term averages out within 100 ms).
+    return loudness.gated(out + bed if bed is not None else out, session.timeline.length * SAMPLES_PER_MS)
+
+
+def placed(session: Session, distinct: Mapping[str, np.ndarray]) -> np.ndarray:
+    """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct`."""
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
-        starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
+        if sound_key(cue) in distinct:
+            starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
     total = session.timeline.length * SAMPLES_PER_MS
 
-    def placed(key):
+    def each(key):
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
         cumulative = loudness.energy(distinct[key])
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
-        out = loudness.sub_blocks((part for parts in pool.map(placed, starts) for part in parts), total)
-    # Voice and bed are unrelated sounds: their energies add (the cross term averages out within 100 ms).
-    return loudness.gated(out + bed if bed is not None else out, total)
+        return loudness.sub_blocks((part for parts in pool.map(each, starts) for part in parts), total)
+
+
+class Tones:
+    """A session's tones, set again under whatever voice mastering makes: each at its level relative to it.
+
+    Mastering evens out and raises the voice; a tone sent through the same chain would come out wherever
+    the voice's compressor left it (as loud as the voice, every tone alike). Instead each tone keeps its
+    stated level under the mastered voice, and its energy joins the session's loudness from there."""
+
+    def __init__(self, session: Session):
+        self.cues = {sound_key(c): c for c in session.timeline.cues if tones.is_tone(c)}
+        # Each tone's energy under a voice at 0 LUFS: under a voice at L it is this times 10^(L/10).
+        shapes = {key: tones.at_level(tones.wave(cue), 0.0, cue.level) for key, cue in self.cues.items()}
+        self.energies = placed(session, shapes) if shapes else None
+        self.total = session.timeline.length * SAMPLES_PER_MS
+
+    def voice(self, session: Session, voiced: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:
+        """(the voice's loudness, the sub-block energies of voice and tones) with the voice's sounds `voiced`."""
+        sub = placed(session, voiced)
+        heard = loudness.gated(sub, self.total)
+        if self.energies is not None:
+            sub = sub + self.energies * 10 ** (tones.reference(heard) / 10)
+        return heard, sub
+
+    def heard(self, session: Session, voiced: Mapping[str, np.ndarray], bed: np.ndarray | None) -> float:
+        """The session's loudness (LUFS) with the voice's sounds `voiced`, its tones under it, and `bed`."""
+        sub = self.voice(session, voiced)[1]
+        return loudness.gated(sub + bed if bed is not None else sub, self.total)
+
+    def under(self, voice_lufs: float) -> dict[str, np.ndarray]:
+        """Every tone's samples under a voice of loudness `voice_lufs`."""
+        return {key: tones.tone(cue, voice_lufs) for key, cue in self.cues.items()}
 
 
 @dataclass(frozen=True)
@@ -173,24 +212,29 @@ def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.
     return np.clip(np.round(x * envelope), -32768, 32767).astype(np.int16)
 
 
-def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None):
+def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
+            placed_tones: Tones | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
-    (`raw` is the voice's own loudness: a bed must not change how the voice is evened out)."""
+    (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
+    the voice's sounds; the tones follow the voice, each at its level under it."""
     floor = bed.energies if bed is not None else None
+    laid = placed_tones or Tones(session)
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, first_ceiling(session, bed)
     # The compressor comes before the gain, so its output does not depend on it: run it once, and
     # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
     compressed = process(distinct, loudness.compressor(threshold))
-    gain = loudness.first_gain(loudness.Loudness(level(session, compressed, floor), None))
+    gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor), None))
     # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
     # the first real pass usually lands and the search costs one pass over the sounds, not two.
-    modelled = level(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()},
-                     floor)
+    modelled = laid.heard(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()},
+                          floor)
     gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
     tried = []
     for _ in range(PASSES):
         done = process(compressed, loudness.limiting(gain, ceiling))
-        got = loudness.Loudness(level(session, done, floor), None)
+        voice, sub = laid.voice(session, done)
+        done = {**done, **laid.under(voice)}
+        got = loudness.Loudness(loudness.gated(sub + floor if floor is not None else sub, laid.total), None)
         tried.append((gain, got.integrated))
         if abs(got.integrated - loudness.TARGET_LUFS) <= AIM:
             true_peak = peak(session, done, bed)
@@ -274,12 +318,16 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
             return found
     bed = bed_of(session)
     session, bed, bed_trim = _bed_within_limit(session, bed)
-    raw = loudness.Loudness(level(session, distinct), None)
+    laid = Tones(session)
+    voice = {key: samples for key, samples in distinct.items() if key not in laid.cues}
+    raw = loudness.Loudness(level(session, voice), None)
     if raw.integrated < loudness.SILENT:
-        # Nothing to bring up: silence (or near it) stays as it is.
-        heard = level(session, distinct, bed.energies) if bed is not None else raw.integrated
-        return Mastered(session, loudness.Loudness(heard, peak(session, distinct, bed)), 0.0, None, loudness.CEILING)
-    gain, threshold, ceiling, done, got = _search(session, distinct, raw, bed)
+        # Nothing to bring up: silence (or near it) stays as it is, and its tones sit under a voice on target.
+        distinct = {**voice, **laid.under(raw.integrated)}
+        heard = level(session, distinct, bed.energies if bed is not None else None)
+        return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
+                        None, loudness.CEILING)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid)
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
             break
@@ -288,7 +336,7 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         # at -17.6 LUFS). The bed comes down a step, and the search runs again.
         session, bed = _lowered(session, bed, BED_STEP_DB)
         bed_trim += BED_STEP_DB
-        gain, threshold, ceiling, done, got = _search(session, distinct, raw, bed)
+        gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid)
     if cache is not None:
         names = {}
         for key, samples in done.items():
