@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import mutagen
@@ -20,6 +21,7 @@ from voicecoach.audio import ffmpeg, loudness
 from voicecoach.audio.mix import assemble
 from voicecoach.cache import Cache
 from voicecoach.cli import cli
+from voicecoach.export.cover import cover_png
 from voicecoach.export.file import export_script
 from voicecoach.export.manifest import MANIFEST
 from voicecoach.export.playlist import parse_m3u8
@@ -342,8 +344,74 @@ def test_a_program_becomes_numbered_files_a_playlist_and_a_readme(shared_cache, 
     result = run(shorter, "-d", folder, "--force", cache=shared_cache)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in folder.glob("*.mp3")) == ["01 Release the pelvic floor.mp3", "my own notes.mp3"]
-    assert not (folder / "02 Trainer, longer holds.vtt").exists() and "Removed 2 file(s)" in result.output
+    assert not (folder / "02 Trainer, longer holds.vtt").exists() and "Removed 4 file(s)" in result.output
+    assert not (folder / "Stage 02 Trainer, longer holds.m3u8").exists()
     assert (folder / "my own notes.mp3").read_bytes() == b"not ours"
+
+
+ALONGSIDE = """
+  - stage: Trainer, longer holds
+    script: release.yaml
+    set: {hold: 4}
+    alongside: [extra.yaml]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus", "wav"])
+def test_every_file_of_a_program_carries_cover_genre_description_and_track(shared_cache, tmp_path, fmt):
+    program = _program(tmp_path, PROGRAM.replace("  - stage: Trainer, longer holds\n    script: release.yaml\n"
+                                                 "    set: {hold: 4}\n", ALONGSIDE.lstrip("\n")))
+    (tmp_path / "extra.yaml").write_text(SCRIPT.lstrip().replace("title: Pelvic floor release for vaginismus",
+                                                                 "title: Extra\nabout: Something to do alongside."),
+                                         encoding="utf-8")
+    done = export_program(program, tmp_path / "out", shared_cache, fmt=fmt, bundle=True)
+    folder = done.folder
+    names = [f"01 Release the pelvic floor.{fmt}", f"02 Trainer, longer holds.{fmt}", f"03 Extra.{fmt}"]
+    assert [f.path.name for f in done.files] == names
+    for number, name in enumerate(names, start=1):
+        f = mutagen.File(str(folder / name))
+        found = probe(folder / name)
+        tags = {**found["format"].get("tags", {}), **[s for s in found["streams"]
+                                                     if s["codec_type"] == "audio"][0].get("tags", {})}
+        tags = {k.lower(): v for k, v in tags.items()}
+        assert tags["genre"] == "Health & Fitness"
+        assert tags["track"] in (f"{number}/3", str(number)), tags
+        # The script's about; a script without one gets no description (not its title again).
+        assert tags.get("comment") == ("Something to do alongside." if number == 3 else None)
+        (picture,) = [s for s in found["streams"] if s["codec_type"] == "video"]
+        assert picture["disposition"]["attached_pic"] == 1 and picture["codec_name"] == "png"
+        if fmt in ("mp3", "wav"):
+            assert f.tags.getall("APIC")[0].data == cover_png(discreet=False)
+        elif fmt == "m4a":
+            assert bytes(f.tags["covr"][0]) == cover_png(discreet=False) and f.tags["trkn"] == [(number, 3)]
+        else:
+            assert f.tags["TRACKTOTAL"] == ["3"] and f.tags["GENRE"] == ["Health & Fitness"]
+        # The chapters JSON beside it: the podcast namespace's format, the very chapters inside the file.
+        chapters = json.loads((folder / name.replace(f".{fmt}", ".chapters.json")).read_text(encoding="utf-8"))
+        assert chapters["version"] == "1.2.0"
+        if fmt != "wav":                              # WAV is for editing: no chapters inside
+            assert [(c["title"], round(c["startTime"] * 1000)) for c in chapters["chapters"]] == \
+                [(c["tags"]["title"], round(float(c["start_time"]) * 1000)) for c in found["chapters"]]
+        assert [c["title"] for c in chapters["chapters"]] == ["Settling the pelvic floor",
+                                                              "Tighten and release the vaginal muscles",
+                                                              "Breathing after penetration practice"]
+    # The whole playlist in program order; one per stage, the alongside session with the stage that lists it.
+    whole = parse_m3u8((folder / "playlist.m3u8").read_text(encoding="utf-8"))
+    assert [e.file for e in whole] == names
+    assert [e.file for e in parse_m3u8((folder / "Stage 01 Release the pelvic floor.m3u8").read_text("utf-8"))] \
+        == names[:1]
+    second = (folder / "Stage 02 Trainer, longer holds.m3u8").read_text(encoding="utf-8")
+    assert [e.file for e in parse_m3u8(second)] == names[1:] and "#PLAYLIST:Step by step with a trainer: stage 2" in second
+    assert (folder / "cover.png").read_bytes() == cover_png(discreet=False)
+    # Every file written is the export's own: in the manifest, in the zip, and kept on the next run.
+    listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    written_here = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)
+    assert sorted(listed) == written_here
+    with zipfile.ZipFile(done.bundle) as z:
+        assert sorted(z.namelist()) == [n for n in written_here if n != done.bundle.name]
+    assert export_program(program, tmp_path / "out", shared_cache, fmt=fmt, bundle=True).unchanged
+    assert sorted(p.name for p in folder.iterdir() if p.name != MANIFEST) == written_here
 
 
 def _everything_a_phone_can_show(folder: Path) -> str:
@@ -351,10 +419,14 @@ def _everything_a_phone_can_show(folder: Path) -> str:
     for p in folder.iterdir():
         if p.suffix in (".mp3", ".m4a", ".opus", ".wav"):
             f = mutagen.File(str(p))
-            shown.append(f.tags.pprint())
+            # Every text tag; not an Opus picture's base64, whose random letters could spell anything.
+            shown += [f"{k}={v}" for k, v in f.tags.items() if k.upper() != "METADATA_BLOCK_PICTURE"] \
+                if p.suffix == ".opus" else [f.tags.pprint()]
             if hasattr(f, "chapters") and f.chapters:
                 shown += [c.title for c in f.chapters]
             shown.append(json.dumps(probe(p)))
+        elif p.suffix == ".png":
+            assert p.read_bytes() == cover_png(discreet=True)      # the neutral cover, nothing drawn on it
         else:
             shown.append(p.read_text(encoding="utf-8"))
     return "\n".join(shown).lower()
@@ -366,11 +438,14 @@ def test_discreet_output_says_nothing_personal(shared_cache, tmp_path, fmt):
     program, folder = _program(tmp_path), tmp_path / "out"
     result = run(program, "-d", folder, "-f", fmt, "--discreet", cache=shared_cache)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, "README.txt", f"Session 01.{fmt}",
-                                                         f"Session 02.{fmt}", "playlist.m3u8"]
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST, "README.txt", "Session 01.chapters.json",
+                                                         f"Session 01.{fmt}", "Session 02.chapters.json",
+                                                         f"Session 02.{fmt}", "Stage 01.m3u8", "Stage 02.m3u8",
+                                                         "cover.png", "playlist.m3u8"]
     shown = _everything_a_phone_can_show(folder)
     assert [w for w in SENSITIVE if w in shown] == []
     assert "session 02" in shown and "relaxation" in shown and "part 3" in shown
+    assert "one of a series to play in order" in shown          # the neutral description
     single = tmp_path / "single" / "a.mp3"
     single.parent.mkdir()
     export_script(program.with_name("release.yaml"), single, shared_cache, discreet=True)
@@ -520,20 +595,34 @@ def test_the_library_program_folder_holds_every_stage_and_alongside_session_disc
     program, folder = load_program(ROOT / "scripts" / "program.yaml"), tmp_path / "out"
     result = run(ROOT / "scripts" / "program.yaml", "-d", folder, "--discreet", cache=shared_cache)
     assert result.exit_code == 0, result.output
-    alongside = list(dict.fromkeys(p.resolve() for s in program.stages for p in s.alongside))
-    n = len(program.stages) + len(alongside)
+    # Program order: each stage, then the sessions it lists alongside that no earlier stage listed.
+    order, seen = [], set()
+    for number, stage in enumerate(program.stages, start=1):
+        order.append(("stage", number))
+        for p in stage.alongside:
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                order.append(("alongside", p.resolve()))
+    n = len(order)
     names = [f"Session {i:02d}.mp3" for i in range(1, n + 1)]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(names + [MANIFEST, "README.txt", "playlist.m3u8"])
+    stage_lists = [f"Stage {k:02d}.m3u8" for k in range(1, len(program.stages) + 1)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        names + [n.replace(".mp3", ".chapters.json") for n in names] + stage_lists
+        + [MANIFEST, "README.txt", "playlist.m3u8", "cover.png"])
     assert [e.file for e in parse_m3u8((folder / "playlist.m3u8").read_text(encoding="utf-8"))] == names
     readme = (folder / "README.txt").read_text(encoding="utf-8")
-    for number, name in enumerate(names, start=1):
+    for (kind, what), name in zip(order, names):
         (line,) = [ln for ln in readme.splitlines() if name in ln]
         assert "minute" in line and ("stage" in line)
-        if number <= len(program.stages):
-            assert line.endswith(f", stage {number})")
-    # The shower session goes with the four trainer stages (3 to 6), and is named after the stages.
-    shower = len(program.stages) + 1 + alongside.index((ROOT / "scripts" / "shower.yaml").resolve())
+        if kind == "stage":
+            assert line.endswith(f", stage {what})")
+    # The shower session goes with the four trainer stages (3 to 6), right after stage 3, named after the stages.
+    shower = order.index(("alongside", (ROOT / "scripts" / "shower.yaml").resolve())) + 1
+    assert order[shower - 3] == ("stage", 3)          # after stage 3 and sensate focus, which stage 3 lists first
     assert f"Session {shower:02d}.mp3  (about 3 minutes, alongside stages 3 to 6)" in readme
+    # Stage 4's playlist: its own session, then the two it lists alongside, in the order it lists them.
+    four = parse_m3u8((folder / "Stage 04.m3u8").read_text(encoding="utf-8"))
+    assert [e.file for e in four] == [names[order.index(("stage", 4))], names[shower - 2], names[shower - 1]]
     shown = _everything_a_phone_can_show(folder)
     assert [w for w in SENSITIVE + ["partner", "shower", "breath", "kegel", "sensate", "tummy", "hard"]
             if w in shown] == []

@@ -55,7 +55,9 @@ stages:
     frequency: every day
 """
 
-WRITES = ["01 First.mp3", "01 First.vtt", "02 Second.mp3", "02 Second.vtt", "README.txt", "playlist.m3u8"]
+WRITES = ["01 First.mp3", "01 First.vtt", "01 First.chapters.json", "02 Second.mp3", "02 Second.vtt",
+          "02 Second.chapters.json", "README.txt", "playlist.m3u8", "Stage 01 First.m3u8", "Stage 02 Second.m3u8",
+          "cover.png"]
 
 
 def _program(folder: Path, body: str = PROGRAM) -> Path:
@@ -128,7 +130,8 @@ def test_force_writes_beside_the_users_files_and_removes_none_of_them(tmp_path, 
     for name in ("01 My song.mp3", "01 My song.vtt"):
         assert snapshot(music)[name] == before[name]
     assert not (music / "02 Second.mp3").exists() and not (music / "02 Second.vtt").exists()
-    assert "Removed 2 file(s)" in again.output
+    assert not (music / "Stage 02 Second.m3u8").exists() and not (music / "02 Second.chapters.json").exists()
+    assert "Removed 4 file(s)" in again.output
     # Without --force the folder is still refused: the user's files are still there.
     assert run("export", shorter, "-d", music, cache=shared_cache).exit_code == 1
 
@@ -147,7 +150,7 @@ def test_a_file_of_ours_changed_since_is_the_users(tmp_path, shared_cache):
     with pytest.raises(VoicecoachError, match="holds 1 file.*'02 Second.vtt'"):
         export_program(shorter, folder, shared_cache)
     done = export_program(shorter, folder, shared_cache, force=True)
-    assert [p.name for p in done.removed] == ["02 Second.mp3"]
+    assert [p.name for p in done.removed] == ["02 Second.chapters.json", "02 Second.mp3", "Stage 02 Second.m3u8"]
     assert "my own note" in edited.read_text(encoding="utf-8")
     listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
     assert "02 Second.vtt" not in listed and "01 First.mp3" in listed

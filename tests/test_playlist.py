@@ -47,3 +47,47 @@ def test_no_bidirectional_or_control_character_reaches_a_file_name(title):
     assert all(unicodedata.category(ch)[0] != "C" for ch in name), ascii(name)
     entry = PlaylistEntry(name, title, 1000)
     assert all(unicodedata.category(ch)[0] != "C" or ch == "\n" for ch in m3u8([entry], title=title))
+
+
+def test_stage_playlists_are_named_by_number_and_discreet_ones_neutral():
+    from voicecoach.export.playlist import stage_playlist
+    assert stage_playlist(2, "Trainer: size 1/2", discreet=False) == "Stage 02 Trainer size 1 2.m3u8"
+    assert stage_playlist(2, "Trainer: size 1/2", discreet=True) == "Stage 02.m3u8"
+
+
+SCRIPT = "voicecoach: 1\ntitle: {title}\nsteps:\n  - say: Hello.\n"
+PROGRAM = """voicecoach: 1
+title: Order
+stages:
+  - stage: One
+    script: a.yaml
+    alongside: [x.yaml, y.yaml]
+    move_on_when: Easy.
+    frequency: every day
+  - stage: Two
+    script: b.yaml
+    move_on_when: Easy.
+    frequency: every day
+  - stage: Three
+    script: a.yaml
+    alongside: [z.yaml, y.yaml]
+    move_on_when: Easy.
+    frequency: every day
+"""
+
+
+def test_a_program_lists_each_alongside_session_after_the_first_stage_that_names_it(tmp_path):
+    from voicecoach.export.program import program_layout, stage_files
+    for name in "abxyz":
+        (tmp_path / f"{name}.yaml").write_text(SCRIPT.format(title=name.upper()), encoding="utf-8")
+    (tmp_path / "program.yaml").write_text(PROGRAM, encoding="utf-8")
+    title, _, files, lists = program_layout(tmp_path / "program.yaml")
+    # Program order: stage One, then X and Y, which it lists; Two; Three, then Z (Y came with One already).
+    assert [(f.title, f.alongside) for f in files] == [("One", False), ("X", True), ("Y", True), ("Two", False),
+                                                        ("Three", False), ("Z", True)]
+    assert [f.stages for f in files] == [(1,), (1,), (1, 3), (2,), (3,), (3,)]
+    # Each stage's own list: its session, then the ones it lists alongside, in the order it lists them.
+    assert lists == ((0, 1, 2), (3,), (4, 5, 2))
+    assert stage_files(tmp_path / "program.yaml") == (title, "", files)
+    single = program_layout(tmp_path / "a.yaml")
+    assert [f.title for f in single[2]] == ["A"] and single[3] == ()      # a script: no stage playlists

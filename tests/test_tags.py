@@ -134,3 +134,96 @@ def test_no_fingerprint_in_missing_foreign_or_damaged_files(tmp_path):
     text = tmp_path / "notes.m4a"
     text.write_text("hello")
     assert read_fingerprint(text) is None
+
+
+# What a phone's player shows beside the title: cover, genre, description, track n of total.
+
+
+def _cover() -> bytes:
+    from voicecoach.export.cover import cover_png
+    return cover_png(discreet=False)
+
+
+SHOWN = Tags(title="Letting go", album="Step by step", artist="voicecoach", track=3, tracks=8,
+             chapters=TAGS.chapters, genre="Health & Fitness", description="Slow breaths, then letting go: ünïcode & more")
+
+
+def _audio_and_picture(path):
+    """ffprobe's audio stream tags (with the file's) and its attached pictures."""
+    found = probe(path)
+    audio = [s for s in found["streams"] if s["codec_type"] == "audio"]
+    pictures = [s for s in found["streams"] if s["codec_type"] == "video"]
+    tags = {**found["format"].get("tags", {}), **audio[0].get("tags", {})}
+    return {k.lower(): v for k, v in tags.items()}, pictures
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "opus", "wav"])
+def test_cover_genre_description_and_track_read_back_with_mutagen_and_ffprobe(tmp_path, tone, fmt):
+    from dataclasses import replace
+    tags = replace(SHOWN, cover=_cover())
+    path = write_audio(tone, tmp_path / f"t.{fmt}")
+    write_tags(path, fmt, tags)
+    f = mutagen.File(str(path))
+    if fmt in ("mp3", "wav"):
+        (apic,) = f.tags.getall("APIC")
+        (comm,) = f.tags.getall("COMM")
+        assert apic.data == tags.cover and apic.mime == "image/png" and apic.type == 3     # the front cover
+        assert str(f.tags["TCON"]) == "Health & Fitness" and comm.text == [tags.description]
+        assert str(f.tags["TRCK"]) == "3/8"
+    elif fmt == "m4a":
+        assert bytes(f.tags["covr"][0]) == tags.cover and f.tags["covr"][0].imageformat == 14    # PNG
+        assert f.tags["\xa9gen"] == ["Health & Fitness"] and f.tags["desc"] == [tags.description]
+        assert f.tags["\xa9cmt"] == [tags.description] and f.tags["trkn"] == [(3, 8)]
+    else:
+        import base64
+
+        from mutagen.flac import Picture
+        picture = Picture(base64.b64decode(f.tags["METADATA_BLOCK_PICTURE"][0]))
+        assert picture.data == tags.cover and picture.type == 3 and picture.width == 1400
+        assert f.tags["GENRE"] == ["Health & Fitness"] and f.tags["DESCRIPTION"] == [tags.description]
+        assert (f.tags["TRACKNUMBER"], f.tags["TRACKTOTAL"]) == (["3"], ["8"])
+    found, pictures = _audio_and_picture(path)
+    assert found["genre"] == "Health & Fitness" and found["comment"] == tags.description
+    assert found["track"] in ("3/8", "3")
+    (picture,) = pictures
+    assert picture["codec_name"] == "png" and picture["disposition"]["attached_pic"] == 1
+    assert (picture["width"], picture["height"]) == (1400, 1400)
+
+
+def test_the_mp3_tag_ffmpeg_writes_gains_cover_genre_and_description_and_keeps_its_chapter_order(tmp_path, tone):
+    from dataclasses import replace
+
+    from voicecoach.audio.tags import id3_extra
+    from voicecoach.export.encode import id3_tag
+    # Titles of different lengths: mutagen rewriting the whole tag would put the CHAP frames in size order.
+    chapters_ = (Chapter("A much longer first chapter title", 0, 1000), Chapter("Two", 1000, 2000),
+                 Chapter("Third, middling", 2000, 2999))
+    tags = replace(SHOWN, chapters=chapters_, cover=_cover())
+    audio = tmp_path / "audio.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0",
+                    "-c:a", "libmp3lame", "-id3v2_version", "0", "-write_id3v1", "0", str(audio)],
+                   input=tone.tobytes(), check=True)
+    plain = id3_tag(tmp_path / "x.partial", tags)
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(id3_extra(plain, tags) + audio.read_bytes())
+    found = probe(joined)
+    assert [c["tags"]["title"] for c in found["chapters"]] == [c.title for c in chapters_]
+    assert [round(float(c["start_time"]) * 1000) for c in found["chapters"]] == [0, 1000, 2000]
+    shown, pictures = _audio_and_picture(joined)
+    assert (shown["title"], shown["genre"], shown["comment"], shown["track"]) == \
+        ("Letting go", "Health & Fitness", tags.description, "3/8")
+    assert [p["disposition"]["attached_pic"] for p in pictures] == [1]
+    from mutagen.id3 import ID3
+    id3 = ID3(str(joined))
+    assert id3.getall("APIC")[0].data == tags.cover and id3.getall("COMM")[0].text == [tags.description]
+    assert [c.element_id for c in id3.getall("CHAP")] == ["ch0", "ch1", "ch2"]      # in file order
+    assert abs(float(found["format"]["duration"]) - 3.0) < 0.1       # the audio still starts after the tag
+    assert id3_extra(plain, Tags("a", "b", "c")) == plain              # nothing to add: the tag as it was
+
+
+def test_the_new_fields_change_the_fingerprint_only_when_given():
+    from dataclasses import replace
+    assert "genre" not in TAGS.to_dict() and "cover" not in TAGS.to_dict()
+    with_cover = replace(TAGS, cover=b"\x89PNG...", genre="Speech", description="About")
+    assert with_cover.to_dict()["cover"][1] != replace(with_cover, cover=b"\x89PNG,,,").to_dict()["cover"][1]
+    assert with_cover.to_dict()["genre"] == "Speech" and with_cover.to_dict()["description"] == "About"

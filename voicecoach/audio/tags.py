@@ -1,9 +1,13 @@
 """Tags and chapters a phone shows: MP4 atoms, Vorbis comments (with CHAPTERxxx) and ID3 in WAV written
-with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see metadata_args).
+with mutagen; MP3's ID3v2.3 with CHAP/CTOC and MP4 chapters written by ffmpeg as it muxes (see metadata_args),
+and the MP3's genre, description and cover frames made by mutagen and put into ffmpeg's tag (see id3_extra).
 Everything is read back with mutagen."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -33,11 +37,23 @@ class Tags:
     tracks: int | None = None
     chapters: tuple = ()
     fingerprint: str = ""
+    genre: str = ""
+    description: str = ""
+    cover: bytes = b""          # a PNG, shown by players as the album art
+    cover_mime: str = "image/png"
 
     def to_dict(self) -> dict:
         """Plain data, for fingerprints and tests."""
-        return {"title": self.title, "album": self.album, "artist": self.artist, "track": self.track,
-                "tracks": self.tracks, "chapters": [[c.title, c.start, c.end] for c in self.chapters]}
+        found: dict[str, object] = {"title": self.title, "album": self.album, "artist": self.artist, "track": self.track,
+                 "tracks": self.tracks, "chapters": [[c.title, c.start, c.end] for c in self.chapters]}
+        # Only when there, so that files written without them keep their fingerprints.
+        if self.genre:
+            found["genre"] = self.genre
+        if self.description:
+            found["description"] = self.description
+        if self.cover:
+            found["cover"] = [self.cover_mime, hashlib.sha256(self.cover).hexdigest()]
+        return found
 
 
 def chapters(timeline: Timeline, *, discreet: bool = False) -> tuple:
@@ -79,6 +95,43 @@ def metadata_args(tags: Tags, *, tags_too: bool = False) -> list[str]:
     return args
 
 
+def _shown_frames(tags: Tags) -> list:
+    """The ID3 frames of what a player shows beside the title: genre, description, cover."""
+    from mutagen.id3 import APIC, COMM, TCON, Frame, PictureType
+    frames: list[Frame] = []
+    if tags.genre:
+        frames.append(TCON(encoding=3, text=tags.genre))
+    if tags.description:
+        # COMM with an empty description is the comment Android's media store and most players show.
+        frames.append(COMM(encoding=3, lang="eng", desc="", text=tags.description))
+    if tags.cover:
+        frames.append(APIC(encoding=3, mime=tags.cover_mime, type=PictureType.COVER_FRONT, desc="", data=tags.cover))
+    return frames
+
+
+def id3_extra(tag: bytes, tags: Tags) -> bytes:
+    """The ID3v2.3 `tag` ffmpeg wrote, with the genre, description and cover frames of `tags` added."""
+    # ffmpeg writes `comment` as TXXX:comment, which phones do not show, and mutagen rewriting the whole tag
+    # would reorder the CHAP frames by size; so mutagen renders only these frames, put right after the header
+    # (before any padding, which ends a reader's walk through the frames).
+    frames = _shown_frames(tags)
+    if not frames:
+        return tag
+    from mutagen.id3 import ID3
+    extra = ID3()
+    for frame in frames:
+        extra.add(frame)
+    out = io.BytesIO()
+    extra.save(out, v2_version=3, v23_sep="/", padding=lambda info: 0)
+    rendered = out.getvalue()
+    if tag[:4] != b"ID3\x03" or rendered[:4] != b"ID3\x03" or tag[5] & 0xC0 or rendered[5] & 0xC0:
+        raise VoicecoachError("an ID3 tag that cannot take the cover and description (not plain ID3v2.3)")
+    body, added = tag[10:], rendered[10:]
+    size = len(body) + len(added)
+    synchsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return tag[:6] + synchsafe + added + body
+
+
 def _id3_frames(tags: Tags, *, with_chapters: bool = True) -> list:
     from mutagen.id3 import CHAP, CTOC, TALB, TIT2, TPE1, TRCK, TXXX, CTOCFlags, Frame
     frames: list[Frame] = [TIT2(encoding=3, text=tags.title), TALB(encoding=3, text=tags.album),
@@ -87,6 +140,7 @@ def _id3_frames(tags: Tags, *, with_chapters: bool = True) -> list:
         frames.append(TRCK(encoding=3, text=f"{tags.track}/{tags.tracks}" if tags.tracks else str(tags.track)))
     if tags.fingerprint:
         frames.append(TXXX(encoding=3, desc=FINGERPRINT, text=tags.fingerprint))
+    frames += _shown_frames(tags)
     if tags.chapters and with_chapters:
         ids = [f"chp{i}" for i in range(len(tags.chapters))]
         frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
@@ -138,6 +192,16 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
             atoms["trkn"] = [(tags.track, tags.tracks or 0)]
         if tags.fingerprint:
             atoms[MP4_FINGERPRINT] = [tags.fingerprint.encode()]
+        if tags.genre:
+            atoms["\xa9gen"] = [tags.genre]
+        if tags.description:
+            # ©cmt is the comment music players show; desc the description podcast and TV apps show.
+            atoms["\xa9cmt"] = [tags.description]
+            atoms["desc"] = [tags.description]
+        if tags.cover:
+            from mutagen.mp4 import MP4Cover
+            kind = MP4Cover.FORMAT_PNG if tags.cover_mime == "image/png" else MP4Cover.FORMAT_JPEG
+            atoms["covr"] = [MP4Cover(tags.cover, imageformat=kind)]
         f.save()
     elif fmt == "opus":
         from mutagen.oggopus import OggOpus, OggOpusVComment
@@ -151,6 +215,18 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
                 comments["TRACKTOTAL"] = str(tags.tracks)
         if tags.fingerprint:
             comments[FINGERPRINT.upper()] = tags.fingerprint
+        if tags.genre:
+            comments["GENRE"] = tags.genre
+        if tags.description:
+            comments["DESCRIPTION"] = tags.description
+        if tags.cover:
+            # The picture as Xiph's players and ffmpeg read it: a FLAC picture block, base64, in the comments.
+            from mutagen.flac import Picture
+            picture = Picture()
+            picture.type, picture.mime, picture.data = 3, tags.cover_mime, tags.cover    # 3: front cover
+            picture.width = picture.height = _png_side(tags.cover)
+            picture.depth = 24
+            comments["METADATA_BLOCK_PICTURE"] = base64.b64encode(picture.write()).decode("ascii")
         # The Vorbis chapter convention, numbered from 000 as ffmpeg writes and reads it.
         for i, c in enumerate(tags.chapters):
             comments[f"CHAPTER{i:03d}"] = timestamp(c.start)
@@ -160,6 +236,11 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
         opus.save()
     else:
         raise VoicecoachError(f"{path}: cannot tag a {fmt} file")
+
+
+def _png_side(data: bytes) -> int:
+    # A PNG's width, from its IHDR chunk (0 for anything else: the block then says "unknown").
+    return int.from_bytes(data[16:20], "big") if data[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
 def read_fingerprint(path: Path) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from voicecoach.audio import ffmpeg
-from voicecoach.audio.tags import Tags, ffmetadata, metadata_args, write_tags
+from voicecoach.audio.tags import Tags, ffmetadata, id3_extra, metadata_args, write_tags
 from voicecoach.audio.wav import write_wav
 from voicecoach.errors import VoicecoachError
 from voicecoach.export.formats import ENCODERS, container_args
@@ -74,7 +74,7 @@ def encode(session: Session, tmp: Path, fmt: str, tags: Tags, progress: Callable
                 pending = pool.submit(id3_tag, tmp, tags)
                 ffmpeg.run(source + ENCODERS["mp3"] + ["-id3v2_version", "0", str(audio)],
                            feed=session.blocks(BLOCK_MS), progress=ms, head=head)
-                tag = pending.result()
+                tag = id3_extra(pending.result(), tags)
             with open(tmp, "wb") as out, open(audio, "rb") as src:
                 out.write(tag)
                 out.flush()

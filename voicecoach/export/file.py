@@ -23,6 +23,7 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.exercise.transcript import webvtt
 from voicecoach.export import mastering
 from voicecoach.export.codec import codec_trim, trimmed
+from voicecoach.export.cover import cover_png
 from voicecoach.export.encode import encode
 from voicecoach.export.formats import ARTIST, ENCODERS, check_target
 from voicecoach.export.mastering import master
@@ -53,7 +54,7 @@ def fingerprint(session: Session, fmt: str, tags: Tags) -> str:
 
 
 def _texts(tags: Tags) -> list[str]:
-    return [tags.title, tags.album, tags.artist, *(c.title for c in tags.chapters)]
+    return [tags.title, tags.album, tags.artist, tags.genre, tags.description, *(c.title for c in tags.chapters)]
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,22 @@ class Exported:
     transcript_written: bool = False
 
 
+GENRE = "Health & Fitness"     # the podcast directories' category for guided exercise
+NEUTRAL_ABOUT = "An audio session, one of a series to play in order."   # a discreet file's description
+
+
 def session_tags(session: Session, *, discreet: bool, title: str | None = None, album: str | None = None,
                  track: int | None = None, tracks: int | None = None) -> Tags:
-    """What a phone shows for a session; when discreet, only neutral words."""
+    """What a phone shows for a session (title, album, track n of total, genre, description, cover, chapters);
+    when discreet, only neutral words and a neutral cover."""
     if discreet:
         return Tags(title=session_title(track), album=NEUTRAL, artist=NEUTRAL,
-                    track=track, tracks=tracks, chapters=chapters(session.timeline, discreet=True))
+                    track=track, tracks=tracks, chapters=chapters(session.timeline, discreet=True),
+                    genre=NEUTRAL, description=NEUTRAL_ABOUT, cover=cover_png(discreet=True))
     name = title or session.script.title
     return Tags(title=name, album=album or name, artist=ARTIST, track=track, tracks=tracks,
-                chapters=chapters(session.timeline))
+                chapters=chapters(session.timeline), genre=GENRE,
+                description=" ".join(session.script.about.split()), cover=cover_png(discreet=False))
 
 
 def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | None = None, transcript: bool = True,

@@ -37,6 +37,11 @@ def stage_file(number: int, title: str, ext: str, *, discreet: bool) -> str:
     return f"{session_title(number)}.{ext}" if discreet else f"{number:02d} {safe_name(title)}.{ext}"
 
 
+def stage_playlist(number: int, title: str, *, discreet: bool) -> str:
+    """The name of one stage's playlist: 'Stage 02 Familiarisation.m3u8', or 'Stage 02.m3u8' when discreet."""
+    return f"Stage {number:02d}.m3u8" if discreet else f"Stage {number:02d} {safe_name(title)}.m3u8"
+
+
 def _line(text: str) -> str:
     return " ".join(printable(text).split())
 

@@ -1,4 +1,6 @@
-"""Program export: every stage of a program into one numbered folder, with a playlist and README.txt."""
+"""Program export: every stage of a program into one numbered folder, in the program's order (each session
+alongside a stage right after it), with the whole program's playlist, one per stage, a cover, each session's
+chapters as JSON, and README.txt."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Callable, Mapping
 from voicecoach.cache import Cache
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
+from voicecoach.export.chapters import chapters_json, chapters_name
+from voicecoach.export.cover import COVER, cover_png
 from voicecoach.export.file import (
     RENDERING,
     _share,
@@ -63,6 +67,13 @@ class ProgramExport:
     readme: Path
     removed: tuple = ()     # files of an earlier export that the program no longer has
     bundle: Path | None = None   # all of them in one zip, when asked for
+    stage_playlists: tuple = ()  # one playlist per stage (Path), in stage order; none for a single script
+    chapters: tuple = ()    # each file's chapters as JSON (Path), in the order of `files`
+    cover: Path | None = None    # the folder's cover picture, also inside every file
+    tags: tuple = ()        # what each file carries (audio.tags.Tags), in the order of `files`
+    stages: tuple = ()      # each file's StageFile, in the order of `files`
+    about: str = ""         # the program's about ("" when discreet)
+    discreet: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -74,7 +85,15 @@ class ProgramExport:
 
 
 def stage_files(path: Path, overrides: Mapping[str, object] | None = None) -> tuple[str, str, tuple]:
-    """(title, about, stages) of a program file; a single script is a program of one stage."""
+    """(title, about, stages) of a program file, in the program's order; a single script is a program of one stage."""
+    title, about, files, _ = program_layout(path, overrides)
+    return title, about, files
+
+
+def program_layout(path: Path, overrides: Mapping[str, object] | None = None) -> tuple[str, str, tuple, tuple]:
+    """(title, about, files, stage lists): the files in program order, each session alongside stages right
+    after the first stage that lists it; each stage's list is the indexes of its session and then of the
+    sessions it lists alongside, in the order it lists them (none for a single script)."""
     from voicecoach.exercise.document import Document
     from voicecoach.exercise.program import is_program, program_from_document
     doc = Document.load(path)
@@ -82,13 +101,20 @@ def stage_files(path: Path, overrides: Mapping[str, object] | None = None) -> tu
         if overrides:
             raise VoicecoachError(f"{path}: --set applies to a script; each stage of a program sets its own")
         program = program_from_document(doc)
-        files = [StageFile(s.name, s.script, dict(s.set), f"{s.frequency[:1].upper()}{s.frequency[1:]}. "
-                                                         f"Move on when: {s.move_on_when}", (number,))
-                 for number, s in enumerate(program.stages, start=1)]
-        return program.title, program.about, tuple(files) + _alongside(program.stages)
+        alongside = _alongside(program.stages)
+        files: list[StageFile] = []
+        for number, s in enumerate(program.stages, start=1):
+            files.append(StageFile(s.name, s.script, dict(s.set), f"{s.frequency[:1].upper()}{s.frequency[1:]}. "
+                                                                  f"Move on when: {s.move_on_when}", (number,)))
+            files += [a for a in alongside if a.stages[0] == number]
+        index = {f.script.resolve(): i for i, f in enumerate(files) if f.alongside}
+        lists = tuple((files.index(next(f for f in files if not f.alongside and f.stages == (number,))),
+                       *dict.fromkeys(index[Path(a).resolve()] for a in s.alongside))
+                      for number, s in enumerate(program.stages, start=1))
+        return program.title, program.about, tuple(files), lists
     from voicecoach.exercise.script import load_script
     script = load_script(path, overrides)
-    return script.title, script.about or "", (StageFile(script.title, Path(path), dict(overrides or {})),)
+    return script.title, script.about or "", (StageFile(script.title, Path(path), dict(overrides or {})),), ()
 
 
 def _alongside(stages) -> tuple:
@@ -134,19 +160,22 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
 
     `force` exports every file again; `beside` (by default, what `force` says) writes into a folder that
     holds files this tool did not write, replacing those with the names it needs and removing none."""
-    from voicecoach.export.playlist import PLAYLIST, PlaylistEntry, m3u8, safe_name, stage_file
+    from voicecoach.export.playlist import PLAYLIST, PlaylistEntry, m3u8, safe_name, stage_file, stage_playlist
     from voicecoach.export.readme import README, readme
     if f".{fmt}" not in FORMATS:
         raise VoicecoachError(f"unknown audio format {fmt}; use one of {', '.join(f[1:] for f in FORMATS)}")
-    title, about, stages = stage_files(Path(path), overrides)
+    title, about, stages, lists = program_layout(Path(path), overrides)
     folder = _folder(folder)
     beside = force if beside is None else beside
     with_transcript = (not discreet) if transcript is None else transcript
     album = NEUTRAL if discreet else title
     names = [stage_file(number, stage.title, fmt, discreet=discreet) for number, stage in enumerate(stages, 1)]
     transcripts = [str(Path(n).with_suffix(".vtt")) for n in names] if with_transcript else []
+    chapter_files = [chapters_name(n) for n in names]
+    playlists = [stage_playlist(k, stages[group[0]].title, discreet=discreet) for k, group in enumerate(lists, 1)]
     zip_name = f"{safe_name(album)}.zip" if bundle else None
-    needed = [*names, *transcripts, PLAYLIST, README, *([zip_name] if zip_name else [])]
+    needed = [*names, *transcripts, *chapter_files, PLAYLIST, *playlists, COVER, README,
+              *([zip_name] if zip_name else [])]
     # Before any rendering: what stands in the way, whose files these are, and the bed the export reads.
     sweep_folder(folder)
     for name in needed:
@@ -173,7 +202,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
                 for k, s in enumerate(stages, 1)]
     for session in sessions:
         refuse_the_bed(bed_file(session), [folder / n for n in needed])
-    done, entries = [], []
+    done, entries, all_tags = [], [], []
     # Progress: the fraction of all stages' audio written, with the stage being worked on.
     total = max(1, sum(s.timeline.length for s in sessions))
     # Encoding fills the rest of the bar: all of it when nothing needed rendering.
@@ -192,21 +221,46 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
             vtt = str(Path(name).with_suffix(".vtt"))
             exported = replace(exported, transcript=folder / vtt,
                                transcript_written=write(vtt, transcript_text(session.timeline)))
+        write(chapters_name(name), chapters_json(tags.chapters, tags.title))
         done.append(exported)
+        all_tags.append(tags)
         before_stage += share
         if progress:
             progress(before_stage / total, label)
         entries.append(PlaylistEntry(name, tags.title, session.timeline.length))
     write(PLAYLIST, m3u8(entries, album))
+    for k, (group, playlist) in enumerate(zip(lists, playlists), 1):
+        heading = f"{album}, stage {k}" if discreet else f"{album}: stage {k}, {stages[group[0]].title}"
+        write(playlist, m3u8([entries[i] for i in group], heading))
+    _write_bytes(folder / COVER, cover_png(discreet=discreet), force=COVER in others,
+                 before_replace=lambda tmp: manifest.claim(COVER, tmp))
     write(README, readme(album, entries, discreet=discreet, transcripts=with_transcript, about=about,
                          guidance=[s.guidance for s in stages], stages=[s.label() for s in stages]))
     zipped = None
     if zip_name:
-        zipped = _bundle(folder, [*names, *transcripts, PLAYLIST, README], zip_name, force=zip_name in others,
+        zipped = _bundle(folder, [n for n in needed if n != zip_name], zip_name, force=zip_name in others,
                          before_replace=lambda tmp: manifest.claim(zip_name, tmp))
     # Last, once everything is in place: files of an earlier export the program no longer has, if unchanged.
     removed = manifest.settle(needed)
-    return ProgramExport(folder, album, tuple(done), folder / PLAYLIST, folder / README, removed, zipped)
+    return ProgramExport(folder, album, tuple(done), folder / PLAYLIST, folder / README, removed, zipped,
+                         stage_playlists=tuple(folder / p for p in playlists),
+                         chapters=tuple(folder / c for c in chapter_files), cover=folder / COVER,
+                         tags=tuple(all_tags), stages=tuple(stages), about="" if discreet else about,
+                         discreet=discreet)
+
+
+def _write_bytes(path: Path, data: bytes, *, force: bool = False,
+                 before_replace: Callable[[Path], None] | None = None) -> bool:
+    """Write `data` to `path` atomically unless it already holds exactly that (or `force`); True if written."""
+    if not force and path.is_file() and not path.is_symlink():
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+    with written(path), atomic_path(path, before_replace=before_replace) as tmp:
+        tmp.write_bytes(data)
+    return True
 
 
 def _bundle(folder: Path, names, zip_name: str, *, force: bool = False,
