@@ -376,3 +376,104 @@ def test_with_https_on_the_lan_a_phone_that_trusts_the_certificate_can_keep(expo
         playing(driver, 1)
     finally:
         driver.quit()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Logging from the page: today's stage first, "How did it feel?", and a note kept on the phone while the
+# computer is away.
+
+def _log_entries(db):
+    from voicecoach.practice.log import read_log
+    with read_log(db) as log:
+        return log.entries()
+
+
+def _play_then_stop(browser, stage: int) -> None:
+    from selenium.webdriver.common.by import By
+    browser.find_element(By.CSS_SELECTOR, f"#stage-{stage} .play").click()
+    playing(browser, stage)
+    stop = browser.find_element(By.CSS_SELECTOR, f"#stage-{stage} .stop")
+    assert stop.is_displayed()
+    stop.click()
+    until(browser, f"return !document.querySelector('#stage-{stage} .rate').hidden")
+
+
+@pytest.mark.slow
+@chromium
+def test_the_rating_is_noted_in_the_log_and_today_s_stage_comes_first(browser, exported, shared_cache, tmp_path):
+    from selenium.webdriver.common.by import By
+    program, folder = exported
+    db = tmp_path / "log" / "practice.sqlite3"
+    shared = share.open_share(program, shared_cache, folder, port=0, db=db)
+    with shared.server.start():
+        browser.get(shared.server.url)
+        # Nothing in the log: stage 1 is today's, on top, as `voicecoach today` would say.
+        until(browser, "return !document.querySelector('#stage-1 .today-label').hidden")
+        assert browser.find_element(By.ID, "today").text == "Today: stage 1 of 2, First steps"
+        assert "When to stop" in browser.find_element(By.ID, "when-to-stop").text
+        _play_then_stop(browser, 2)
+        assert browser.find_element(By.CSS_SELECTOR, "#stage-2 .rate .ask").text == "How did it feel?"
+        browser.find_element(By.CSS_SELECTOR, '#stage-2 .rate button[data-comfort="4"]').click()
+        until(browser, "return document.querySelector('#stage-2 .log-status').textContent.includes('Noted')")
+        [entry] = _log_entries(db)
+        assert (entry.source, entry.script, dict(entry.params), entry.comfort) == ("phone", "calm.yaml",
+                                                                                   {"size": 2}, 4)
+        assert entry.status == "partial" and 0 < entry.completed_ms < entry.total_ms
+        # Logged at stage 2: the page, asking again at once, now puts stage 2 first.
+        until(browser, "return document.querySelector('ol.stages').firstElementChild.id === 'stage-2'")
+        assert browser.find_element(By.ID, "today").text == "Today: stage 2 of 2, Second steps"
+        browser.refresh()
+        until(browser, "return document.querySelector('ol.stages').firstElementChild.id === 'stage-2'")
+        assert len(_log_entries(db)) == 1
+
+
+@pytest.mark.slow
+@chromium
+def test_a_note_made_while_the_computer_is_away_reaches_the_log_on_the_next_visit(browser, exported, shared_cache,
+                                                                                   tmp_path):
+    from selenium.webdriver.common.by import By
+    program, folder = exported
+    db = tmp_path / "log" / "practice.sqlite3"
+    first = share.open_share(program, shared_cache, folder, port=0, db=db)
+    port = first.server.port
+    with first.server.start():
+        browser.get(first.server.url)
+        until(browser, "return !document.querySelector('#stage-1 .today-label').hidden")
+        _play_then_stop(browser, 1)
+    # The computer stopped sharing between the session and the answer.
+    browser.find_element(By.CSS_SELECTOR, '#stage-1 .rate button.skip').click()
+    until(browser, "return document.querySelector('#stage-1 .log-status').textContent.includes('Saved on this phone')")
+    assert "it will reach your log next time" in browser.find_element(By.CSS_SELECTOR, "#stage-1 .log-status").text
+    assert _log_entries(db) == []
+    assert len(browser.execute_script("return JSON.parse(localStorage.getItem('voicecoach waiting notes'))")) == 1
+    # The next sharing: same address, a new link (a new token). Opening it sends the note, once.
+    again = share.open_share(program, shared_cache, folder, port=port, db=db)
+    assert again.server.site.token != first.server.site.token
+    with again.server.start():
+        browser.get(again.server.url)
+        until(browser, "return document.getElementById('queue-status').textContent.includes('reached your log')")
+        assert browser.execute_script("return localStorage.getItem('voicecoach waiting notes')") is None
+        browser.refresh()
+        until(browser, "return !document.querySelector('#stage-1 .today-label').hidden")
+        [entry] = _log_entries(db)
+        assert (entry.source, entry.comfort, dict(entry.params)) == ("phone", None, {"size": 1})
+
+
+@pytest.mark.slow
+@chromium
+def test_the_discreet_page_shows_the_real_title_on_a_tap_only(browser, discreet_sharing):
+    from selenium.webdriver.common.by import By
+    browser.get(discreet_sharing.server.url)
+    name = browser.find_element(By.CSS_SELECTOR, "#stage-2 .reveal")
+    assert name.text == "Session 02" and "Second steps" not in browser.page_source
+    assert "4 seconds" in browser.find_element(By.CSS_SELECTOR, "#stage-2 .length").text or \
+        browser.find_element(By.CSS_SELECTOR, "#stage-2 .length").text.startswith("Length")
+    # The when-to-stop note is there, folded under its plain heading.
+    note = browser.find_element(By.ID, "when-to-stop")
+    assert note.tag_name == "details" and note.get_attribute("open") is None and "bleeding" not in note.text
+    name.click()
+    until(browser, "return document.querySelector('#stage-2 .reveal').textContent === 'Second steps'")
+    name.click()
+    assert name.text == "Session 02"
+    assert browser.execute_script("return navigator.mediaSession.metadata") is None or \
+        "Second" not in browser.execute_script("return navigator.mediaSession.metadata.title")

@@ -118,8 +118,9 @@ def test_the_page_is_under_the_token_and_nothing_else_is(sharing):
         status, _, body = raw_get(server, path)
         assert status == 404, path
         assert token.encode() not in body
-    status, _, _ = raw_get(server, f"/{token}/files/README.txt", method="POST")
-    assert status == 501                                          # read-only: no other methods
+    status, headers, _ = raw_get(server, f"/{token}/files/README.txt", method="POST")
+    assert status == 405 and headers["Allow"] == "GET, HEAD"      # only the log takes a POST
+    assert raw_get(server, f"/{token[:-1]}/files/README.txt", method="DELETE")[0] == 404
 
 
 @pytest.fixture
@@ -183,8 +184,10 @@ def test_only_what_the_export_made_is_shared(sharing):
     assert raw_get(server, f"/{token}/files/{MANIFEST}")[0] == 404
     names = sorted(p.name for p in folder.iterdir() if p.name not in ("diary.txt", MANIFEST))
     assert sorted(server.site.files) == names
-    assert names == ["01 First steps.mp3", "01 First steps.vtt", "02 Second steps.mp3", "02 Second steps.vtt",
-                     "README.txt", "Step by step.zip", "playlist.m3u8"]
+    assert names == ["01 First steps.chapters.json", "01 First steps.mp3", "01 First steps.vtt",
+                     "02 Second steps.chapters.json", "02 Second steps.mp3", "02 Second steps.vtt", "README.txt",
+                     "Stage 01 First steps.m3u8", "Stage 02 Second steps.m3u8", "Step by step.zip", "cover.png",
+                     "playlist.m3u8"]
     (folder / "diary.txt").unlink()
 
 
@@ -214,8 +217,10 @@ def test_all_as_a_zip_holds_the_folder_and_is_made_once(sharing, program, shared
     path = folder / "Step by step.zip"
     assert body == path.read_bytes()
     with zipfile.ZipFile(path) as z:
-        assert sorted(z.namelist()) == ["01 First steps.mp3", "01 First steps.vtt", "02 Second steps.mp3",
-                                        "02 Second steps.vtt", "README.txt", "playlist.m3u8"]
+        assert sorted(z.namelist()) == ["01 First steps.chapters.json", "01 First steps.mp3", "01 First steps.vtt",
+                                        "02 Second steps.chapters.json", "02 Second steps.mp3", "02 Second steps.vtt",
+                                        "README.txt", "Stage 01 First steps.m3u8", "Stage 02 Second steps.m3u8",
+                                        "cover.png", "playlist.m3u8"]
         for name in z.namelist():
             assert z.read(name) == (folder / name).read_bytes()
     before = path.stat().st_mtime_ns
@@ -232,8 +237,9 @@ def test_discreet_pages_say_nothing_about_the_program(program, shared_cache, tmp
                         "Welcome", "familiar", "Calm"]:
             assert private not in pages, private
         assert "<title>Relaxation</title>" in pages and 'data-title="Session 01"' in pages
-        assert sorted(shared.server.site.files) == ["README.txt", "Relaxation.zip", "Session 01.mp3",
-                                                    "Session 02.mp3", "playlist.m3u8"]
+        assert sorted(shared.server.site.files) == ["README.txt", "Relaxation.zip", "Session 01.chapters.json",
+                                                    "Session 01.mp3", "Session 02.chapters.json", "Session 02.mp3",
+                                                    "Stage 01.m3u8", "Stage 02.m3u8", "cover.png", "playlist.m3u8"]
     finally:
         shared.server.stop()
 

@@ -145,7 +145,7 @@ def log_delete(entry, yes, db):
 @friendly
 def log_list(last, db):
     """The latest entries in the log."""
-    from voicecoach.practice.log import COMFORT, read_log, what_was_done
+    from voicecoach.practice.log import COMFORT, SOURCES, read_log, what_was_done
     with read_log(db) as log:
         entries = log.entries()[-last:]
         skipped = log.skipped_note()
@@ -159,8 +159,10 @@ def log_list(last, db):
         if e.kind == "session":
             done = "partial" if e.status == "partial" else "complete"
         comfort = COMFORT.get(e.comfort, "") if e.comfort is not None else ""   # not every entry rates comfort
+        # Where it came from: played here, noted by hand, or sent by the phone page (blank: from before sources).
+        source = SOURCES.get(e.source, "") if e.source else ""
         cells = [f"{e.id:>4}", f"{e.started:%Y-%m-%d %H:%M}", f"{what:<28}", f"{done:<8}",
-                 f"{comfort:<16}", _one_line(e.note or "")]
+                 f"{comfort:<16}", f"{source:<11}", _one_line(e.note or "")]
         click.echo("  ".join(cells).rstrip())
 
 

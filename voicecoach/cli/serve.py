@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from voicecoach import paths
-from voicecoach.cli.common import ProgressBar, cache_of, friendly
+from voicecoach.cli.common import ProgressBar, cache_of, db_option, friendly
 
 
 @click.command("serve")
@@ -27,10 +27,12 @@ from voicecoach.cli.common import ProgressBar, cache_of, friendly
               help="Where the sessions are exported to and shared from (default: in your user data folder).")
 @click.option("--force", is_flag=True, help="With --dir: export into a folder that holds files voicecoach did not "
                                            "write (none is removed or shared; one with a name it needs is replaced).")
+@db_option
 @click.pass_context
 @friendly
-def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder, force):
-    """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page."""
+def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder, force, db):
+    """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page, which
+    shows today's stage first and notes what you play there in your practice log."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from voicecoach.exercise.library import locate
@@ -40,7 +42,10 @@ def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll
         where = Path(folder) if folder else default_folder(path, discreet, hands_free=hands_free)
         sharing = open_share(path, cache_of(ctx), where, port=port, lan=lan, https=use_https, discreet=discreet,
                              hands_free=hands_free, pre_roll=pre_roll, force=force, progress=bar.update,
-                             on_visit=lambda address: click.echo(f"The page was opened from {address}."))
+                             on_visit=lambda address: click.echo(f"The page was opened from {address}."),
+                             db=db, on_log=click.echo)
+    from voicecoach.practice.log import db_path
+    click.echo(f"Sessions played on the page are noted in your practice log, {db_path(db)}.")
     sharing.announce(click.echo)
     try:
         sharing.run()

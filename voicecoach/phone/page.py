@@ -11,7 +11,9 @@ from urllib.parse import quote
 
 from voicecoach.audio.tags import chapters
 from voicecoach.discreet import NEUTRAL, session_title
+from voicecoach.exercise.safety import HEADING, WHEN_TO_STOP
 from voicecoach.exercise.timeline import Timeline
+from voicecoach.practice.entry import COMFORT
 from voicecoach.units import about, minutes
 
 SHELL = ("./", "app.js", "style.css", "manifest.webmanifest", "icon.svg")   # what "keep" stores besides audio
@@ -28,6 +30,7 @@ class Track:
     lines: tuple = ()           # (start ms, spoken text); empty when discreet
     transcript: str | None = None   # the .vtt beside it, if any
     guidance: str = ""
+    key: str = ""               # which session it is for the log, across sharings (report.key): no name in it
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,12 @@ class Listing:
 
 
 def track(number: int, title: str, file: str, timeline: Timeline, *, discreet: bool,
-          transcript: str | None = None, guidance: str = "") -> Track:
+          transcript: str | None = None, guidance: str = "", key: str = "") -> Track:
     """A page entry for one exported session; discreet entries carry neutral words only."""
     sections = tuple((c.title, c.start) for c in chapters(timeline, discreet=discreet))
     lines = () if discreet else tuple((c.start, c.text) for c in timeline.cues if c.kind == "speech" and c.text)
     return Track(number, session_title(number) if discreet else title, file, timeline.length, sections, lines,
-                 transcript, "" if discreet else guidance)
-
+                 transcript, "" if discreet else guidance, key)
 
 
 
@@ -58,7 +60,22 @@ def file_url(name: str) -> str:
     return "files/" + quote(name, safe="")
 
 
-def _track_html(t: Track) -> str:
+def _rating_html() -> str:
+    # Hidden until a session ends or is stopped; the script fills in what is sent. Buttons, not a form:
+    # the page's policy allows no form submission, and nothing is sent without the script anyway.
+    scale = "".join(f'<button type="button" class="comfort" data-comfort="{n}"><span class="n">{n}</span> '
+                    f'{escape(word)}</button>' for n, word in COMFORT.items())
+    return f"""
+  <button class="stop quiet" type="button" hidden>Stop here and note it</button>
+  <div class="rate" role="group" aria-label="How did it feel?" hidden>
+    <p class="ask">How did it feel?</p>
+    <div class="scale">{scale}</div>
+    <button type="button" class="skip quiet">Skip: note it without a rating</button>
+  </div>
+  <p class="log-status" role="status" aria-live="polite"></p>"""
+
+
+def _track_html(t: Track, *, logging: bool = False, discreet: bool = False) -> str:
     src, e = file_url(t.file), escape
     sections = "".join(
         f'<li><a class="jump" href="{src}#t={start / 1000:.3f}" data-t="{start / 1000:.3f}">'
@@ -73,13 +90,17 @@ def _track_html(t: Track) -> str:
     words = (f' <a class="button quiet" href="{file_url(t.transcript)}" download="{e(t.transcript)}">'
              f'Download the words (.vtt)</a>') if t.transcript else ""
     guidance = f'<p class="guidance">{e(t.guidance)}</p>' if t.guidance else ""
+    # Discreet: the neutral title is a button that asks the computer for the real one (see reveal in app.js).
+    title = (f'<button class="reveal" type="button" aria-expanded="false">{e(t.title)}</button>'
+             if discreet else e(t.title))
     return f"""
-<li class="stage" id="stage-{t.number}" data-title="{e(t.title)}" data-file="{e(src)}"\
- data-words="{e(file_url(t.transcript)) if t.transcript else ''}">
-  <h2><span class="number">{t.number}.</span> {e(t.title)}</h2>
+<li class="stage" id="stage-{t.number}" data-number="{t.number}" data-ms="{t.ms}" data-key="{e(t.key)}"\
+ data-title="{e(t.title)}" data-file="{e(src)}" data-words="{e(file_url(t.transcript)) if t.transcript else ''}">
+  <p class="today-label" hidden></p>
+  <h2><span class="number">{t.number}.</span> {title}</h2>
   <p class="length">Length <strong>{minutes(t.ms)}</strong> ({about(t.ms)})</p>
   <button class="play" type="button" aria-pressed="false" hidden>Play</button>
-  <audio controls preload="metadata" src="{src}"></audio>
+  <audio controls preload="metadata" src="{src}"></audio>{_rating_html() if logging else ""}
   {guidance}
   <h3>Sections <span class="hint">(tap to jump)</span></h3>
   <ol class="sections">{sections}</ol>
@@ -91,7 +112,18 @@ def _track_html(t: Track) -> str:
 </li>"""
 
 
-def index_html(listing: Listing, *, https_fingerprint: str | None = None) -> str:
+def when_to_stop_html(discreet: bool) -> str:
+    """The short when-to-stop note: open on a plain page, folded under its plain heading on a discreet one."""
+    text = "".join(f"<p>{escape(sentence)}</p>" for sentence in WHEN_TO_STOP)
+    if discreet:
+        # The heading says nothing about what is practised, and the words under it (bleeding, infection) stay
+        # folded until the owner taps: the guidance is all there for them, and nothing shows over a shoulder.
+        return (f'<details class="note when-to-stop" id="when-to-stop"><summary>{escape(HEADING)}</summary>'
+                f'{text}</details>')
+    return f'<section class="note when-to-stop" id="when-to-stop"><h2>{escape(HEADING)}</h2>{text}</section>'
+
+
+def index_html(listing: Listing, *, https_fingerprint: str | None = None, logging: bool = False) -> str:
     """The page: the sessions in order, each playable, jumpable, readable and downloadable."""
     e = escape
     extras = []
@@ -119,8 +151,11 @@ def index_html(listing: Listing, *, https_fingerprint: str | None = None) -> str
   phone's settings; otherwise, the Download buttons work just as well.</p>
 </section>"""
     about = f'<p class="about">{e(listing.about)}</p>' if listing.about and not listing.discreet else ""
-    intro = ("Audio sessions, to be played in order, one at a time." if listing.discreet else
+    intro = ("Audio sessions, to be played in order, one at a time. Tap a session's name to see its full name."
+             if listing.discreet else
              "Play them in order, at whatever pace feels right for you. Going back a step is always fine.")
+    queue = ('\n  <p id="today" class="today" hidden></p>\n  <p id="queue-status" role="status" aria-live="polite">'
+             '</p>') if logging else ""
     return f"""<!doctype html>
 <html lang="en" class="no-js">
 <head>
@@ -136,14 +171,16 @@ def index_html(listing: Listing, *, https_fingerprint: str | None = None) -> str
 <link rel="stylesheet" href="style.css">
 <script src="app.js" defer></script>
 </head>
-<body data-album="{e(listing.title)}" data-artist="{e(NEUTRAL if listing.discreet else 'voicecoach')}">
+<body data-album="{e(listing.title)}" data-artist="{e(NEUTRAL if listing.discreet else 'voicecoach')}"\
+ data-log="{'yes' if logging else 'no'}">
 <header>
   <h1>{e(listing.title)}</h1>
   {about}
-  <p>{intro}</p>
+  <p>{intro}</p>{queue}
 </header>
 <main>
-<ol class="stages">{''.join(_track_html(t) for t in listing.tracks)}
+{when_to_stop_html(listing.discreet)}
+<ol class="stages">{''.join(_track_html(t, logging=logging, discreet=listing.discreet) for t in listing.tracks)}
 </ol>
 <section class="all">
   <h2>Everything at once</h2>

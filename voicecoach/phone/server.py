@@ -1,9 +1,11 @@
-"""`voicecoach serve`: a small read-only web server that hands the exported sessions to the user's own
-phone. The only module that opens a socket; nothing else in voicecoach touches the network."""
+"""`voicecoach serve`: a small web server that hands the exported sessions to the user's own phone, and takes
+from it one thing only: a played session for the practice log. The only module that opens a socket; nothing else
+in voicecoach touches the network."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import mimetypes
 import os
 import re
@@ -19,7 +21,7 @@ from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from voicecoach.errors import VoicecoachError, shown
-from voicecoach.phone import page
+from voicecoach.phone import page, report
 
 CHUNK = 64 * 1024
 IDLE_SECONDS = 30           # a connection that sends nothing for this long is closed
@@ -52,6 +54,9 @@ class Site:
     folder: Path                                    # resolved
     files: dict = field(default_factory=dict)       # name -> path inside folder
     pages: dict = field(default_factory=dict)       # name under the token -> (bytes, content type)
+    log: report.LogTarget | None = None             # where the page's reports go; None: the page cannot log
+    # A discreet page's real titles (number -> title), each given only when asked for: see share.real_titles.
+    titles: dict = field(default_factory=dict)
 
     def page(self, name: str):
         return self.pages.get(name)
@@ -68,7 +73,11 @@ class Site:
         return real if real.parent == self.folder and real.is_file() else None
 
 
-def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=None) -> Site:
+LOG, TODAY = "log", "today.json"     # the page's report goes to LOG; TODAY says which session comes first
+
+
+def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=None,
+         log: report.LogTarget | None = None) -> Site:
     """The pages and files for `listing`, under a fresh long random token."""
     folder = Path(folder).resolve()
     names = [t.file for t in listing.tracks] + [t.transcript for t in listing.tracks if t.transcript]
@@ -77,7 +86,8 @@ def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=
         if not name or "/" in name or name.startswith("."):
             raise VoicecoachError(f"{folder}: {shown(name)} cannot be shared")
     pages = {
-        "": (page.index_html(listing, https_fingerprint=cert.fingerprint if cert else None).encode(),
+        "": (page.index_html(listing, https_fingerprint=cert.fingerprint if cert else None,
+                             logging=log is not None).encode(),
              "text/html; charset=utf-8"),
         "app.js": (page.asset("app.js").encode(), "text/javascript; charset=utf-8"),
         "sw.js": (page.asset("sw.js").encode(), "text/javascript; charset=utf-8"),
@@ -87,9 +97,10 @@ def site(listing: page.Listing, folder: Path, *, token: str | None = None, cert=
     }
     if cert is not None:
         pages["voicecoach.crt"] = (cert.der(), "application/x-x509-ca-cert")
-    return Site(token or secrets.token_urlsafe(32), folder, {n: folder / n for n in names}, pages)
+    return Site(token or secrets.token_urlsafe(32), folder, {n: folder / n for n in names}, pages, log)
 
 
+_TITLE = re.compile(r"title-([1-9][0-9]{0,3})\.json")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _RANGES = re.compile(r"^bytes=\s*\d*-\d*(\s*,\s*\d*-\d*)+$")
 
@@ -119,7 +130,10 @@ def byte_range(header: str | None, size: int):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """GET and HEAD only; 404 for anything that is not under the token or not a listed file."""
+    """GET and HEAD for the page and files, POST for the log; 404 for anything not under the token."""
+    # Headers and body go out in two writes: with Nagle's algorithm and delayed ACKs every request on a
+    # kept-alive connection waited about 44 ms; without, 0.12-0.17 ms.
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
     # The base class answers a request it cannot parse (400, 505) as HTTP/0.9: a body with no headers at all.
     default_request_version = "HTTP/1.0"
@@ -169,6 +183,82 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self.answer(body=True)
 
+    def do_POST(self):
+        self.receive()
+
+    def do_PUT(self):
+        self.not_allowed()
+
+    do_DELETE = do_PATCH = do_OPTIONS = do_PUT
+
+    def under_token(self) -> list | None:
+        """The path's parts after the token, or None when it does not start with the token."""
+        parts = urlsplit(self.path).path.split("/")
+        # The token comes first, compared in constant time; nothing is looked at before it matches.
+        if len(parts) < 2 or parts[0] != "" or not hmac.compare_digest(
+                parts[1].encode("latin-1", "replace"), self.server.site.token.encode()):
+            return None
+        return parts[2:]
+
+    def not_allowed(self, body: bool = True):
+        # Only GET and HEAD fetch, only POST to the log writes; a request body we did not read is left unread,
+        # so the connection is closed rather than reading the next request from the middle of it.
+        self.close_connection = True
+        rest = self.under_token()
+        if rest is None:
+            return self.not_found(body)
+        allowed = "POST" if rest == [LOG] and self.server.site.log else "GET, HEAD"
+        self._send(405, {"Content-Type": "text/plain; charset=utf-8", "Allow": allowed},
+                   f"Only {allowed} here.\n".encode(), body)
+
+    def refuse(self, status: int, reason: str):
+        self.close_connection = True
+        self._send(status, {"Content-Type": "text/plain; charset=utf-8"}, reason.encode() + b"\n", True)
+
+    def receive(self):
+        """POST to the log: one played session from the page, checked, then written once per request id."""
+        rest, target = self.under_token(), self.server.site.log
+        if rest is None or (rest == [LOG] and target is None):
+            self.close_connection = True
+            return self.not_found(True)
+        if rest != [LOG] or target is None:
+            return self.not_allowed()
+        if not report.content_type_ok(self.headers.get("Content-Type")):
+            return self.refuse(415, "Send the report as application/json.")
+        if self.headers.get("Transfer-Encoding") is not None:
+            return self.refuse(411, "Send the report with a Content-Length, not in chunks.")
+        length = (self.headers.get("Content-Length") or "").strip()
+        if not length.isdigit() or not length.isascii():
+            return self.refuse(411, "Send the report with its Content-Length.")
+        if len(length) > 9 or int(length) > report.MAX_BODY:
+            return self.refuse(413, f"A report is at most {report.MAX_BODY} bytes.")
+        # The body is under the same deadline as the request line and headers: one trickled a byte at a time
+        # is cut off with them.
+        self.server.deadline(self.connection, REQUEST_SECONDS)
+        try:
+            body = self.rfile.read(int(length))
+        except OSError:
+            body = b""
+        finally:
+            self.server.deadline(self.connection, None)
+        if len(body) < int(length):
+            self.close_connection = True        # cut off, or gone: nothing to answer, nothing recorded
+            return
+        try:
+            said = report.parse(body, target.sessions)
+            entry, new = report.record(said, target.db)
+        except report.Refused as e:
+            return self.refuse(e.status, e.reason)
+        except VoicecoachError as e:
+            # The log could not be written (read-only media, a full disk): the page keeps the report and
+            # sends it again on its next visit. The reason stays on the computer's terminal.
+            if target.on_log is not None:
+                target.on_log(f"A session sent by the phone could not be logged yet: {e}")
+            return self.refuse(503, "The computer could not write the practice log just now.")
+        if target.on_log is not None:
+            target.on_log(report.said(said, entry, new))
+        self._send(201 if new else 200, {"Content-Type": "application/json"}, report.answer(entry, new), True)
+
     def _send(self, status: int, headers: dict, data: bytes = b"", body: bool = True):
         self.send_response(status)
         for key, value in {**headers, "Content-Length": str(len(data))}.items():
@@ -182,12 +272,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, body: bool):
         site: Site = self.server.site
-        parts = urlsplit(self.path).path.split("/")
-        # The token comes first, compared in constant time; nothing is looked at before it matches.
-        if len(parts) < 2 or parts[0] != "" or not hmac.compare_digest(
-                parts[1].encode("latin-1", "replace"), site.token.encode()):
+        rest = self.under_token()
+        if rest is None:
             return self.not_found(body)
-        rest = parts[2:]
         if not rest:
             return self._send(308, {"Location": f"/{site.token}/"}, b"", body)
         if len(rest) == 1 and site.page(rest[0]) is not None:
@@ -195,6 +282,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.visited(self.client_address[0])
             data, kind = site.page(rest[0])
             return self._send(200, {"Content-Type": kind}, data, body)
+        if site.log is not None and rest == [TODAY]:
+            # Worked out at each request from the log as it is now: right after the phone logs something.
+            data = json.dumps(report.today(site.log)).encode()
+            return self._send(200, {"Content-Type": "application/json"}, data, body)
+        if site.log is not None and rest == [LOG]:
+            return self.not_allowed(body)
+        title = _TITLE.fullmatch(rest[0]) if len(rest) == 1 else None
+        if title and int(title.group(1)) in site.titles:
+            data = json.dumps({"title": site.titles[int(title.group(1))]}, ensure_ascii=False).encode()
+            return self._send(200, {"Content-Type": "application/json"}, data, body)
         if len(rest) == 2 and rest[0] == "files":
             try:
                 name = unquote(rest[1], errors="strict")

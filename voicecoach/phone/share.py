@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from voicecoach import paths
 from voicecoach.discreet import NEUTRAL
 from voicecoach.errors import VoicecoachError
-from voicecoach.phone import page
+from voicecoach.phone import page, report
 from voicecoach.phone.server import PhoneServer, site, tls_context
 
 if TYPE_CHECKING:
@@ -54,11 +55,42 @@ def listing_for(path: Path, done, *, discreet: bool) -> page.Listing:
     title, about, stages = stage_files(Path(path))
     tracks = tuple(page.track(number, stage.title, f.path.name, f.session.timeline, discreet=discreet,
                               transcript=f.transcript.name if f.transcript and f.transcript.is_file() else None,
-                              guidance=stage.guidance)
+                              guidance=stage.guidance, key=_playable(number, stage, f).key)
                    for number, (stage, f) in enumerate(zip(stages, done.files), start=1))
     return page.Listing(NEUTRAL if discreet else title, "" if discreet else about, tracks,
                         bundle=done.bundle.name if done.bundle else None, playlist=done.playlist.name,
                         readme=done.readme.name, discreet=discreet)
+
+
+def _playable(number: int, stage, exported) -> report.Playable:
+    # Logged as `play` and `today` log it: the script's file name and its settings with the stage's applied.
+    return report.Playable(number, Path(stage.script).name, dict(exported.session.script.params),
+                           exported.session.timeline.length)
+
+
+def log_target(path: Path, done, *, db: str | os.PathLike | None, discreet: bool,
+               on_log: Callable[[str], None] | None = None) -> report.LogTarget:
+    """What the page may log about the program export `done` of the file at `path`, and into which log."""
+    from voicecoach.export.program import stage_files
+    _, _, stages = stage_files(Path(path))
+    numbered = list(enumerate(zip(stages, done.files), start=1))
+    sessions = {number: _playable(number, stage, f) for number, (stage, f) in numbered}
+    # Sessions alongside a stage may sit between the stages: today's stage is found by its own number.
+    stage_sessions = {stage.stages[0]: number for number, (stage, _) in numbered
+                      if not getattr(stage, "alongside", False) and len(getattr(stage, "stages", ())) == 1}
+    return report.LogTarget(Path(db) if db else None, sessions, report.program_stages(Path(path)), stage_sessions,
+                            discreet, on_log)
+
+
+def real_titles(path: Path, done) -> dict:
+    """For a discreet page: each session's real title, by its number on the page."""
+    from voicecoach.export.program import stage_files
+    _, _, stages = stage_files(Path(path))
+    # The real titles stay on the computer: the page's HTML (which "Keep on this phone" stores) holds only the
+    # neutral ones, and a title reaches the phone only when its owner taps for it (title-3.json), is never
+    # stored there (every answer is no-store, and the service worker keeps only what the page asks it to
+    # keep), and is gone from the screen a little later.
+    return {number: stage.title for number, (stage, _) in enumerate(zip(stages, done.files), start=1)}
 
 
 @dataclass
@@ -96,6 +128,11 @@ class Sharing:
             echo(f"Open this in a browser on this computer: {self.server.url}")
             echo(f"On a phone plugged in by USB, after `adb reverse tcp:{port} tcp:{port}` the same link works "
                  "there too; for a phone on the same Wi-Fi, stop and run `voicecoach serve --lan`.")
+        from voicecoach.phone.feed import FEED, feed_line
+        feed = self.server.url + FEED
+        echo(feed_line(feed))
+        if self.lan:
+            echo(terminal_qr(feed))
         echo("Press Ctrl-C to stop sharing.")
 
     def run(self) -> None:
@@ -109,8 +146,10 @@ class Sharing:
 def open_share(path: Path, cache, folder: Path, *, port: int = 8765, lan: bool = False, https: bool = False,
                discreet: bool = False, hands_free: bool = False, pre_roll: int = 20, force: bool = False,
                tls_folder: Path | None = None, progress=None,
-               on_visit: Callable[[str], None] | None = None) -> Sharing:
-    """Export the program at `path` into `folder` (skipping what is up to date) and bind its server.
+               on_visit: Callable[[str], None] | None = None, db: str | os.PathLike | None = None,
+               on_log: Callable[[str], None] | None = None) -> Sharing:
+    """Export the program at `path` into `folder` (skipping what is up to date) and bind its server; the page
+    logs played sessions into the practice log `db` (None: the default one), telling `on_log`.
 
     With `force`, `folder` may hold files voicecoach did not write: they stay, and are not shared."""
     from voicecoach.export.program import export_program
@@ -125,6 +164,13 @@ def open_share(path: Path, cache, folder: Path, *, port: int = 8765, lan: bool =
     if https:
         from voicecoach.phone.certificate import certificate
         cert = certificate(tls_folder or data_folder() / "certificate", [host])
-    server = PhoneServer(site(listing, done.folder, cert=cert), host, port, tls=tls_context(cert) if cert else None,
-                         on_visit=on_visit)
+    shared = replace(site(listing, done.folder, cert=cert,
+                          log=log_target(path, done, db=db, discreet=discreet, on_log=on_log)),
+                     titles=real_titles(path, done) if discreet else {})
+    server = PhoneServer(shared, host, port, tls=tls_context(cert) if cert else None, on_visit=on_visit)
+    # The feed's links are absolute, so it is made once the server is bound and its address known.
+    from voicecoach.phone.feed import feed_files, feed_pages
+    server.site = server.httpd.site = replace(shared, pages={**shared.pages, **feed_pages(done, server.url)},
+                                              files={**shared.files, **feed_files(done),
+                                                     **{p.name: p for p in done.stage_playlists}})
     return Sharing(server, done.folder, listing, lan, cert)

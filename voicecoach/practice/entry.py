@@ -8,6 +8,8 @@ from typing import Mapping
 
 KINDS = ("session", "trainer", "other")
 COMFORT = {1: "very hard", 2: "hard", 3: "okay", 4: "comfortable", 5: "very comfortable"}
+# Where an entry came from: played on this computer, noted with a `log` command, or sent by the phone page.
+SOURCES = {"player": "played here", "hand": "by hand", "phone": "phone"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class LogEntry:
     completed_ms: int | None = None
     total_ms: int | None = None
     note: str | None = None
+    source: str | None = None         # one of SOURCES; None for a session logged before sources were kept
 
     @property
     def status(self) -> str:

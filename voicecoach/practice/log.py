@@ -9,14 +9,14 @@ import json
 import os
 import sqlite3
 import stat
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping, TextIO
 
 from voicecoach import paths
 from voicecoach.errors import VoicecoachError, shown
 from voicecoach.files import disk_full, no_space, privacy_problems, private_dir
-from voicecoach.practice.entry import COMFORT, KINDS, LogEntry, what_was_done
+from voicecoach.practice.entry import COMFORT, KINDS, SOURCES, LogEntry, what_was_done
 from voicecoach.practice.schema import COLUMNS, MIGRATIONS, SCHEMA_VERSION, check_format, migrate, strangers, tables
 from voicecoach.practice.values import (
     MAX_MINUTES,
@@ -27,6 +27,7 @@ from voicecoach.practice.values import (
     checked_comfort,
     checked_ms,
     checked_note,
+    checked_request,
     checked_size,
     entry_id,
     entry_of_row,
@@ -41,7 +42,7 @@ from voicecoach.practice.values import (
 )
 
 # The rest of voicecoach takes these from here, wherever they are defined.
-__all__ = ["COMFORT", "FILE_NAME", "KINDS", "MAX_MINUTES", "MAX_MS", "MAX_NAME", "MAX_NOTE", "MAX_SIZE", "MIGRATIONS",
+__all__ = ["COMFORT", "FILE_NAME", "SOURCES", "KINDS", "MAX_MINUTES", "MAX_MS", "MAX_NAME", "MAX_NOTE", "MAX_SIZE", "MIGRATIONS",
            "SCHEMA_VERSION", "SIDE_FILES", "Log", "LogEntry", "db_path", "forget", "forgettable", "now", "open_log",
            "parse_comfort", "parse_when", "privacy_problems_of", "read_log", "split_rating", "tables", "what_was_done"]
 
@@ -91,13 +92,16 @@ class Log:
             with self.conn:   # its own transaction, committed before this returns
                 return self.conn.execute(sql, tuple(args))
         except sqlite3.Error as e:
-            if _full(e, self.path):
-                raise VoicecoachError(f"{self.path}: could not be written: {no_space(self.path)}; "
-                                      "earlier entries are unchanged") from None
-            if _read_only(e, self.path):
-                raise VoicecoachError(f"{self.path}: could not be written: {READ_ONLY}; earlier entries are "
-                                      f"unchanged, and {READERS}") from None
-            raise VoicecoachError(f"{self.path}: could not be written ({e}); earlier entries are unchanged") from None
+            raise self._not_written(e) from None
+
+    def _not_written(self, e: sqlite3.Error) -> VoicecoachError:
+        if _full(e, self.path):
+            return VoicecoachError(f"{self.path}: could not be written: {no_space(self.path)}; "
+                                   "earlier entries are unchanged")
+        if _read_only(e, self.path):
+            return VoicecoachError(f"{self.path}: could not be written: {READ_ONLY}; earlier entries are "
+                                   f"unchanged, and {READERS}")
+        return VoicecoachError(f"{self.path}: could not be written ({e}); earlier entries are unchanged")
 
     def _insert(self, sql: str, args: Iterable) -> int:
         """_write for an INSERT: the new entry's id."""
@@ -110,7 +114,7 @@ class Log:
               total_ms: int | None = None, *, when: datetime | None = None) -> int:
         """Record a played session as begun (partial until finish()); returns its id."""
         return self._insert(
-            "INSERT INTO entries (kind, started, script, params, total_ms) VALUES ('session', ?, ?, ?, ?)",
+            "INSERT INTO entries (kind, started, script, params, total_ms, source) VALUES ('session', ?, ?, ?, ?, 'player')",
             (stamp(when or now()), script_name(script), params_text(params), checked_ms(total_ms, "total_ms")),
         )
 
@@ -136,11 +140,50 @@ class Log:
         start = when or now()
         length = minutes_ms(minutes)
         return self._insert(
-            "INSERT INTO entries (kind, started, finished, script, params, size, comfort, completed_ms, total_ms, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO entries (kind, started, finished, script, params, size, comfort, completed_ms, total_ms, note, "
+            "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hand')",
             (kind, stamp(start), stamp(start), script_name(script) if script else None, params_text(params),
              checked_size(size), checked_comfort(comfort), length, length, checked_note(note)),
         )
+
+    def add_played(self, script: str | os.PathLike, params: Mapping[str, object] | None, *, total_ms: int,
+                   completed_ms: int, finished: datetime, comfort: int | None, source: str,
+                   request: str | None = None) -> tuple[int, bool]:
+        """Record a session played elsewhere (the phone), once per `request`; (its id, whether it is new)."""
+        if source not in SOURCES:
+            raise VoicecoachError(f"unknown source {shown(source)} (one of: {', '.join(SOURCES)})")
+        total, done = checked_ms(total_ms, "total_ms"), checked_ms(completed_ms, "completed_ms")
+        values = (stamp(finished - timedelta(milliseconds=min(done, total))), stamp(finished), script_name(script),
+                  params_text(params), checked_comfort(comfort), min(done, total), total, source)
+        key = checked_request(request) if request is not None else None
+        if self.read_only:
+            raise VoicecoachError(f"{self.path}: the log was opened for reading only; nothing was written")
+        try:
+            # One transaction that takes the write lock first: two copies of one request sent at once (a phone
+            # retrying while the first is still being written) cannot both find it missing.
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if key is not None:
+                    seen = self.conn.execute("SELECT entry FROM received WHERE request = ?", (key,)).fetchone()
+                    if seen is not None:
+                        self.conn.execute("ROLLBACK")
+                        return int(seen[0]), False
+                new_id = self.conn.execute(
+                    "INSERT INTO entries (kind, started, finished, script, params, comfort, completed_ms, total_ms, "
+                    "source) VALUES ('session', ?, ?, ?, ?, ?, ?, ?, ?)", values).lastrowid
+                if new_id is None:
+                    raise VoicecoachError(f"{self.path}: the new entry was not recorded")
+                if key is not None:
+                    self.conn.execute("INSERT INTO received (request, entry, at) VALUES (?, ?, ?)",
+                                      (key, new_id, stamp(now())))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            raise self._not_written(e) from None
+        return new_id, True
 
     def rate(self, entry: int | None = None, *, comfort: int | None = None, note: str | None = None) -> LogEntry:
         """Add how an entry felt (default: the latest); returns the updated entry."""
@@ -200,13 +243,13 @@ class Log:
         """Write every entry as CSV (a header row first); returns the number of entries."""
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", "kind", "started", "finished", "status", "script", "params", "trainer_size",
-                         "comfort", "minutes_done", "minutes_total", "note"])
+                         "comfort", "minutes_done", "minutes_total", "note", "source"])
         entries = self.entries()
         for e in entries:
             writer.writerow([e.id, e.kind, stamp(e.started), stamp(e.finished) if e.finished else "",
                              e.status, e.script or "", json.dumps(dict(e.params), ensure_ascii=False) if e.params else "",
                              _blank(e.size), _blank(e.comfort), _csv_minutes(e.completed_ms), _csv_minutes(e.total_ms),
-                             e.note or ""])
+                             e.note or "", e.source or ""])
         return len(entries)
 
     def check(self) -> list[str]:

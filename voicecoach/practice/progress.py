@@ -101,7 +101,9 @@ def stage_of(entry: LogEntry, stages: Sequence[StageLike]) -> int | None:
     same = [i for i, s in enumerate(stages) if Path(s.script).name == entry.script]
     exact = [i for i in same if _matches(entry.params, stages[i].set)]
     if exact:
-        return exact[0]
+        # A stage with no settings matches any; the stage whose settings say the most is the one played
+        # (calm.yaml with size=2 is the stage that sets size 2, not the earlier one that sets nothing).
+        return max(exact, key=lambda i: (len(stages[i].set), -i))
     # Played without the settings written out: only a script used by one stage is unambiguous.
     return same[0] if len(same) == 1 else None
 

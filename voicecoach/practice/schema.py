@@ -7,9 +7,10 @@ from pathlib import Path
 
 from voicecoach.errors import VoicecoachError, shown
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_CURRENT = """
+# Format 2: every entry in one table.
+_V2 = """
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -27,20 +28,40 @@ CREATE INDEX entries_started ON entries (started);
 """
 
 # Version 1 kept only manual entries, by day.
-_FROM_1 = _CURRENT + """
+_FROM_1 = _V2 + """
 INSERT INTO entries (id, kind, started, finished, size, comfort, note)
     SELECT id, what, day || 'T12:00:00', day || 'T12:00:00', size, comfort, note FROM practice ORDER BY id;
 DROP TABLE practice;
 """
 
-MIGRATIONS = {1: _FROM_1}
+# Format 3: where each entry came from, and the requests a phone has sent. A request is remembered apart from its
+# entry so that a phone retrying one whose answer it never saw cannot bring back an entry deleted since.
+# Entries of format 2 that only a person could have added (trainer, other) are "hand"; a session of format 2 may
+# have been played or noted by hand, and stays unknown (NULL) rather than guessed.
+_RECEIVED = """
+CREATE TABLE received (
+    request TEXT PRIMARY KEY,
+    entry INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+_FROM_2 = """
+ALTER TABLE entries ADD COLUMN source TEXT;
+UPDATE entries SET source = 'hand' WHERE kind IN ('trainer', 'other');
+""" + _RECEIVED
 
-COLUMNS = ("id", "kind", "started", "finished", "script", "params", "size", "comfort", "completed_ms", "total_ms",
-           "note")
+_CURRENT = _V2.replace("    note TEXT\n", "    note TEXT,\n    source TEXT\n") + _RECEIVED
+
+MIGRATIONS = {1: _FROM_1, 2: _FROM_2}
+
+_COLUMNS_2 = ("id", "kind", "started", "finished", "script", "params", "size", "comfort", "completed_ms", "total_ms",
+              "note")
+COLUMNS = _COLUMNS_2 + ("source",)
 # The table each format keeps its entries in, with the columns every file of that format has.
-TABLE_OF = {1: ("practice", ("id", "day", "what", "size", "comfort", "note")), 2: ("entries", COLUMNS)}
+TABLE_OF = {1: ("practice", ("id", "day", "what", "size", "comfort", "note")), 2: ("entries", _COLUMNS_2),
+            3: ("entries", COLUMNS)}
 # Everything the current format defines; SQLite's own objects are named sqlite_... and are left out.
-OWN_OBJECTS = {("table", "entries"), ("index", "entries_started")}
+OWN_OBJECTS = {("table", "entries"), ("index", "entries_started"), ("table", "received")}
 
 
 def tables(conn: sqlite3.Connection) -> set[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping, Sequence, overload
 
 from voicecoach.errors import VoicecoachError, shown
-from voicecoach.practice.entry import COMFORT, KINDS, LogEntry
+from voicecoach.practice.entry import COMFORT, KINDS, SOURCES, LogEntry
 
 MAX_NOTE = 2000
 MAX_SIZE = 10
@@ -151,6 +151,13 @@ def script_name(script: str | os.PathLike) -> str:
     return name
 
 
+def checked_request(request) -> str:
+    """A request's id as a client makes it: 16 to 64 letters, digits, - and _ (a random one per entry)."""
+    if not isinstance(request, str) or not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", request):
+        raise VoicecoachError(f"the request id {shown(request)} should be 16 to 64 letters, digits, - or _")
+    return request
+
+
 def entry_id(entry) -> int:
     """An entry's number, if it can be one."""
     if isinstance(entry, bool) or not isinstance(entry, int) or not 1 <= entry <= MAX_ID:
@@ -214,9 +221,11 @@ def checked_note(note: str | None) -> str | None:
 
 def entry_of_row(row) -> LogEntry:
     """A row as an entry; ValueError, naming the field, for anything an entry cannot hold (nothing else raises)."""
-    (id_, kind, started, finished, script, params, size, comfort, completed, total, note) = row
+    (id_, kind, started, finished, script, params, size, comfort, completed, total, note, source) = row
     if kind not in KINDS:
         raise ValueError(f"unknown kind {shown(kind)}")
+    if source is not None and source not in SOURCES:
+        raise ValueError(f"unknown source {shown(source)}")
     start = _read_stamp(started, "start")
     end = None if finished is None else _read_stamp(finished, "end")
     if end is not None and end < start:
@@ -234,7 +243,7 @@ def entry_of_row(row) -> LogEntry:
     if note is not None and not (isinstance(note, str) and len(note) <= MAX_NOTE):
         raise ValueError("the note is not a text of up to 2000 characters")
     return LogEntry(id=id_, kind=kind, started=start, finished=end, script=script, params=values, size=size,
-                    comfort=comfort, completed_ms=completed, total_ms=total, note=note)
+                    comfort=comfort, completed_ms=completed, total_ms=total, note=note, source=source)
 
 
 def _read_stamp(text, what: str) -> datetime:
