@@ -153,7 +153,8 @@ def read_only_place():
         try:
             os.seteuid(NOBODY)
         except OSError:
-            pytest.skip("root cannot become another user here, and chmod does not stop root")
+            # No silent skip: without another user the read-only cases would test nothing.
+            pytest.fail("root cannot become another user here, and chmod does not stop root: run as a normal user")
         os.seteuid(0)
     place = Path(tempfile.mkdtemp(prefix="voicecoach-ro-"))
     os.chmod(place, 0o755)

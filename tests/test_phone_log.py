@@ -11,11 +11,11 @@ import os
 import socket
 import sqlite3
 import stat
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
+from test_serve_hardening import trickled
 
 from voicecoach.cli import cli
 from voicecoach.exercise.program import load_program
@@ -198,30 +198,7 @@ def test_a_body_trickled_a_byte_at_a_time_is_cut_off_and_not_recorded(server, db
     body = json.dumps(good()).encode() + b" " * 300        # JSON may end in spaces: a long, valid body
     head = (f"POST /{server.site.token}/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
-    trickler = socket.create_connection((server.host, server.port), timeout=30)
-    started, cut = time.monotonic(), False
-    try:
-        trickler.sendall(head)      # the headers at once: only the body is slow
-        for byte in body:           # one byte every 50 ms: each read is quick, the whole body is not
-            try:
-                trickler.send(bytes([byte]))
-            except OSError:
-                cut = True
-                break
-            time.sleep(0.05)
-            if time.monotonic() - started > 20:
-                break
-        if not cut:
-            trickler.settimeout(5)
-            try:
-                cut = trickler.recv(1) == b""
-            except TimeoutError:
-                cut = False
-            except OSError:
-                cut = True
-    finally:
-        trickler.close()
-    assert cut, "the trickling client was still connected"
+    assert trickled(server, body, at_once=head), "the trickling client was still connected"   # only the body is slow
     assert not db.exists()
     assert post(server, good())[0] == 201       # and the server still takes an honest report
 

@@ -86,22 +86,22 @@ def test_a_valid_range_still_works(server):
     assert status == 206 and body == AUDIO[10:20]
 
 
-def test_a_trickling_client_is_cut_off_and_the_others_are_served(server):
-    server.httpd.request_seconds = 1.0
+def trickled(server, data: bytes, *, at_once: bytes = b"", at_each_line=None) -> bool:
+    """Send `at_once`, then `data` one byte every 50 ms (each read is quick, the whole request is not); whether
+    the server cut the connection off. `at_each_line` runs after each newline sent, while the trickle goes on."""
     trickler = socket.create_connection((server.host, server.port), timeout=30)
-    request = b"GET /" + server.site.token.encode() + b"/ HTTP/1.1\r\n" + b"X-Slow: x\r\n" * 200
     started, cut = time.monotonic(), False
     try:
-        for byte in request:           # one byte every 50 ms: each read is quick, the whole request is not
+        trickler.sendall(at_once)
+        for byte in data:
             try:
                 trickler.send(bytes([byte]))
             except OSError:
                 cut = True
                 break
             time.sleep(0.05)
-            # Meanwhile another client is answered in full.
-            if byte == ord("\n"):
-                assert raw_get(server, f"/{server.site.token}/")[0] == 200
+            if at_each_line is not None and byte == ord("\n"):
+                at_each_line()
             if time.monotonic() - started > 20:
                 break
         if not cut:
@@ -114,7 +114,17 @@ def test_a_trickling_client_is_cut_off_and_the_others_are_served(server):
                 cut = True
     finally:
         trickler.close()
-    assert cut, "the trickling client was still connected"
+    return cut
+
+
+def test_a_trickling_client_is_cut_off_and_the_others_are_served(server):
+    server.httpd.request_seconds = 1.0
+    request = b"GET /" + server.site.token.encode() + b"/ HTTP/1.1\r\n" + b"X-Slow: x\r\n" * 200
+
+    def another_client_is_answered_in_full():
+        assert raw_get(server, f"/{server.site.token}/")[0] == 200
+    assert trickled(server, request, at_each_line=another_client_is_answered_in_full), \
+        "the trickling client was still connected"
 
 
 def test_connections_beyond_the_cap_are_closed_and_the_phone_still_served(server, monkeypatch):
