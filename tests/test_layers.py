@@ -23,6 +23,7 @@ LAYERS = (
     ("session", "handsfree", "catalogue", "samples"),
     ("practice",),
     ("export", "player", "testing", "doctor"),
+    ("pack",),
     ("phone",),
     ("cli",),
 )

@@ -71,6 +71,11 @@ def voices_dir() -> Path:
     return data_dir() / "voices"
 
 
+def packs_dir() -> Path:
+    """Where recorded voice packs live (`voicecoach record --pack NAME`): one private folder each."""
+    return data_dir() / "packs"
+
+
 def config_dir() -> Path:
     """The user config folder (config.yaml)."""
     return Path(platformdirs.user_config_dir("voicecoach"))
