@@ -26,26 +26,42 @@ def png(pixels: np.ndarray) -> bytes:
     """An RGB image (height x width x 3, uint8) as PNG bytes: the same pixels always give the same bytes."""
     height, width, _ = pixels.shape
     # Filter 0 on every row: the gradient's rows are each one colour, and "Up" or "Sub" filtering made the
-    # rings compress worse (88 KB and 94 KB against 66 KB).
+    # rings compress worse (88 KB and 94 KB against 66 KB). zlib level 6, not 9: 71 KB against 66 KB, in
+    # 47 ms against 126 ms, paid by every export.
     rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels.reshape(height, width * 3)], axis=1)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)      # 8 bits, RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
             + _chunk(b"IEND", b""))
 
 
+def _rings(size: int) -> np.ndarray:
+    """How much of the ring colour covers each pixel (0 to 1): three concentric rings, like a breath widening,
+    anti-aliased over about one pixel."""
+    # The rings are symmetric about the centre, so one quarter is drawn and mirrored (the distances are the
+    # same floats either side): 4x less work, and the cover went from 0.29 s to a few tens of ms to draw.
+    half = (size + 1) // 2
+    y, x = np.mgrid[0:half, 0:half].astype(np.float32)
+    r = np.hypot(x - (size - 1) / 2, y - (size - 1) / 2)
+    quarter = np.zeros_like(r)
+    for radius, width, strength in ((0.16, 0.012, 0.95), (0.26, 0.008, 0.6), (0.36, 0.005, 0.35)):
+        edge = np.clip(width * size - np.abs(r - radius * size) + 0.5, 0, 1) * strength
+        quarter = np.maximum(quarter, edge)
+    top = np.concatenate([quarter, quarter[:, :size - half][:, ::-1]], axis=1)
+    return np.concatenate([top, top[:size - half][::-1]], axis=0)
+
+
 def _picture(top, bottom, ring, size: int) -> np.ndarray:
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
-    fade = (y / (size - 1))[..., None]
-    image = np.asarray(top, np.float32) * (1 - fade) + np.asarray(bottom, np.float32) * fade
+    fade = (np.arange(size, dtype=np.float32) / (size - 1))[:, None]
+    rows = np.asarray(top, np.float32) * (1 - fade) + np.asarray(bottom, np.float32) * fade     # one colour a row
+    image = np.broadcast_to(np.round(rows).astype(np.uint8)[:, None, :], (size, size, 3)).copy()
     if ring is not None:
-        # Three concentric rings, like a breath widening; anti-aliased over about one pixel.
-        r = np.hypot(x - (size - 1) / 2, y - (size - 1) / 2)
-        cover = np.zeros_like(r)
-        for radius, width, strength in ((0.16, 0.012, 0.95), (0.26, 0.008, 0.6), (0.36, 0.005, 0.35)):
-            edge = np.clip(width * size - np.abs(r - radius * size) + 0.5, 0, 1) * strength
-            cover = np.maximum(cover, edge)
-        image = image * (1 - cover[..., None]) + np.asarray(ring, np.float32) * cover[..., None]
-    return np.round(image).astype(np.uint8)
+        cover = _rings(size)
+        # Blend only the square the rings lie in; elsewhere the gradient stands as it is.
+        inside = np.flatnonzero(cover.any(axis=0))
+        lo, hi = int(inside[0]), int(inside[-1]) + 1
+        c = cover[lo:hi, lo:hi, None]
+        image[lo:hi, lo:hi] = np.round(rows[lo:hi, None, :] * (1 - c) + np.asarray(ring, np.float32) * c)
+    return image
 
 
 @lru_cache(maxsize=4)
