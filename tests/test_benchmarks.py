@@ -62,3 +62,33 @@ def test_the_codec_benchmark_varies_only_lames_level():
         mine = ENCODERS["mp3"]
         assert rest == [a for i, a in enumerate(mine) if a != "-compression_level" and mine[i - 1] != "-compression_level"]
         assert args[-2:] == ["-f", "mp3"]
+
+
+def test_the_first_sound_benchmark_plays_forty_plain_sentences_with_a_short_first_phrase(tmp_path):
+    from benchmarks.first_sound import COLD_TARGET_S, WARM_TARGET_S, plain_script
+    from voicecoach.exercise.script import Say
+    script = load_script(plain_script(tmp_path))
+    assert len(script.steps) == 40 and all(isinstance(s, Say) for s in script.steps)
+    texts = phrases(script.steps)
+    assert len(texts) == 40 and len(texts[0].split()) <= 3          # all distinct; the first one short
+    assert (COLD_TARGET_S, WARM_TARGET_S) == (1.0, 0.3)            # issue 26's goals, printed as ratios
+
+
+@pytest.mark.slow
+def test_the_first_sound_benchmark_prints_times_and_ratios_to_the_goals():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.first_sound", "--repeat", "1", "--only", "plain",
+                           "--no-espeak"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = next(line for line in proc.stdout.splitlines() if "default voice" in line)
+    assert "40 plain sentences" in proc.stdout
+    assert "of the 1.0 s goal" in line and "of 0.3 s" in line
+
+
+@pytest.mark.slow
+def test_the_cold_export_benchmark_prints_both_ratios():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cold_export", "--tiny"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    naive, realtime = proc.stdout.strip().splitlines()
+    assert "faster (goal ≥ 10×" in naive and "naive pyttsx3 + pydub" in naive
+    assert "× real time (goal ≥ 300×" in realtime and "default voice" in realtime

@@ -3,7 +3,12 @@ and the README naming every command and option that `--help` has."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -146,7 +151,7 @@ def test_a_newcomers_first_hour(newcomer, tmp_path, monkeypatch, private_log):
     rated = run("log", "rate", entries[0].id, "3", "a bit tense")
     assert "pelvic-floor-release.yaml" in rated and "okay" in rated
     listing = run("log", "list")
-    assert re.search(r"trainer\.yaml .*size=2", listing) and "a bit tense" in listing
+    assert re.search(r"trainer\.yaml .*size=2", listing) and "a bit tense" in " ".join(listing.split())    # wrapped
     kept = run("log", "delete", entries[0].id, input="n\n")
     assert "Nothing was deleted." in kept
     gone = run("log", "delete", entries[0].id, input="y\n")
@@ -196,9 +201,6 @@ def test_sessions_are_found_by_path_file_name_or_name_from_anywhere(tmp_path, mo
 
 def test_the_library_ships_inside_the_package(tmp_path):
     # What `pip install .` and pipx put in the wheel: setuptools' build_py, from a copy of the tree.
-    import shutil
-    import subprocess
-    import sys
     tree = tmp_path / "tree"
     shutil.copytree(ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns(
         ".venv", "audio_cache", "*.egg-info", "build", "out", ".git", "__pycache__"))
@@ -319,3 +321,81 @@ def test_the_readme_names_every_command_and_option_of_help():
         if flag not in README:
             missing.append(f"`voicecoach {flag}`")
     assert not missing, "not in README.md: " + ", ".join(missing)
+
+
+def _using_it() -> list[str]:
+    """The command lines of the README's "Using it" block."""
+    section = README[README.index("\n## Using it\n"):]
+    block = section[section.index("```sh\n") + 6:]
+    return [line for line in block[:block.index("```")].splitlines() if line.strip()]
+
+
+def _new_user(tmp_path: Path, cache_root: Path) -> dict:
+    """The environment of someone who has just installed voicecoach: an empty home of their own, no sound device."""
+    home = tmp_path / "home"
+    home.mkdir()
+    # A sound card that is not there, whatever this machine has: play's answer is then the same everywhere.
+    (home / ".asoundrc").write_text("pcm.!default { type hw card 77 }\n", encoding="utf-8")
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
+           "LANG": "C.UTF-8", "VOICECOACH_CACHE": str(cache_root)}    # the shared cache: rendering once is enough
+    for name, folder in (("XDG_DATA_HOME", ".local/share"), ("XDG_CONFIG_HOME", ".config"),
+                         ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state")):
+        env[name] = str(home / folder)
+    return env
+
+
+@pytest.mark.slow
+def test_every_command_of_the_readmes_using_it_block_works_for_a_new_user(tmp_path, shared_cache):
+    # Each line as a new user types it, in a process of its own, in an empty home and an unrelated folder.
+    # With no sound device `play` and `today` cannot play: they exit with status 3 and one line holding the
+    # export command for the same session; that counts as working when that command then works (exit 0).
+    lines = _using_it()
+    assert len(lines) >= 8 and all(line.startswith("voicecoach ") for line in lines)
+    env, work = _new_user(tmp_path, shared_cache.root), tmp_path / "work"
+    work.mkdir()
+
+    def run(words):
+        return subprocess.run([sys.executable, "-m", "voicecoach.cli", *words[1:]], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=600)
+    failed = []
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        assert "scripts/" not in line, f"{line}: name the session, so that it works outside a checkout"
+        done = run(words)
+        if done.returncode == 3 and words[1] in ("play", "today"):
+            assert done.stderr.startswith("There is no sound device") and done.stderr.count("\n") == 1, done.stderr
+            suggested = shlex.split(re.findall(r"`(voicecoach [^`]+)`", done.stderr)[0])
+            done = run(suggested)
+            line = f"{line} -> {shlex.join(suggested)}"
+        if done.returncode != 0 or "Traceback" in done.stdout + done.stderr:
+            failed.append(f"{line}: status {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}")
+    assert not failed, "\n".join(failed)
+    assert (work / "relax.mp3").is_file() and (work / "exact.wav").is_file() and (work / "session.mp3").is_file()
+
+
+def test_the_readme_says_what_the_tool_is_before_setting_it_up():
+    first = README.split("\n\n")[1]
+    assert first.startswith("voicecoach is a voice-guided exercise player")
+    assert README.index("make run") > README.index(first) and README.index("make test") < README.index("## Using it")
+    assert not re.search(r"^voicecoach [a-z]+ scripts/", README, re.M)     # examples by name, not by checkout path
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", README) if len(p) > 80]
+    assert len(paragraphs) == len(set(paragraphs)), "a paragraph said twice"
+    sentences = re.split(r"(?<=[.;:])\s", " ".join(README.split()))
+    assert len([s for s in sentences if "per core" in s]) == 1, "how many workers a core runs, said once"
+
+
+@pytest.mark.slow
+def test_make_run_without_a_sound_device_writes_the_file_and_says_so_in_one_line(tmp_path, shared_cache, write_script):
+    # The Makefile's run recipe (its set-up left out: -o setup), with the checkout's voicecoach and a short session.
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    script = write_script(TINY, "tiny.yaml")
+    env = _new_user(tmp_path, shared_cache.root)
+    env["VOICECOACH_CONFIG"] = os.environ["VOICECOACH_CONFIG"]     # the fast test voice
+    out = tmp_path / "out" / "session.mp3"
+    done = subprocess.run(["make", "-o", "setup", "run", f"VC={sys.executable} -m voicecoach.cli", f"SCRIPT={script}",
+                           f"OUT={out}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = (done.stdout + done.stderr).strip().splitlines()
+    assert said == [f"There is no sound device here, so the session was written to {out} instead, to play on any device."]
+    assert out.stat().st_size > 10_000

@@ -1,5 +1,7 @@
 """A session for a file: waits in their file form, a ready tone at each wait's end, no silence over 30 s."""
 
+import re
+
 import pytest
 
 from voicecoach.errors import VoicecoachError
@@ -95,3 +97,81 @@ def test_no_silence_lasts_longer_than_30_seconds(gap):
 def test_a_short_session_gets_no_tones():
     timeline = Timeline("t", (Cue(0, 1000, "speech", "say", "Hi.", None, 1),), (), 20_000)
     assert keep_alive(timeline) == timeline
+
+
+QUIET = """
+voicecoach: 1
+title: Quiet times
+steps:
+  - section: Talk
+  - say: Settle in.
+  - pause: 65
+  - section: Together
+    keep_alive: false
+  - say: Take this time together.
+  - pause: 65
+  - section: Closing
+  - say: Well done.
+  - pause: 65
+"""
+
+
+def presence_sections(session) -> list[str]:
+    t = session.timeline
+    return [t.sections[c.section].name for c in t.cues if c.role == "presence"]
+
+
+def test_a_section_can_ask_for_silence_and_the_rest_keeps_its_tones(write_script, shared_cache):
+    from voicecoach.session import prepare
+    path = write_script(QUIET)
+    heard = presence_sections(prepare(path, shared_cache, for_file=True))
+    assert "Together" not in heard and {"Talk", "Closing"} <= set(heard)
+    # --keep-alive asks for them everywhere; --no-keep-alive, nowhere.
+    assert "Together" in presence_sections(prepare(path, shared_cache, for_file=True, keep_alive=True))
+    assert presence_sections(prepare(path, shared_cache, for_file=True, keep_alive=False)) == []
+
+
+def test_a_script_can_turn_them_off_and_a_section_back_on(write_script, shared_cache):
+    from voicecoach.session import prepare
+    body = QUIET.replace("title: Quiet times", "title: Quiet times\nkeep_alive: false").replace(
+        "  - section: Closing", "  - section: Closing\n    keep_alive: true")
+    assert set(presence_sections(prepare(write_script(body), shared_cache, for_file=True))) == {"Closing"}
+
+
+def test_a_bed_stands_in_for_the_tones_unless_they_are_asked_for(write_script, shared_cache):
+    from voicecoach.session import prepare
+    path = write_script(QUIET)
+    assert presence_sections(prepare(path, shared_cache, for_file=True, background="brown")) == []
+    asked = path.read_text().replace("title: Quiet times", "title: Quiet times\nkeep_alive: true")
+    again = write_script(asked, name="asked.yaml")
+    assert "Talk" in presence_sections(prepare(again, shared_cache, for_file=True, background="brown"))
+
+
+def test_hands_free_follows_the_same_choice(write_script, shared_cache):
+    from voicecoach.handsfree import prepare_hands_free
+    path = write_script(QUIET)
+    heard = presence_sections(prepare_hands_free(path, shared_cache, pre_roll_s=2))
+    assert "Together" not in heard and "Talk" in heard
+    assert presence_sections(prepare_hands_free(path, shared_cache, pre_roll_s=2, keep_alive=False)) == []
+
+
+def test_sensate_focus_is_quiet_while_you_touch_unless_asked(shared_cache):
+    from voicecoach import paths
+    from voicecoach.session import prepare
+    path = paths.scripts_dir() / "sensate-focus.yaml"
+    quiet = ("One of you touches", "Swap over")
+    assert not set(presence_sections(prepare(path, shared_cache, for_file=True))) & set(quiet)
+    assert set(quiet) <= set(presence_sections(prepare(path, shared_cache, for_file=True, keep_alive=True)))
+
+
+@pytest.mark.parametrize("body, line, says", [
+    ("keep_alive: maybe\n", 3, "keep_alive must be true or false, not 'maybe'"),
+    ("steps:\n  - section: A\n    keep_alive: 3\n  - say: Hi.\n", 5, "keep_alive must be true or false, not 3"),
+    ("steps:\n  - say: Hi.\n    keep_alive: false\n", 5, "`keep_alive` does not belong with a `say` step"),
+])
+def test_a_wrong_keep_alive_is_one_line_at_its_line(write_script, body, line, says):
+    text = "voicecoach: 1\ntitle: T\n" + (body if body.startswith("steps") else body + "steps:\n  - say: Hi.\n")
+    path = write_script(text)
+    with pytest.raises(VoicecoachError, match=re.escape(says)) as e:
+        load_script(path)
+    assert str(e.value).startswith(f"{path}:{line}:"), str(e.value)

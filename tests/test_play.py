@@ -120,7 +120,7 @@ def test_cli_without_an_audio_device_says_so_in_one_line(write_script, shared_ca
     done = subprocess.run(cli("--cache-dir", str(shared_cache.root), "play", str(path)),
                           env=alsa_home(tmp_path, "type hw card 77"), capture_output=True, text=True, timeout=60)
     assert done.returncode == NO_AUDIO_DEVICE
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("Error: no audio device")
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("There is no sound device here to play on")
     assert "voicecoach export" in done.stderr and done.stdout == ""
 
 
@@ -199,3 +199,42 @@ def test_pre_roll_without_hands_free_is_a_usage_error(write_script):
     from voicecoach.cli import cli as command
     result = CliRunner().invoke(command, ["play", str(write_script(SHORT)), "--pre-roll", "5"], obj={})
     assert result.exit_code == 2 and "--pre-roll is for --hands-free" in result.output
+
+
+def test_while_holding_for_words_still_rendering_the_player_looks_again_within_a_few_milliseconds():
+    from voicecoach.player.play import run
+    from voicecoach.player.player import Status
+
+    class Held:
+        """A player held twice for rendering, then done."""
+        def __init__(self):
+            self.states = ["ready", "holding", "holding", "playing", "done"]
+
+        def start(self):
+            pass
+
+        def poll(self):
+            return self.status()
+
+        def status(self):
+            state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+            return Status(state, 0, 1000, None, None)
+
+        def stop(self):
+            pass
+
+    class Keys:
+        def __init__(self):
+            self.timeouts = []
+
+        def read(self, timeout):
+            self.timeouts.append(timeout)
+
+    class Quiet:
+        def show(self, status):
+            pass
+
+    keys = Keys()
+    assert run(Held(), keys, Quiet(), tick=0.05) == "done"
+    # The words that arrive while holding are played within 5 ms, not at the next 50-ms status tick.
+    assert keys.timeouts[:2] == [0.005, 0.005] and keys.timeouts[2] == 0.05

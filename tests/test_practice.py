@@ -246,7 +246,7 @@ def test_when():
     with pytest.raises(VoicecoachError, match="in the future"):
         practice.parse_when("2026-12-01", now)
     with pytest.raises(VoicecoachError, match="write a day like"):
-        practice.parse_when("last tuesday", now)
+        practice.parse_when("the other week", now)
 
 
 def test_bad_values_leave_the_log_unchanged(db):
@@ -299,7 +299,8 @@ def test_log_commands(db):
     rated = run("log", "rate", "--comfort", "5", db=db)
     assert rated.exit_code == 0 and "very comfortable" in rated.output and "Entry 3" in rated.output and "LogEntry" not in rated.output
     listed = run("log", "list", db=db)
-    assert listed.exit_code == 0 and "easier the second time" in listed.output and "trainer.yaml" in listed.output
+    words = " ".join(listed.output.split())     # a long entry wraps under itself
+    assert listed.exit_code == 0 and "easier the second time" in words and "trainer.yaml" in words
     assert run("log", "check", db=db).output.endswith("sound, 3 entries.\n")
     with open_log(db) as log:
         entries = log.entries()

@@ -239,3 +239,63 @@ def test_a_bed_streams_under_the_voice_as_the_whole_session_has_it(write_script,
     assert np.abs(heard - expected).max() <= 1
     quiet = np.abs(expected[: 10 * 24_000]).max()
     assert quiet > 0                                            # the bed is there, under the voice
+
+
+PLAIN = """
+voicecoach: 1
+title: Plain sentences
+steps:
+  - say: Welcome.
+  - say: Let your shoulders soften and drop a little.
+  - chime: {}
+  - say: Notice where your body meets the surface below you.
+  - say: There is no hurry. Take this at your own pace.
+  - say: Let your jaw loosen, and your tongue rest.
+"""
+
+
+class LoggedEngine(SlowEngine):
+    """espeak-ng that writes when each phrase starts and ends to `log` (from the worker, in order)."""
+
+    def __init__(self, log):
+        super().__init__(0.0)
+        self.name = "logged"
+        self.log = str(log)
+        self.per_core = 2
+
+    def synthesise(self, voice, text, timeout):
+        with open(self.log, "a") as f:
+            f.write(f"start {text}\n")
+        time.sleep(0.2)       # long enough that a phrase started beside it would start before it ends
+        done = super().synthesise(voice, text, timeout)
+        with open(self.log, "a") as f:
+            f.write(f"end {text}\n")
+        return done
+
+
+def test_with_no_timed_cues_the_first_words_render_alone_and_are_ready_when_it_starts(write_script, tmp_path,
+                                                                                      monkeypatch):
+    log = tmp_path / "order.log"
+    monkeypatch.setitem(engines._engines(), "logged", LoggedEngine(log))
+    path = write_script(PLAIN)
+    source = stream(path, Cache(tmp_path / "cache"), voice="logged").start()
+    try:
+        # Playable the moment start() returns: the first words are final, the rest still rendering.
+        assert source.available() > 0 and "Welcome." in source.clips()
+        assert source.timeline.cues[0].end * SAMPLES_PER_MS <= source.available()
+    finally:
+        source.close()
+    lines = log.read_text().splitlines()
+    # Nothing else took a core while the first words were rendered.
+    assert lines[:2] == ["start Welcome.", "end Welcome."]
+
+
+def test_a_plain_session_streamed_cold_has_its_tones_where_the_whole_session_does(write_script, tmp_path, slow):
+    path = write_script(PLAIN)
+    source = stream(path, Cache(tmp_path / "cache"), voice="slow").start()
+    sink = RecordingSink()
+    play_through(Player(None, None, sink, source=source, waits=False), sink)
+    source.close()
+    whole = prepare(path, Cache(tmp_path / "cache"), voice="slow")
+    assert whole.synthesised == 0
+    assert np.array_equal(sink.samples(), whole.audio())      # the chime at the level the whole session sets

@@ -84,7 +84,7 @@ def check(found, *, exact=True):
 def test_every_tone_sits_at_its_level_under_the_voice_in_an_export(write_script, shared_cache, tmp_path, hands_free,
                                                                     bed, fmt):
     path = write_script(script_text())
-    options = {"background": bed} if bed else {}
+    options = {"background": bed, "keep_alive": True} if bed else {}      # under a bed, only when asked
     done = export_script(path, tmp_path / f"out.{fmt}", shared_cache, hands_free=hands_free, pre_roll=3,
                          transcript=False, **options)
     samples = decode(done.path)

@@ -83,7 +83,7 @@ def test_engine_voice_specs_resolve_and_a_bare_name_is_pyttsx3():
         assert engines.resolve("festival") == ("festival", "cmu_us_slt_arctic_hts")
 
 
-@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: piper, festival, flite, pyttsx3"),
+@pytest.mark.parametrize("spec, says", [("klatt9:slt", "no speech engine 'klatt9'; pick one of: piper, festival, flite, espeak"),
                                         ("flite:nobody", "flite has no voice 'nobody'; pick one of:"),
                                         ("festival:nobody", "festival has no voice 'nobody'"),
                                         ("klingon-x", "there is no voice 'klingon-x'")])
@@ -179,18 +179,76 @@ def test_voices_lists_every_engine_and_writes_samples_to_compare(tmp_path):
     result = CliRunner().invoke(cli, ["voices"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert any(line.startswith("pyttsx3:gmw/en-us ") for line in lines)
-    best = "{}:{}".format(*engines.best_available())
-    marked = [line for line in lines if line.startswith(best + " ")]
-    assert marked and "best-available" in marked[0] and "default" in marked[0]
+    assert any(line.startswith("espeak:gmw/en-us ") for line in lines)
+    everyone = [v for item in engines.listing() for v in item.voices]
+    best = engines.short_spec(next(v for v in everyone if (v.engine, v.id) == engines.best_available()), everyone)
+    at = next(i for i, line in enumerate(lines) if line.startswith(best + " "))
+    assert "[best-available" in lines[at]
     for e in engines.registered():
-        name = e.name
         if not e.installed():
-            assert f"{name}: not installed ({e.install})" in lines
+            assert f"{engines.shown_engine(e.name)}: not installed" in result.output
     result = CliRunner().invoke(cli, ["voices", "--sample", "Let your shoulders drop.", "-d", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in (tmp_path / "s").iterdir())
-    assert "pyttsx3-gmw-en-us.wav" in written and len(written) == len(engines.main_voices(engines.listing()))
+    assert "espeak-gmw-en-us.wav" in written and len(written) == len(engines.main_voices(engines.listing()))
     for p in (tmp_path / "s").iterdir():
         with wave.open(str(p)) as w:
             assert w.getframerate() == RATE and w.getnframes() > RATE // 2
+
+
+def _listed_specs(*args) -> tuple[list[str], list[str]]:
+    """(the specs `voicecoach voices ARGS` lists, its lines)."""
+    import re
+    out = CliRunner().invoke(cli, ["voices", *args])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    return [line.split()[0] for line in lines if re.match(r"^[a-z][a-z0-9-]*:\S+(\s|$)", line)], lines
+
+
+def test_voices_and_voices_all_name_each_voice_the_same_way_and_fit_80_columns():
+    short, short_lines = _listed_specs()
+    every, every_lines = _listed_specs("--all")
+    assert short and len(every) == sum(len(item.voices) for item in engines.listing())
+    assert set(short) <= set(every)         # the short list's names are the --all list's names
+    assert len(set(every)) == len(every)    # one voice, one name
+    assert not any(spec.startswith("pyttsx3:") for spec in every)     # espeak-ng is listed as espeak
+    for line in short_lines + every_lines:
+        assert len(line) <= 80, line
+
+
+def test_every_listed_spec_works_with_voice(tmp_path):
+    # A script with nothing to say: `show` resolves the voice, and renders nothing.
+    script = tmp_path / "quiet.yaml"
+    script.write_text("voicecoach: 1\ntitle: Quiet\nsteps:\n  - pause: 1\n", encoding="utf-8")
+    specs = sorted(set(_listed_specs()[0] + _listed_specs("--all")[0]))
+    refused = []
+    for spec in specs:
+        done = CliRunner().invoke(cli, ["--cache-dir", str(tmp_path / "cache"), "show", str(script), "--voice", spec])
+        if done.exit_code != 0:
+            refused.append((spec, done.output))
+    assert not refused
+
+
+@pytest.mark.parametrize("spec", ["espeak", "espeak:gmw/en-us", "espeak-ng:gmw/en-us", "ESPEAK:gmw/en-us",
+                                  "pyttsx3:gmw/en-us", "gmw/en-us"])
+def test_espeak_names_the_engine_and_pyttsx3_stays_an_alias_with_the_same_cache_keys(spec):
+    engine, voice = engines.resolve(spec)
+    assert engine == "pyttsx3"           # what cache keys, logs and configs have always said
+    assert voice in (None, "gmw/en-us")
+    if voice:
+        assert phrase_key(Voice(engine=engine, name=voice), PHRASE) == \
+            phrase_key(Voice(engine="pyttsx3", name="gmw/en-us"), PHRASE)
+
+
+def test_sample_files_are_named_by_the_listed_spec(tmp_path):
+    from voicecoach.samples import write_samples
+    found = engines.listing()
+    everyone = [v for item in found for v in item.voices]
+    chosen = [v for v in everyone if v.engine in ("pyttsx3", "flite")][:3]
+    written = write_samples("Breathe.", tmp_path, chosen, DEFAULT_RATE_WPM, siblings=everyone)
+    listed, _ = _listed_specs("--all")
+    for v, path in zip(chosen, written):
+        spec = engines.short_spec(v, everyone)
+        assert spec in listed
+        assert path.name == engines.file_safe(spec) + ".wav"
+        assert ":" not in path.name and "/" not in path.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,20 @@ class ProgramEntry:
         }
 
 
+# A sentence that only says how long a session is ("About 6 minutes.", "Takes 5-10 min."): a listing shows the
+# measured length beside it, and the two said together often disagree (5:12 next to "About 5 minutes").
+_LENGTH_SENTENCE = re.compile(
+    r"(?:it\s+)?(?:takes|lasts)?\s*(?:about|around|roughly|approximately|some|under|over|nearly|almost)?\s*"
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
+    r"(?:\s*(?:-|–|to|or)\s*\d+)?\s*(?:min(?:ute)?s?|hours?)(?:\s+long)?\s*[.!]?", re.IGNORECASE)
+
+
+def without_length(about: str) -> str:
+    """A description without its sentences that only say the session's length (a listing shows the real one)."""
+    sentences = re.split(r"(?<=[.!?])\s+", about.strip())
+    return " ".join(s for s in sentences if not _LENGTH_SENTENCE.fullmatch(s))
+
+
 def catalogue(folder: Path, cache: Cache) -> list[ScriptEntry]:
     """Every script in `folder`, in name order; a broken one is listed with its error (programs are not scripts)."""
     folder = Path(folder)
@@ -123,19 +139,27 @@ def open_program(path: Path, cache: Cache, **voice) -> ProgramEntry | None:
 
 
 
-def describe_program(entry: ProgramEntry) -> str:
-    """A readable listing of a program: each stage in order with its script, length, pace and goal."""
+def describe_program(entry: ProgramEntry, columns: int = 80) -> str:
+    """A readable listing of a program: each stage in order with its script, length, pace and goal, in lines of
+    at most `columns` (a longer word, such as a path, keeps a line of its own)."""
     program = entry.loaded()
-    lines = [f"{program.title} — {len(entry.stages)} stages"]
+
+    def fill(text: str, first: str = "", indent: int = 0) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), columns, initial_indent=first, subsequent_indent=" " * indent,
+                             break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
+
+    lines = fill(f"{program.title} — {len(entry.stages)} stages")
     if program.about:
-        lines.append(program.about)
+        lines += fill(program.about)
+    names = min(30, max((len(s.stage.name) for s in entry.stages), default=0))
     for s in entry.stages:
         lines.append("")
-        lines.append(f"{s.number:>2}. {s.stage.name:<30} {length_text(s.length, s.estimated):>11}  {s.stage.label()}")
-        lines.append(f"    How often:     {s.stage.frequency}")
-        lines.append(f"    Move on when:  {s.stage.move_on_when}")
+        lead = f"{s.number:>2}. {s.stage.name:<{names}} {length_text(s.length, s.estimated):>11}  "
+        lines += fill(s.stage.label(), lead, len(lead))
+        lines += fill(s.stage.frequency, "    How often:     ", 19)
+        lines += fill(s.stage.move_on_when, "    Move on when:  ", 19)
         if s.stage.note:
-            lines.append(f"    Note:          {s.stage.note}")
+            lines += fill(s.stage.note, "    Note:          ", 19)
         if s.stage.alongside:
-            lines.append(f"    Alongside:     {', '.join(p.name for p in s.stage.alongside)}")
+            lines += fill(", ".join(p.name for p in s.stage.alongside), "    Alongside:     ", 19)
     return "\n".join(lines)

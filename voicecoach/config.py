@@ -8,6 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
+from voicecoach.errors import VoicecoachError, at
 from voicecoach.exercise.document import Document
 
 MIN_RATE, MAX_RATE = 60, 400
@@ -55,3 +56,15 @@ def load_config(path: str | os.PathLike | None = None) -> UserConfig:
             raise fields["rate"].error(f"rate must be words per minute, {MIN_RATE} to {MAX_RATE}")
         rate = int(value)
     return UserConfig(path, voice.strip() if voice else None, line or 0, rate)
+
+
+def checked_config(path: str | os.PathLike | None = None) -> UserConfig:
+    """The settings in the config file with its voice looked up: any mistake is one error naming the file and line."""
+    config = load_config(path)
+    if config.voice:
+        from voicecoach.speech.engines import resolve
+        try:
+            resolve(config.voice)
+        except (VoicecoachError, OSError) as e:       # the words session.choose_voice gives, once
+            raise at(config.path, config.voice_line, f"voice: {e}") from None
+    return config

@@ -27,8 +27,8 @@ def _size(n: int) -> str:
 
 
 def speech() -> list[Check]:
-    """Each engine: installed with how many voices, or what installs it; one is needed."""
-    from voicecoach.speech.engines import best_available, listing
+    """Each engine: installed with how many voices, or what installs it; one is needed; then the default voice."""
+    from voicecoach.speech.engines import listing
     found = listing()
     out = [Check(f"speech: {item.engine}", item.installed,
                  f"{len(item.voices)} voice(s)" if item.installed else "not installed",
@@ -36,8 +36,25 @@ def speech() -> list[Check]:
     if not any(item.installed for item in found):
         out.append(Check("speech", False, "no speech engine is installed", found[-1].install if found else ""))
     else:
-        out.append(Check("default voice", True, "{}:{}".format(*best_available())))
+        out.append(default_voice())
     return out
+
+
+def default_voice() -> Check:
+    """The voice a session uses when neither the command line nor the script names one, and where that comes from."""
+    from voicecoach.config import checked_config, config_path
+    from voicecoach.speech.engines import best_available
+    best = "{}:{}".format(*best_available()).removesuffix(":None")
+    try:
+        chosen = checked_config()
+    except VoicecoachError:
+        return Check("default voice", True, f"{best}, the most natural installed voice (your config file's voice "
+                     "cannot be used: see \"config file\")")
+    if chosen.voice:
+        return Check("default voice", True, f"{chosen.voice}, from your config file ({chosen.path}, line "
+                     f"{chosen.voice_line})")
+    return Check("default voice", True, f"{best}, the most natural installed voice (`voice:` in {config_path()} "
+                 "chooses another)")
 
 
 def voice_files() -> Check:
@@ -55,18 +72,16 @@ def voice_files() -> Check:
 
 def config() -> Check:
     """The config file: where it is, and whether it reads and its voice exists."""
-    from voicecoach.config import config_path, load_config
+    from voicecoach.config import checked_config, config_path
     path = config_path()
     if not path.is_file():
         return Check("config file", True, f"{path} (none yet; it may hold `voice:` and `rate:`)")
     try:
-        chosen = load_config(path)
-        if chosen.voice:
-            from voicecoach.speech.engines import resolve
-            resolve(chosen.voice)
+        chosen = checked_config(path)
     except VoicecoachError as e:
         return Check("config file", False, str(e), f"correct or remove {path}")
-    return Check("config file", True, f"{path} (voice: {chosen.voice or 'the default'})")
+    rate = f", rate: {chosen.rate} words a minute" if chosen.rate else ""
+    return Check("config file", True, f"{path} (voice: {chosen.voice or 'the default'}{rate})")
 
 
 def ffmpeg() -> Check:
@@ -83,8 +98,8 @@ def audio_device() -> Check:
         SimpleaudioOutput().close()
     except VoicecoachError as e:
         return Check("audio device", False, str(e).split(";")[0],
-                     "plug in or switch on a sound device, or use `voicecoach export` and play the file "
-                     "elsewhere", needed=False)
+                     "plug in or switch on a sound device, or write a session to a file and play it elsewhere: "
+                     f"`voicecoach export {Path(paths.DEFAULT_SCRIPT).stem} -o session.mp3`", needed=False)
     return Check("audio device", True, "the default sound device opens")
 
 

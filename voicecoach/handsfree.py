@@ -29,7 +29,15 @@ from voicecoach.exercise.timeline import (
     section_index,
     starting_at,
 )
-from voicecoach.session import Session, background_for, choose_voice, gather, levelled, with_background
+from voicecoach.session import (
+    Session,
+    background_for,
+    choose_background,
+    choose_voice,
+    gather,
+    levelled,
+    with_background,
+)
 from voicecoach.speech.voice import Voice
 from voicecoach.stream import SessionStream, reference_texts
 from voicecoach.units import samples_to_ms
@@ -146,8 +154,9 @@ class Plan:
 
 def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voice: str | None = None,
          rate: int | None = None, volume: float | None = None, pre_roll_s: int = PRE_ROLL_S,
-         section: str | None = None) -> Plan:
-    """What hands-free makes of a script, before anything is rendered."""
+         section: str | None = None, keep_alive: bool | None = None, background: str | None = None,
+         background_level: float | None = None) -> Plan:
+    """What hands-free makes of a script, before anything is rendered (`keep_alive` and a bed: see medium.quiet_spans)."""
     # Nobody can reach a key in the shower: hands-free says and sounds what a file does.
     script = load_script(path, overrides)
     check_limits(script)
@@ -156,6 +165,7 @@ def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voi
     chosen = replace(chosen, rate=rate or max(60, round(chosen.rate * RATE_FACTOR)),
                      volume=1.0 if volume is None else chosen.volume)
     announce = pre_roll_text(pre_roll_s) if pre_roll_s else None
+    bed = choose_background(script, background, background_level) is not None
 
     def layout(durations: Mapping[str, int]) -> Timeline:
         levels = script.tones
@@ -165,7 +175,9 @@ def plan(path: str | Path, *, overrides: Mapping[str, object] | None = None, voi
         timeline = hands_free_timeline(timeline, pre_roll_ms=pre_roll_s * 1000, pre_roll=announce,
                                        pre_roll_length=durations.get(announce, 0) if announce else 0,
                                        level=levels.earcon)
-        return medium.keep_alive(timeline, level=levels.keep_alive)   # last: the pre-roll can be a long silence too
+        # Last: the pre-roll can be a long silence too.
+        return medium.keep_alive(timeline, level=levels.keep_alive,
+                                 quiet=medium.quiet_spans(timeline, script, keep_alive, bed))
 
     return Plan(script, chosen, announce, layout)
 
@@ -174,10 +186,10 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
                        voice: str | None = None, rate: int | None = None, volume: float | None = None,
                        pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
                        progress: Callable[[int, int], None] | None = None, background: str | None = None,
-                       background_level: float | None = None) -> Session:
+                       background_level: float | None = None, keep_alive: bool | None = None) -> Session:
     """A session laid out for hands-free: file words, slower, louder normalised voice, pre-roll and earcons (and a bed)."""
     made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
-                section=section)
+                section=section, keep_alive=keep_alive, background=background, background_level=background_level)
     clips, synthesised = gather(made.voice, made.texts, cache, progress)
     clips = {text: normalise(samples) for text, samples in clips.items()}
     timeline = made.layout({text: samples_to_ms(len(s)) for text, s in clips.items()})
@@ -192,10 +204,10 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
                       voice: str | None = None, rate: int | None = None, volume: float | None = None,
                       pre_roll_s: int = PRE_ROLL_S, section: str | None = None,
                       background: str | None = None,
-                      background_level: float | None = None) -> SessionStream:
+                      background_level: float | None = None, keep_alive: bool | None = None) -> SessionStream:
     """The hands-free session as it will render once started: the pre-roll and timed cues first, the rest behind."""
     made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
-                section=section)
+                section=section, keep_alive=keep_alive, background=background, background_level=background_level)
     return SessionStream(made.texts, made.layout, made.voice, cache, first=made.first, shape=normalise,
                          script=made.script,
                          bed=background_for(made.script, background, background_level, cache), level=levelled)

@@ -10,7 +10,7 @@ from voicecoach.audio.wav import write_wav
 from voicecoach.errors import VoicecoachError
 from voicecoach.files import atomic_path, written
 from voicecoach.speech.engine import EngineVoice
-from voicecoach.speech.engines import engine
+from voicecoach.speech.engines import engine, file_safe, short_spec
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import Voice
 
@@ -21,14 +21,16 @@ def _store(target: Path, _text: str, samples) -> None:
 
 
 def write_samples(text: str, folder, voices: list[EngineVoice], rate: int, progress=None,
-                  failed: Callable[[EngineVoice, VoicecoachError], None] | None = None) -> list[Path]:
-    """The same text in each voice, one WAV per voice in `folder`, named engine-voice.wav; a voice that
-    cannot speak goes to `failed` (when given) and the others are still written."""
+                  failed: Callable[[EngineVoice, VoicecoachError], None] | None = None,
+                  siblings: list[EngineVoice] | None = None) -> list[Path]:
+    """The same text in each voice, one WAV per voice in `folder`, named by the spec `voicecoach voices` lists
+    for it among `siblings` (festival:slt -> festival-slt.wav); a voice that cannot speak goes to `failed`
+    (when given) and the others are still written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     done = []
     for v in voices:
-        target = folder / (f"{v.engine}-{v.id}".replace("/", "-") + ".wav")
+        target = folder / (file_safe(short_spec(v, voices if siblings is None else siblings)) + ".wav")
         try:
             # A listed id is what `--voice` takes, not always what the engine loads: a Piper voice from the
             # user's voices folder is listed by its name and loaded by its file's path.

@@ -125,6 +125,9 @@ def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=No
     """The voice to use: CLI options over the script's `voice:` over the user's config.yaml over the calm defaults."""
     config = config if config is not None else load_config()
     spec = name or script.voice.name or config.voice
+    if spec and spec.startswith("recorded:") and spec.count(":") == 1 and config.voice \
+            and not config.voice.startswith("recorded:"):
+        spec = f"{spec}:{config.voice}"     # a pack's missing phrases in the user's own default voice
     try:
         if not spec:
             engine, wanted = best_available()
@@ -177,9 +180,9 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], Non
 def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
             voice: str | None = None, rate: int | None = None, volume: float | None = None,
             for_file: bool = False, progress: Callable[[int, int], None] | None = None, background: str | None = None,
-            background_level: float | None = None) -> Session:
-    """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium;
-    with a bed, if chosen)."""
+            background_level: float | None = None, keep_alive: bool | None = None) -> Session:
+    """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium, and
+    medium.quiet_spans for `keep_alive`; with a bed, if chosen)."""
     script = load_script(path, overrides)
     check_limits(script)
     if for_file:
@@ -189,7 +192,10 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
     timeline = build_timeline(script, durations)
     if for_file:
-        timeline = medium.keep_alive(medium.ready_tones(timeline, script.tones.ready), level=script.tones.keep_alive)
+        quiet = medium.quiet_spans(timeline, script, keep_alive,
+                                   bed=choose_background(script, background, background_level) is not None)
+        timeline = medium.keep_alive(medium.ready_tones(timeline, script.tones.ready), level=script.tones.keep_alive,
+                                     quiet=quiet)
     # Every tone at its level under this voice, as rendered (at its --volume): play and render keep it so,
     # and mastering sets it again under the mastered voice.
     heard = phrases_loudness(clips, reference_texts(phrases(script.steps), timed_phrases(script.steps)))
@@ -208,6 +214,17 @@ def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | 
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
                          first=timed_phrases(script.steps), script=script,
                          bed=background_for(script, background, background_level, cache), level=levelled)
+
+
+def file_length(session: Session, cache: Cache, progress: Callable[[int, int], None] | None = None) -> int:
+    """How long `session` (as `play` plays it, not hands-free) lasts as a file from `export`: a file says each
+    wait's prompt in words that ask for no key (see medium.file_prompt), so a script with waits differs."""
+    script = medium.for_file(session.script)
+    texts = phrases(script.steps)
+    if texts == phrases(session.script.steps):
+        return session.timeline.length      # the same words, the same times: tones take no time of their own
+    clips, _ = gather(session.voice, texts, cache, progress)
+    return session_length(script, {text: samples_to_ms(len(samples)) for text, samples in clips.items()})
 
 
 @dataclass(frozen=True)

@@ -117,9 +117,12 @@ class SessionStream:
     def start(self) -> SessionStream:
         """Render the cues that must fit their intervals (raising their errors here), then the rest behind."""
         # The session's first words join the timed cues: the workers render them side by side, and playing
-        # can begin as soon as this returns.
+        # can begin as soon as this returns. With no timed cues they are rendered alone, first, before any
+        # other phrase takes a core (40 plain sentences had put the second and the first to work at once),
+        # so the sound starts the moment they are ready, and the tones are set against them as they will be
+        # in the whole session.
         opening = [t for t in self._order[:1] if t not in self._clips and t not in self._first]
-        if self._first:
+        if opening or self._first:
             render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
         self._timeline, self._horizon = self._lay_out()
         # The tones are set once, against the voice known now (the first words and the timed cues, at this

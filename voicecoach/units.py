@@ -44,3 +44,21 @@ def about(ms: int) -> str:
     """`ms` in words, to the nearest minute: "about 6 minutes", "under a minute"."""
     n = round(ms / 60000)
     return f"about {n} minute{'s' if n != 1 else ''}" if n else "under a minute"
+
+
+def spoken(ms: int) -> str:
+    """A length in words, as messages say it: "61 minutes", "1 minute 30 seconds", "2.5 seconds", "2 hours"."""
+    if ms < 60_000:
+        return _count(ms / 1000, "second")
+    whole_minutes, rest = divmod(ms, 60_000)
+    # Hours only from two on: "61 minutes" is how a person who wrote `61m` thinks of it, "90 minutes" too.
+    hours, whole_minutes = divmod(whole_minutes, 60) if whole_minutes >= 120 else (0, whole_minutes)
+    parts = [_count(hours, "hour")] if hours else []
+    parts += [_count(whole_minutes, "minute")] if whole_minutes else []
+    parts += [_count(rest / 1000, "second")] if rest else []
+    return " ".join(parts)
+
+
+def _count(n: float, unit: str) -> str:
+    text = f"{n:.3f}".rstrip("0").rstrip(".") if isinstance(n, float) else str(n)
+    return f"{text} {unit}{'' if text == '1' else 's'}"

@@ -398,6 +398,13 @@ class Background:
         """This bed `db` louder."""
         return replace(self, gain_db=self.gain_db + db)
 
+    def lowered_text(self, db: float) -> str:
+        """One sentence saying that this bed was brought `db` dB under the level asked for, and why."""
+        name = self.source.identity().get("built_in")
+        what = f"The {name} background" if name else f"The background {self.source.name}"
+        return (f"{what} was lowered by {round(db, 1):g} dB (to {round(-self.level + db, 1):g} dB under the voice) "
+                "to keep the file within its loudness and peak limits.")
+
     def blocks(self, timeline: Timeline, size: int, weighted: bool = False) -> Iterator[np.ndarray]:
         """The bed under `timeline`, ducked under every cue and faded in and out, in blocks of `size` samples
         (K-weighted, for measuring, if asked)."""

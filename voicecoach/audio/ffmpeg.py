@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from typing import IO, TYPE_CHECKING, Callable, Iterable, cast
 
 import numpy as np
@@ -172,6 +173,76 @@ def filtered(samples: np.ndarray, graph: str) -> np.ndarray:
         run(PCM_INPUT + ["-af", graph, "-f", "s16le", "pipe:1"], feed=[samples], stdout=out)
         out.seek(0)
         return np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
+
+
+class Started:
+    """int16 samples at RATE on their way through an ffmpeg filter graph that is given later (`result`).
+
+    ffmpeg takes about 50 ms to start before it reads anything (measured: `ffmpeg -version` alone), as
+    long as a mastering run's own work on a few minutes of sound; started early, that start-up passes
+    while the caller works out the graph. The graph reaches ffmpeg through a pipe it reads as its filter
+    script once it has opened its input."""
+
+    def __init__(self, samples: np.ndarray):
+        self._samples = np.ascontiguousarray(samples, dtype="<i2")
+        self._out = tempfile.TemporaryFile()        # a file: ffmpeg's output never has to fit in a pipe
+        self._log = tempfile.TemporaryFile()
+        script, self._script = os.pipe()
+        command = [executable(), "-hide_banner", "-nostats", "-y", *ONLY_LOCAL, *PCM_INPUT,
+                   "-filter_script:a", f"/dev/fd/{script}", "-f", "s16le", *ONLY_LOCAL, "pipe:1"]
+        try:
+            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self._out, stderr=self._log,
+                                          pass_fds=(script,),
+                                          preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        except BaseException:
+            os.close(self._script)
+            self._out.close()
+            self._log.close()
+            raise
+        finally:
+            os.close(script)
+        self._feeding = threading.Thread(target=self._feed, daemon=True, name="ffmpeg-feed")
+        self._feeding.start()
+
+    def _feed(self) -> None:
+        stdin = cast(IO[bytes], self._proc.stdin)
+        try:
+            _widen(stdin)
+            stdin.write(memoryview(cast("Buffer", self._samples)).cast("B"))
+            stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass        # ffmpeg stopped reading (or was stopped); its exit status and log say why
+
+    def result(self, graph: str) -> np.ndarray:
+        """The samples through `graph` (an ffmpeg audio filter chain)."""
+        try:
+            try:
+                os.write(self._script, graph.encode())
+            except BrokenPipeError:
+                pass    # ffmpeg ended before reading it; its status says why
+            os.close(self._script)
+            self._script = -1
+            status = self._proc.wait()
+            self._feeding.join()
+            if status != 0:
+                self._log.seek(0)
+                raise VoicecoachError(failure(self._log.read().decode("utf-8", errors="replace"), status))
+            self._out.seek(0)
+            return np.frombuffer(self._out.read(), dtype="<i2").astype(np.int16)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop it if it still runs (the graph was never given), and let go of its files."""
+        if self._proc.poll() is None and self._script >= 0:
+            self._proc.kill()
+        self._proc.wait()
+        if self._script >= 0:
+            os.close(self._script)
+            self._script = -1
+        self._feeding.join()
+        self._out.close()
+        self._log.close()
 
 
 _FULL = ("no space left on device", "disk quota exceeded")

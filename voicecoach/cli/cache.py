@@ -37,7 +37,9 @@ def cache_info(ctx):
 @click.pass_context
 @friendly
 def cache_verify(ctx):
-    """Re-check every entry; damaged ones are removed (and rendered again when next needed)."""
+    """Re-check every phrase; damaged ones are removed.
+
+    A removed phrase is rendered again when it is next needed."""
     done = cache_of(ctx).verify()
     _strays(done.strays)
     click.echo(f"Checked {done.checked} phrase(s): {len(done.removed)} damaged and removed, "

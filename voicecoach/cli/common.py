@@ -72,6 +72,31 @@ def background_options(fn):
     return fn
 
 
+def hands_free_options(fn):
+    fn = click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+                      help="With --hands-free: seconds between 'Starting in ...' and the session.")(fn)
+    fn = click.option("--hands-free", is_flag=True,
+                      help="As `play --hands-free` plays it: a spoken pre-roll, a soft tone before each phase, a "
+                           "slower, louder voice; no key is ever needed.")(fn)
+    return fn
+
+
+def check_hands_free(ctx: click.Context, hands_free: bool, keep_alive: bool | None = None) -> None:
+    """Refuse the options that only mean something with --hands-free when it is not given."""
+    if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
+    if not hands_free and keep_alive:
+        raise click.UsageError(f"`{ctx.info_name}` fills no silence with tones unless --hands-free is given "
+                               "(a file from `voicecoach export` does); add --hands-free, or leave out --keep-alive")
+
+
+def keep_alive_option(fn):
+    return click.option("--keep-alive/--no-keep-alive", "keep_alive", default=None,
+                        help="A soft tone every 20 s in a silence longer than 30 s, so a file never seems to have "
+                             "stopped (default: yes, but not under a background, nor where the script says "
+                             "`keep_alive: false`).")(fn)
+
+
 def cache_of(ctx: click.Context) -> Cache:
     from voicecoach.cache import Cache
     return Cache(paths.cache_dir(ctx.obj.get("cache_dir")))
@@ -88,8 +113,8 @@ def db_option(fn):
 
 
 def entry_options(fn):
-    fn = click.option("--when", metavar="DAY", help="When it was: today (default), yesterday, 2026-11-20, "
-                                                    "or 2026-11-20 19:30.")(fn)
+    fn = click.option("--when", metavar="DAY", help="When it was: today (default), yesterday, 2 days ago, "
+                                                    "monday, 2026-11-20, or 2026-11-20 19:30.")(fn)
     fn = click.option("--note", metavar="TEXT", help="A few words for yourself.")(fn)
     fn = click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard, 2 hard, 3 okay, "
                                                       "4 comfortable, 5 very comfortable (or the words).")(fn)

@@ -13,10 +13,13 @@ from voicecoach.errors import VoicecoachError
 
 def _noted(log, entry_id: int) -> str:
     from voicecoach.practice.log import COMFORT, what_was_done
+    from voicecoach.practice.settings import unchosen
     e = log.get(entry_id)
-    what = what_was_done(e)
+    what = what_was_done(e, unchosen(e.script) if e.script else None)
     felt = f", {COMFORT[e.comfort]}" if e.comfort else ""
-    return f"Noted: {what}{felt}, {e.started:%a %d %b}. Entry {e.id}."
+    # The whole note, as it is now kept: a note given to `log rate` is added to the one before, and this shows it.
+    note = f" Note: {_one_line(e.note)}" if e.note else ""
+    return f"Noted: {what}{felt}, {e.started:%a %d %b}. Entry {e.id}.{note}"
 
 
 def _confirm(question: str, command: str) -> bool:
@@ -54,18 +57,25 @@ def _add_entry(db, kind, comfort, note, when, **fields) -> None:
 
 @click.group("log")
 def log_group():
-    """Your private practice log: note practice, say how it felt, take it with you or delete it."""
+    """Your private practice log.
+
+    Note practice, say how it felt, take it with you or delete it. It stays on this computer.
+    """
 
 
 @log_group.command("trainer")
 @click.argument("words", nargs=-1, metavar="[NOTE]")
-@click.option("--size", type=click.IntRange(1, 10), required=True, help="The trainer size you used.")
+@click.option("--size", required=True, metavar="SIZE", help="The trainer size you used (one of the program's).")
 @entry_options
 @db_option
 @friendly
 def log_trainer(words, size, comfort, note, when, db):
-    """Note trainer practice done without the player, with a NOTE if you like."""
-    _add_entry(db, "trainer", comfort, _note_of(words, note), when, size=size)
+    """Note trainer practice done without the player.
+
+    A NOTE of your own may follow, e.g. `voicecoach log trainer --size 2 "easier today"`.
+    """
+    from voicecoach.practice.values import given_size, trainer_sizes
+    _add_entry(db, "trainer", comfort, _note_of(words, note), when, size=given_size(size, trainer_sizes()))
 
 
 @log_group.command("session")
@@ -77,11 +87,16 @@ def log_trainer(words, size, comfort, note, when, db):
 @db_option
 @friendly
 def log_session(script, words, sets, minutes, comfort, note, when, db):
-    """Note a session from SCRIPT that you did from memory, without the player, with a NOTE if you like."""
+    """Note a session you did from memory, without the player.
+
+    SCRIPT is the session's name; a NOTE of your own may follow.
+    """
     from voicecoach.exercise.library import locate
-    from voicecoach.exercise.script import parse_overrides
-    name = locate(script).name
-    _add_entry(db, "session", comfort, _note_of(words, note), when, script=name, params=parse_overrides(sets), minutes=minutes)
+    from voicecoach.exercise.script import load_script, parse_overrides
+    path = locate(script)
+    params = parse_overrides(sets)
+    load_script(path, params)       # the settings are checked as `play` checks them, before anything is noted
+    _add_entry(db, "session", comfort, _note_of(words, note), when, script=path.name, params=params, minutes=minutes)
 
 
 @log_group.command("other")
@@ -91,18 +106,26 @@ def log_session(script, words, sets, minutes, comfort, note, when, db):
 @db_option
 @friendly
 def log_other(words, minutes, comfort, note, when, db):
-    """Note any other practice, e.g. `log other "shower routine"`; it counts for the week."""
+    """Note any other practice; it counts for the week.
+
+    Say WHAT in a few words, e.g. `voicecoach log other "shower routine" --minutes 10`.
+    """
     _add_entry(db, "other", comfort, _note_of(words, note), when, minutes=minutes)
 
 
 @log_group.command("rate")
 @click.argument("words", nargs=-1, metavar="[ENTRY] COMFORT [NOTE]")
 @click.option("--comfort", metavar="1-5", help="How it felt: 1 very hard .. 5 very comfortable (or the words).")
-@click.option("--note", metavar="TEXT", help="A few words for yourself.")
+@click.option("--note", metavar="TEXT", help="A few words for yourself, added to the entry's note.")
+@click.option("--replace-note", is_flag=True, help="Put the new note in place of the one the entry has.")
 @db_option
 @friendly
-def log_rate(words, comfort, note, db):
-    """Say how an entry felt, 1 very hard .. 5 very comfortable: `log rate 4` (the latest entry), `log rate 12 4`."""
+def log_rate(words, comfort, note, replace_note, db):
+    """Say how an entry felt: 1 very hard to 5 very comfortable.
+
+    `voicecoach log rate 4` rates the entry noted or played last; `voicecoach log rate 12 4 "easier"` rates entry
+    12. A note is added to the one the entry has (--replace-note puts it in its place).
+    """
     from voicecoach.practice.log import open_log, parse_comfort, split_rating
     entry: int | None
     if comfort is not None and words and words[0].isdigit():
@@ -113,11 +136,13 @@ def log_rate(words, comfort, note, db):
         raise VoicecoachError("give how it felt once: `voicecoach log rate 4`, or --comfort 4")
     comfort = said if said is not None else parse_comfort(comfort)
     note = _note_of(rest, note)
+    if replace_note and note is None:
+        raise VoicecoachError("--replace-note needs the new note, e.g. `voicecoach log rate 4 \"easier\" --replace-note`")
     if comfort is None and note is None:
         raise VoicecoachError("say how it felt, e.g. `voicecoach log rate 4` (1 very hard .. 5 very comfortable); "
                               "give --comfort, --note or both")
-    with open_log(db) as log:
-        e = log.rate(entry, comfort=comfort, note=note)
+    with open_log(db, existing="to rate") as log:
+        e = log.rate(entry, comfort=comfort, note=note, replace_note=replace_note)
         click.echo(_noted(log, e.id))
 
 
@@ -127,9 +152,12 @@ def log_rate(words, comfort, note, db):
 @db_option
 @friendly
 def log_delete(entry, yes, db):
-    """Delete one entry (its number is in `log list`), after asking; the rest of the log stays."""
+    """Delete one entry, after asking; the rest of the log stays.
+
+    The entry's number is in `voicecoach log list`.
+    """
     from voicecoach.practice.log import open_log, what_was_done
-    with open_log(db) as log:
+    with open_log(db, existing="to delete") as log:
         e = log.get(entry)
         said = f"entry {e.id}: {what_was_done(e)}, {e.started:%a %d %b %H:%M}"
         if not yes and not _confirm(f"Delete {said}?", f"log delete {e.id}"):
@@ -144,8 +172,13 @@ def log_delete(entry, yes, db):
 @db_option
 @friendly
 def log_list(last, db):
-    """The latest entries in the log."""
+    """The latest entries in the log.
+
+    Each with its number, when, what (with the settings you chose), how it went, and your note.
+    """
+    from voicecoach.cli.layout import row, width
     from voicecoach.practice.log import COMFORT, SOURCES, read_log, what_was_done
+    from voicecoach.practice.settings import unchosen_of
     with read_log(db) as log:
         entries = log.entries()[-last:]
         skipped = log.skipped_note()
@@ -153,17 +186,28 @@ def log_list(last, db):
         click.echo(skipped, err=True)
     if not entries and not skipped:
         click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
+    defaults = unchosen_of(e.script for e in entries)
+    rows = []
     for e in entries:
-        what = what_was_done(e)
-        done = ""
-        if e.kind == "session":
-            done = "partial" if e.status == "partial" else "complete"
+        done = "partial" if e.kind == "session" and e.status == "partial" else ""
         comfort = COMFORT.get(e.comfort, "") if e.comfort is not None else ""   # not every entry rates comfort
         # Where it came from: played here, noted by hand, or sent by the phone page (blank: from before sources).
         source = SOURCES.get(e.source, "") if e.source else ""
-        cells = [f"{e.id:>4}", f"{e.started:%Y-%m-%d %H:%M}", f"{what:<28}", f"{done:<8}",
-                 f"{comfort:<16}", f"{source:<11}", _one_line(e.note or "")]
-        click.echo("  ".join(cells).rstrip())
+        how = ", ".join(t for t in (done, comfort, source) if t)
+        note = _one_line(e.note or "")
+        rows.append((e, what_was_done(e, defaults.get(e.script or "")), f"{how}: {note}" if how and note else how or note))
+    # What was done in a column as wide as the widest, and how it went after it, wrapping under its own start; where
+    # that would leave too narrow a column, it follows straight on and wraps under what was done.
+    head = 24
+    column = head + max((len(what) for _, what, _ in rows), default=0) + 2
+    for e, what, rest in rows:
+        lead = [(f"{e.id:>4}", 6), (f"{e.started:%Y-%m-%d %H:%M}", head - 6)]
+        if width() - column >= 24:
+            lines = row(lead + [(what, column - head)], rest, split_long=True)
+        else:
+            lines = row(lead, f"{what}, {rest}" if rest else what, split_long=True)
+        for line in lines:
+            click.echo(line.rstrip())
 
 
 def _one_line(text: str) -> str:
@@ -223,7 +267,10 @@ def log_forget(yes, db):
 @db_option
 @friendly
 def log_check(db):
-    """Check that the practice log file is sound, and holds nothing the log does not define."""
+    """Check that the practice log file is sound.
+
+    It should hold nothing the log does not define, and only you should be able to read it.
+    """
     from voicecoach.practice.log import db_path, read_log
     path = db_path(db)
     if not path.exists():

@@ -17,7 +17,7 @@ from voicecoach.errors import VoicecoachError
 @db_option
 @friendly
 def progress_cmd(plot, program_file, db):
-    """How this week is going, your current stage, and a gentle next step."""
+    """How this week is going, your stage, and a gentle next step."""
     from datetime import date
 
     from voicecoach.exercise.library import locate
@@ -49,7 +49,7 @@ def progress_cmd(plot, program_file, db):
 
 
 @click.command("today")
-@click.argument("number", type=click.IntRange(1), required=False, metavar="[STAGE]")
+@click.argument("number", type=int, required=False, metavar="[STAGE]")
 @click.option("--program", "program_file", type=click.Path(dir_okay=False),
               help="The program to follow (default: the library's program).")
 @voice_options
@@ -59,9 +59,13 @@ def progress_cmd(plot, program_file, db):
 @click.pass_context
 @friendly
 def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, no_log, db):
-    """Play the stage of the program you are at (from your log), or stage number STAGE; says which and why."""
-    from datetime import date
+    """Play the stage of the program you are at, or stage STAGE.
 
+    The stage you are at comes from your log; it says which stage and why."""
+    from datetime import date
+    from pathlib import Path
+
+    from voicecoach.errors import NO_AUDIO_DEVICE
     from voicecoach.exercise.library import locate
     from voicecoach.exercise.program import load_program
     from voicecoach.exercise.script import parse_overrides
@@ -75,9 +79,20 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number)
     click.echo(chosen.why)
     options = voice_kwargs(sets, voice, rate, volume)
-    options["overrides"] = {**chosen.stage.set, **parse_overrides(list(sets))}
-    play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,
-                log=None if no_log else db_path(db))
+    mine = parse_overrides(list(sets))
+    options["overrides"] = {**chosen.stage.set, **mine}
+    try:
+        play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,
+                    log=None if no_log else db_path(db))
+    except VoicecoachError as e:
+        if e.exit_code != NO_AUDIO_DEVICE:
+            raise
+        # As `play` does: a --set typo first, else the export of this stage's session with its settings.
+        from voicecoach.cli.suggest import check_asked, export_command, no_device, session_name
+        check_asked(Path(chosen.stage.script), cache_of(ctx), overrides=options["overrides"], voice=voice, rate=rate,
+                    volume=volume)
+        pairs = [f"{name}={value}" for name, value in chosen.stage.set.items() if name not in mine] + list(sets)
+        raise no_device(e, export_command(ctx, session_name(Path(chosen.stage.script)), pairs)) from None
 
 
 @click.command("remind")
@@ -88,7 +103,9 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
 @click.option("--minutes", type=click.IntRange(1, 240), default=15, show_default=True, help="How long the event is.")
 @friendly
 def remind_cmd(days, at, output, title, minutes):
-    """Write a calendar file with a weekly reminder to practise; import it into any calendar app."""
+    """Write a calendar file with a weekly reminder to practise.
+
+    Import it into any calendar app."""
     from voicecoach.practice.reminders import TITLE, parse_days, parse_time, write_ics
     chosen, when = parse_days(days), parse_time(at)
     title = " ".join((title or TITLE).split())
@@ -104,7 +121,9 @@ def remind_cmd(days, at, output, title, minutes):
 @click.pass_context
 @friendly
 def doctor_cmd(ctx, db):
-    """Check this machine: speech engines and voices, ffmpeg, the audio device, the cache, the log, the config file."""
+    """Check this machine for what voicecoach needs.
+
+    Speech engines and voices, ffmpeg, the audio device, the cache, the log, the config file."""
     from voicecoach.doctor import checks
     from voicecoach.practice.log import db_path
     found = checks(cache_of(ctx).root, db_path(db))

@@ -31,8 +31,10 @@ from voicecoach.cli.common import ProgressBar, cache_of, db_option, friendly
 @click.pass_context
 @friendly
 def serve_cmd(ctx, program, port, lan, use_https, discreet, hands_free, pre_roll, folder, force, db):
-    """Share PROGRAM's sessions (default: scripts/program.yaml) with your phone through a private page, which
-    shows today's stage first and notes what you play there in your practice log."""
+    """Share the program's sessions with your phone.
+
+    A private page shows PROGRAM's sessions (default: the library's program), today's stage first, and notes
+    what you play there in your practice log."""
     if not hands_free and ctx.get_parameter_source("pre_roll") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--pre-roll is for --hands-free; add --hands-free, or leave it out")
     from voicecoach.exercise.library import locate

@@ -2,7 +2,8 @@
 more than MAX_SILENCE_MS without a sound. Pure: scripts and timelines in, scripts and timelines out.
 
 A file (on a phone, in the shower) has no space bar, and a long silence there feels like the file has
-stopped. keep_alive is the one place that fills long silences, so a soundscape can later stand in for it.
+stopped. keep_alive is the one place that fills long silences; a bed under the session stands in for it
+(see quiet_spans), and a script or a section can ask for silence (`keep_alive: false`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from dataclasses import replace
 
 from voicecoach.exercise.levels import KEEP_ALIVE, READY
-from voicecoach.exercise.script import Repeat, Script, Step, Wait
+from voicecoach.exercise.script import Repeat, Script, Section, Step, Wait
 from voicecoach.exercise.timeline import Cue, Timeline
 
 MAX_SILENCE_MS = 30_000     # the longest a file may go without a sound
@@ -79,10 +80,43 @@ def ready_tones(timeline: Timeline, level: float = READY) -> Timeline:
     return _with(timeline, added)
 
 
+def quiet_spans(timeline: Timeline, script: Script, asked: bool | None = None,
+                bed: bool = False) -> tuple[tuple[int, int], ...]:
+    """The (start, end) ms spans of `timeline` where no keep-alive tone may sound: everywhere with
+    --no-keep-alive (`asked` False), nowhere with --keep-alive (True); else each section's `keep_alive:`,
+    then the script's, then off under a bed (it fills a silence, so a tone is no longer needed) and on without."""
+    if asked is not None:
+        return () if asked else ((0, timeline.length),)
+    default = script.keep_alive if script.keep_alive is not None else not bed
+    chosen = {s.line: s.keep_alive for s in _sections(script.steps) if s.keep_alive is not None}
+    # A section runs from its mark to the next one; before the first mark, the script's choice holds.
+    marks = [(0, default), *((m.start, chosen.get(m.line, default)) for m in timeline.sections)]
+    ends = [start for start, _ in marks[1:]] + [timeline.length]
+    spans: list[tuple[int, int]] = []
+    for (start, wanted), end in zip(marks, ends):
+        if wanted or end <= start:
+            continue
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def _sections(steps) -> list[Section]:
+    found: list[Section] = []
+    for s in steps:
+        if isinstance(s, Section):
+            found.append(s)
+        elif isinstance(s, Repeat):
+            found.extend(_sections(s.steps))
+    return found
+
+
 def keep_alive(timeline: Timeline, limit_ms: int = MAX_SILENCE_MS, every_ms: int = PRESENCE_EVERY_MS,
-               level: float = KEEP_ALIVE) -> Timeline:
+               level: float = KEEP_ALIVE, quiet: tuple[tuple[int, int], ...] = ()) -> Timeline:
     """The timeline with a soft tone (`level` dB relative to the voice), evenly spaced, in every silence
-    longer than limit_ms."""
+    longer than limit_ms, except inside the `quiet` (start, end) ms spans (see quiet_spans)."""
     added = []
     heard, line = 0, 0
     for cue in (*sorted(timeline.cues, key=lambda c: c.start), None):
@@ -92,6 +126,8 @@ def keep_alive(timeline: Timeline, limit_ms: int = MAX_SILENCE_MS, every_ms: int
             n = -(-gap // every_ms) - 1         # tones, so each silence is at most every_ms
             for k in range(1, n + 1):
                 middle = heard + k * gap // (n + 1)
+                if any(lo <= middle < hi for lo, hi in quiet):
+                    continue
                 added.append(_tone(timeline, middle - PRESENCE_MS // 2, PRESENCE_MS, "presence",
                                    PRESENCE_PITCH, line, level))
         if cue is not None:

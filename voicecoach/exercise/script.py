@@ -13,6 +13,8 @@ from typing import AbstractSet, Mapping, Union
 from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.document import Document, Node
 from voicecoach.exercise.levels import MAX_LEVEL, MIN_LEVEL, ToneLevels
+from voicecoach.exercise.trainers import SIZE, program_sizes, sizes_text
+from voicecoach.units import spoken
 
 FORMAT_VERSION = 1
 
@@ -39,6 +41,7 @@ BREATH_PRESETS = {
 class Section:
     name: str
     line: int
+    keep_alive: bool | None = None  # tones in its long silences (`keep_alive:`); None: the script's choice
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class Script:
     extra: Mapping[str, object] = field(default_factory=dict)
     background: BackgroundSettings | None = None
     tones: ToneLevels = ToneLevels()        # how far under the voice its tones sit (`tones:`)
+    keep_alive: bool | None = None          # a file's tones in long silences (`keep_alive:`); None: unless a bed
 
 
 # ---------------------------------------------------------------- values
@@ -226,7 +230,7 @@ class _Resolver:
             kind = "zero or more" if allow_zero else "a positive number of"
             raise node.error(f"{what} must be {kind} seconds, not {shown(value)}")
         if seconds > MAX_STEP_SECONDS:
-            raise node.error(f"{what} is {_format_param(value)} s; the longest allowed is {MAX_STEP_SECONDS // 60} minutes")
+            raise node.error(f"{what} is {spoken(ms)}; the longest allowed is {spoken(MAX_STEP_SECONDS * 1000)}")
         return ms
 
     def count(self, node: Node, what: str, *, limit=MAX_COUNT) -> int:
@@ -297,7 +301,7 @@ def _step(node: Node, r: _Resolver, depth: int):
     if len(kinds) > 1:
         raise node.error(f"a step has one kind, but this one has {' and '.join(kinds)}; put each on its own `- ` line")
     kind = kinds[0]
-    allowed = {kind, "steps"} if kind in ("repeat", "if") else {kind}
+    allowed = {kind, "steps"} if kind in ("repeat", "if") else {kind, "keep_alive"} if kind == "section" else {kind}
     for key, key_node, _ in entries:
         if key not in allowed:
             raise key_node.error(f"`{key}` does not belong with a `{kind}` step")
@@ -306,7 +310,8 @@ def _step(node: Node, r: _Resolver, depth: int):
 
 
 def _section(node, values, r, depth):
-    return Section(r.text(values["section"], "section"), node.line)
+    keep = r.flag(values["keep_alive"], "keep_alive") if "keep_alive" in values else None
+    return Section(r.text(values["section"], "section"), node.line, keep)
 
 
 def _say(node, values, r, depth):
@@ -493,7 +498,8 @@ def _steps(node: Node, r: _Resolver, depth: int, what: str) -> tuple:
 
 # ---------------------------------------------------------------- scripts
 
-_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags", "background", "tones"}
+_TOP_KEYS = {"voicecoach", "title", "about", "params", "voice", "steps", "length", "tags", "background", "tones",
+             "keep_alive"}
 MIN_BED_LEVEL, MAX_BED_LEVEL = -40.0, -6.0     # dB under the voice (audio.beds checks the same range)
 
 
@@ -536,8 +542,27 @@ def _params(node: Node | None, overrides: Mapping[str, object], path) -> tuple[d
             known = ", ".join(sorted(params)) or "it has none"
             line = node.line if node is not None else 1
             raise at(path, line, f"--set {key}: the script has no parameter `{key}` (params: {known})")
-        params[key] = given
+        params[key] = _given(key, given, params[key], path, lines[key].line if key in lines else 1)
     return params, lines
+
+
+def _given(key: str, given, default, path, line: int):
+    """A --set value checked against its parameter: a number where the script has a number, and a trainer size
+    one of the sizes the programs beside the script use."""
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        return given                        # a text parameter takes any text
+    if isinstance(given, str):
+        given = _typed(given.strip())
+    number = not isinstance(given, bool) and isinstance(given, (int, float)) and math.isfinite(given)
+    sizes = program_sizes(Path(path).parent) if key == SIZE else ()
+    if sizes and not (number and given in sizes):
+        example = sizes[1] if len(sizes) > 1 else sizes[0]
+        raise at(path, line, f"--set {key}={_format_param(given)}: the program's trainers are {sizes_text(sizes)}; "
+                             f"give one of those, e.g. --set {key}={example}")
+    if not number:
+        raise at(path, line, f"--set {key}={_format_param(given)}: {key} is a number ({Path(path).name} has "
+                             f"{key}: {_format_param(default)}); give a number, e.g. --set {key}={_format_param(default)}")
+    return given
 
 
 def _voice(node: Node | None, r: _Resolver) -> VoiceSettings:
@@ -617,6 +642,7 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
         length=length,
         background=_background(f.get("background"), r),
         tones=_tones(f.get("tones"), r),
+        keep_alive=r.flag(f["keep_alive"], "keep_alive") if "keep_alive" in f else None,
     )
 
 

@@ -65,10 +65,26 @@ class Exported:
     loudness: loudness.Loudness | None = None  # of the mastered session, computed (the file is not decoded again)
     transcript: Path | None = None
     transcript_written: bool = False
+    bed_lowered: float = 0.0                   # dB the bed was brought under its asked level to keep the limits
+
+    def notes(self) -> list[str]:
+        """What the export did on the user's behalf, one sentence each (nothing when it did only what was asked)."""
+        if self.bed_lowered and self.session.background is not None:
+            return [self.session.background.lowered_text(self.bed_lowered)]
+        return []
 
 
 GENRE = "Health & Fitness"     # the podcast directories' category for guided exercise
 NEUTRAL_ABOUT = "An audio session, one of a series to play in order."   # a discreet file's description
+# A sentence of a script's `about` that speaks to someone at the keyboard ("Choose the size with --set size.",
+# "`voicecoach show` lists them"): a phone shows it with no command line in sight.
+_FOR_THE_KEYBOARD = re.compile(r"(?<![\w-])--[a-z]|`")
+
+
+def for_listeners(about: str) -> str:
+    """`about` on one line, without its sentences that name a command-line option or quote a command."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(about.split()))
+    return " ".join(s for s in sentences if s and not _FOR_THE_KEYBOARD.search(s))
 
 
 def session_tags(session: Session, *, discreet: bool, title: str | None = None, album: str | None = None,
@@ -82,7 +98,7 @@ def session_tags(session: Session, *, discreet: bool, title: str | None = None, 
     name = title or session.script.title
     return Tags(title=name, album=album or name, artist=ARTIST, track=track, tracks=tracks,
                 chapters=chapters(session.timeline), genre=GENRE,
-                description=" ".join(session.script.about.split()), cover=cover_png(discreet=False))
+                description=for_listeners(session.script.about), cover=cover_png(discreet=False))
 
 
 def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | None = None, transcript: bool = True,
@@ -95,7 +111,7 @@ def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | No
     fmt = check_target(out)
     tags = replace(tags, fingerprint=fingerprint(session, fmt, tags))
     skipped = not force and out.is_file() and read_fingerprint(out) == tags.fingerprint
-    measured = None
+    measured, lowered = None, 0.0
     if not skipped:
         # Mastering writes too (temporary files, the cache): a full disk there is reported for `out` as well.
         with written(out):
@@ -103,12 +119,12 @@ def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | No
             trim = codec_trim(mastered, fmt, cache)
             with atomic_path(out, before_replace=_claimed(claim, out)) as tmp:
                 encode(trimmed(mastered.session, trim), tmp, fmt, tags, progress)
-        measured = mastered.loudness
+        measured, lowered = mastered.loudness, mastered.bed_lowered
     vtt, vtt_written = None, False
     if transcript:
         vtt = out.with_suffix(".vtt")
         vtt_written = write_text(vtt, transcript_text(session.timeline), before_replace=_claimed(claim, vtt))
-    return Exported(out, session, skipped, measured, vtt, vtt_written)
+    return Exported(out, session, skipped, measured, vtt, vtt_written, lowered)
 
 
 def _claimed(claim: Callable[[Path, Path], None] | None, path: Path) -> Callable[[Path], None] | None:
@@ -274,13 +290,20 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
     return done
 
 
-def render_script(script: str | Path, out: str | Path, cache: Cache, **options) -> Session:
-    """Write the session exactly as `play` plays it (the voice as rendered, no loudness change) to a WAV."""
+def render_script(script: str | Path, out: str | Path, cache: Cache, *, hands_free: bool = False,
+                  pre_roll: int = PRE_ROLL_S, keep_alive: bool | None = None, **options) -> Session:
+    """Write the session exactly as `play` plays it (the voice as rendered, no loudness change) to a WAV:
+    hands-free as `play --hands-free` plays it (the only way `play` fills long silences: `keep_alive`)."""
     out = Path(out)
     if check_target(out) != "wav":
         raise VoicecoachError(f"{out}: render writes the session's own samples as .wav; "
                               "use `voicecoach export` for a file for a phone")
-    session = prepare(script, cache, **options)
+    refuse_the_bed(options.get("background"), [out])
+    if hands_free:
+        session = prepare_hands_free(script, cache, pre_roll_s=pre_roll, keep_alive=keep_alive, **options)
+    else:
+        session = prepare(script, cache, **options)
+    refuse_the_bed(bed_file(session), [out])
     with written(out), atomic_path(out) as tmp:
         write_wav(tmp, session.blocks())
     return session

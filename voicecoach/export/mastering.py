@@ -47,6 +47,7 @@ class Mastered:
     ceiling: float                    # the limiter's ceiling (dBFS)
     key: str = ""                     # names this mastering in the cache (empty when not kept)
     reused: bool = False              # the decision and every mastered sound came from the cache
+    bed_lowered: float = 0.0          # dB the background was brought down, under its asked level, to keep the limits
 
 
 def digest(samples: np.ndarray) -> str:
@@ -163,27 +164,53 @@ def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
 def process(distinct: Mapping[str, np.ndarray], graph: str) -> dict[str, np.ndarray]:
     """Every sound through the ffmpeg filter `graph`, each in silence of its own; the sounds are shared
     between WORKERS ffmpeg runs at once (a sound's result does not depend on its neighbours)."""
-    keys = sorted(distinct, key=lambda k: -len(distinct[k]))
-    groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
-    sizes = [0] * len(groups)
-    for key in keys:                               # longest first, each to the emptiest group
-        i = sizes.index(min(sizes))
-        groups[i][key] = distinct[key]
-        sizes[i] += len(distinct[key])
+    return Pass(distinct).result(graph)
 
-    def run(group):
-        joined = batch(group)
-        out = ffmpeg.filtered(joined, graph)
-        if len(out) != len(joined):
-            raise VoicecoachError(f"ffmpeg returned {len(out)} samples for {len(joined)} while mastering")
-        done, at = {}, 0
-        for key in sorted(group):
-            at += GAP
-            done[key] = out[at: at + len(group[key])].copy()
-            at += len(group[key])
-        return done
-    with ThreadPoolExecutor(len(groups)) as pool:
-        return {k: v for done in pool.map(run, groups) for k, v in done.items()}
+
+class Pass:
+    """A pass of every sound through ffmpeg (as `process`), its runs started before their graph is known:
+    ffmpeg's start-up (about 50 ms a run) passes while the gain or threshold is worked out."""
+
+    def __init__(self, distinct: Mapping[str, np.ndarray]):
+        keys = sorted(distinct, key=lambda k: -len(distinct[k]))
+        self.groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
+        sizes = [0] * len(self.groups)
+        for key in keys:                               # longest first, each to the emptiest group
+            i = sizes.index(min(sizes))
+            self.groups[i][key] = distinct[key]
+            sizes[i] += len(distinct[key])
+        self.runs: list[ffmpeg.Started] = []
+        try:
+            for group in self.groups:
+                self.runs.append(ffmpeg.Started(batch(group)))
+        except BaseException:
+            self.close()
+            raise
+
+    def result(self, graph: str) -> dict[str, np.ndarray]:
+        """Every sound through the ffmpeg filter `graph`."""
+        def run(i):
+            group, joined = self.groups[i], self.runs[i]
+            out = joined.result(graph)
+            expected = sum(len(x) for x in group.values()) + GAP * (len(group) + 1)
+            if len(out) != expected:
+                raise VoicecoachError(f"ffmpeg returned {len(out)} samples for {expected} while mastering")
+            done, at = {}, 0
+            for key in sorted(group):
+                at += GAP
+                done[key] = out[at: at + len(group[key])].copy()
+                at += len(group[key])
+            return done
+        try:
+            with ThreadPoolExecutor(len(self.groups)) as pool:
+                return {k: v for done in pool.map(run, range(len(self.groups))) for k, v in done.items()}
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the runs not given a graph."""
+        for started in self.runs:
+            started.close()
 
 
 def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
@@ -213,25 +240,33 @@ def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
-            placed_tones: Tones | None = None):
+            placed_tones: Tones | None = None, compressing: Pass | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
-    the voice's sounds; the tones follow the voice, each at its level under it."""
+    the voice's sounds, `compressing` their compressor pass if already started; the tones follow the
+    voice, each at its level under it."""
     floor = bed.energies if bed is not None else None
     laid = placed_tones or Tones(session)
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, first_ceiling(session, bed)
     # The compressor comes before the gain, so its output does not depend on it: run it once, and
     # search the gain on what it gives (the compressor takes 6-9 dB off synthetic speech).
-    compressed = process(distinct, loudness.compressor(threshold))
-    gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor), None))
-    # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
-    # the first real pass usually lands and the search costs one pass over the sounds, not two.
-    modelled = laid.heard(session, {key: limiter_model(samples, gain, ceiling) for key, samples in compressed.items()},
-                          floor)
-    gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
+    compressed = (compressing or Pass(distinct)).result(loudness.compressor(threshold))
+    # The first limiter pass starts now, while its gain is worked out (it usually is the only one).
+    limiting: Pass | None = Pass(compressed)
+    try:
+        gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor), None))
+        # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
+        # the first real pass usually lands and the search costs one pass over the sounds, not two.
+        modelled = laid.heard(session, {key: limiter_model(samples, gain, ceiling)
+                                        for key, samples in compressed.items()}, floor)
+        gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
+    except BaseException:
+        cast(Pass, limiting).close()
+        raise
     tried = []
     for _ in range(PASSES):
-        done = process(compressed, loudness.limiting(gain, ceiling))
+        done = (limiting or Pass(compressed)).result(loudness.limiting(gain, ceiling))
+        limiting = None
         voice, sub = laid.voice(session, done)
         done = {**done, **laid.under(voice)}
         got = loudness.Loudness(loudness.gated(sub + floor if floor is not None else sub, laid.total), None)
@@ -316,18 +351,28 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         found = _reuse(session, cache, decision, distinct)
         if found is not None:
             return found
-    bed = bed_of(session)
-    session, bed, bed_trim = _bed_within_limit(session, bed)
-    laid = Tones(session)
-    voice = {key: samples for key, samples in distinct.items() if key not in laid.cues}
-    raw = loudness.Loudness(level(session, voice), None)
+    # The voice's compressor pass starts first: ffmpeg starts up while the bed and the loudness are measured.
+    toned = {sound_key(c) for c in session.timeline.cues if tones.is_tone(c)}
+    voice = {key: samples for key, samples in distinct.items() if key not in toned}
+    compressing = Pass(voice) if voice else None
+    try:
+        bed = bed_of(session)
+        session, bed, bed_trim = _bed_within_limit(session, bed)
+        laid = Tones(session)
+        raw = loudness.Loudness(level(session, voice), None)
+    except BaseException:
+        if compressing is not None:
+            compressing.close()
+        raise
     if raw.integrated < loudness.SILENT:
+        if compressing is not None:
+            compressing.close()
         # Nothing to bring up: silence (or near it) stays as it is, and its tones sit under a voice on target.
         distinct = {**voice, **laid.under(raw.integrated)}
         heard = level(session, distinct, bed.energies if bed is not None else None)
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
-                        None, loudness.CEILING)
-    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid)
+                        None, loudness.CEILING, bed_lowered=bed_trim)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing)
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
             break
@@ -345,7 +390,8 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         cache.put_note(decision, {"gain": gain, "threshold": threshold, "ceiling": ceiling,
                                   "integrated": got.integrated, "true_peak": got.true_peak, "sounds": names,
                                   "bed_trim": bed_trim})
-    return Mastered(replace(session, clips=done), got, gain, threshold, ceiling, decision if cache else "")
+    return Mastered(replace(session, clips=done), got, gain, threshold, ceiling, decision if cache else "",
+                    bed_lowered=bed_trim)
 
 
 def _reuse(session: Session, cache: Cache, decision: str, distinct: Mapping) -> Mastered | None:
@@ -359,7 +405,9 @@ def _reuse(session: Session, cache: Cache, decision: str, distinct: Mapping) -> 
             return None
         done[key] = samples
     got = loudness.Loudness(float(note["integrated"]), float(note["true_peak"]))
-    if session.background is not None and note.get("bed_trim"):
-        session = replace(session, background=session.background.louder(-float(note["bed_trim"])))
+    trim = float(note.get("bed_trim") or 0.0) if session.background is not None else 0.0
+    if trim and session.background is not None:
+        session = replace(session, background=session.background.louder(-trim))
     return Mastered(replace(session, clips=done), got, note["gain"], note["threshold"], note["ceiling"], decision,
+                    bed_lowered=trim,
                     reused=True)

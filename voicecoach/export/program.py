@@ -22,6 +22,7 @@ from voicecoach.export.file import (
     _share,
     bed_file,
     export_session,
+    for_listeners,
     prepare_for_file,
     refuse_the_bed,
     rendering,
@@ -114,7 +115,7 @@ def program_layout(path: Path, overrides: Mapping[str, object] | None = None) ->
         return program.title, program.about, tuple(files), lists
     from voicecoach.exercise.script import load_script
     script = load_script(path, overrides)
-    return script.title, script.about or "", (StageFile(script.title, Path(path), dict(overrides or {})),), ()
+    return script.title, for_listeners(script.about or ""), (StageFile(script.title, Path(path), dict(overrides or {})),), ()
 
 
 def _alongside(stages) -> tuple:
@@ -155,7 +156,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
                    pre_roll: int = PRE_ROLL_S, progress: Callable[..., None] | None = None,
                    overrides: Mapping | None = None, voice: str | None = None, rate: int | None = None,
                    volume: float | None = None, background: str | None = None,
-                   background_level: float | None = None) -> ProgramExport:
+                   background_level: float | None = None, keep_alive: bool | None = None) -> ProgramExport:
     """Export every stage of the program at `path` into `folder`: numbered files, playlist, README (and a zip).
 
     `force` exports every file again; `beside` (by default, what `force` says) writes into a folder that
@@ -196,7 +197,7 @@ def export_program(path: str | Path, folder: str | Path, cache: Cache, *, fmt: s
 
     sessions = [prepare_for_file(s.script, cache, hands_free=hands_free, pre_roll=pre_roll, overrides=s.params,
                                  voice=voice, rate=rate, volume=volume, background=background,
-                                 background_level=background_level,
+                                 background_level=background_level, keep_alive=keep_alive,
                                  progress=rendering(progress, f"Session {k} of {len(stages)}",
                                                     RENDERING * (k - 1) / len(stages), RENDERING * k / len(stages)))
                 for k, s in enumerate(stages, 1)]

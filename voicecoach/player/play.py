@@ -19,6 +19,9 @@ from voicecoach.stream import SessionStream
 from voicecoach.units import SAMPLES_PER_MS, minutes
 
 TICK = 0.05   # seconds between status redraws while playing
+# ... and between looks while holding for words still rendering: they are played within this of arriving
+# (at TICK the first words of a cold start waited 25 ms on average, up to 50, after they were ready).
+HOLD_TICK = 0.005
 ASK_FOR = 300   # seconds the "how did that feel" question waits before it is skipped
 ASK = ("How did that feel? 1 very hard, 2 hard, 3 okay, 4 comfortable, 5 very comfortable "
        "(a key; Enter to skip)")
@@ -35,7 +38,9 @@ def run(player: Player, keys: Keys, status: StatusLine, tick: float = TICK) -> s
             if now.state == "done":
                 return "done"
             timeout = tick
-            if now.state == "waiting":
+            if now.state == "holding":
+                timeout = min(tick, HOLD_TICK)
+            elif now.state == "waiting":
                 timeout = min(tick * 4, max(0.0, now.wait_left / 1000))
             key = keys.read(timeout)
             if key is None:
@@ -59,7 +64,7 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
                 hands_free: bool = False, pre_roll: int = 20, section: str | None = None,
                 output: Output | None = None, stdin=None, stdout=None, clock_fn=time.monotonic,
                 log: str | Path | None = None, background: str | None = None,
-                background_level: float | None = None) -> str:
+                background_level: float | None = None, keep_alive: bool | None = None) -> str:
     """Play a script with live progress and keys, recording it in the practice log `log` if given."""
     # Open the device first: a machine without one says so before any waiting.
     output = output if output is not None else SimpleaudioOutput()
@@ -68,7 +73,7 @@ def play_script(path: str | Path, cache: Cache, *, overrides: Mapping[str, objec
             from voicecoach.handsfree import stream_hands_free
             source = stream_hands_free(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume,
                                        pre_roll_s=pre_roll, section=section, background=background,
-                                       background_level=background_level)
+                                       background_level=background_level, keep_alive=keep_alive)
         else:
             source = stream(path, cache, overrides=overrides, voice=voice, rate=rate, volume=volume, background=background,
                             background_level=background_level)
@@ -135,6 +140,7 @@ def _saved(log, entry: int, comfort: int | None, warn) -> str:
     from voicecoach.errors import VoicecoachError
     from voicecoach.practice.log import COMFORT, what_was_done
     from voicecoach.practice.recording import rate
+    from voicecoach.practice.settings import unchosen
     try:
         e = rate(log, entry, comfort)
     except VoicecoachError as error:
@@ -144,7 +150,8 @@ def _saved(log, entry: int, comfort: int | None, warn) -> str:
         f"partial, {minutes(e.completed_ms or 0)} of {minutes(e.total_ms or 0)}"
     felt = f", felt {COMFORT[e.comfort]}" if e.comfort else ""
     later = "" if e.comfort else f" (to say how it felt later: `voicecoach log rate {e.id} 4`)"
-    return f"Saved in your log as entry {e.id}: {what_was_done(e)}, {how}{felt}.{later}"
+    done = what_was_done(e, unchosen(e.script) if e.script else None)
+    return f"Saved in your log as entry {e.id}: {done}, {how}{felt}.{later}"
 
 
 def _logged(log, path, params, total_ms, warn):

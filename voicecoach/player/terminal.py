@@ -71,11 +71,13 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def status_text(status: Status, title: str, width: int) -> str:
-    """One status line that fits `width` columns."""
-    filled = BAR * status.position // status.length if status.length else BAR
+def status_text(status: Status, title: str, width: int, start: int = 0) -> str:
+    """One status line that fits `width` columns; times count from `start` (ms), where playing began, so the
+    length is the one `play` announced (the session from there: `--from` plays only part of it)."""
+    position, length = max(0, status.position - start), max(0, status.length - start)
+    filled = min(BAR, BAR * position // length) if length else BAR
     bar = "[" + "#" * filled + "-" * (BAR - filled) + "]"
-    times = f"{minutes(status.position)} / {'~' if status.estimated else ''}{minutes(status.length)}"
+    times = f"{minutes(position)} / {'~' if status.estimated else ''}{minutes(length)}"
     where = status.section or title
     if status.state == "holding":
         what = "Getting the next words ready..."
@@ -107,18 +109,22 @@ class StatusLine:
             self.tty = False
         self._last: str | None = None
         self._section = object()
+        self.start = 0      # ms where playing began: the player's position before it starts (see show)
 
     def show(self, status: Status) -> None:
+        """Draw `status`; the first one, of a player not yet started, says where playing begins."""
+        if status.state == "ready":
+            self.start = status.position
         if self.tty:
             width = shutil.get_terminal_size((80, 24)).columns
-            line = status_text(status, self.title, width)
+            line = status_text(status, self.title, width, self.start)
             if line != self._last:
                 self.stream.write("\r" + line + "\x1b[K")
                 self.stream.flush()
                 self._last = line
         elif status.section != self._section and status.section is not None:
             self._section = status.section
-            self.stream.write(f"{minutes(status.position)}  {status.section}\n")
+            self.stream.write(f"{minutes(max(0, status.position - self.start))}  {status.section}\n")
             self.stream.flush()
 
     def note(self, text: str) -> None:

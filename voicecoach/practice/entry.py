@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Mapping
 
+from voicecoach.units import spoken
+
 KINDS = ("session", "trainer", "other")
 COMFORT = {1: "very hard", 2: "hard", 3: "okay", 4: "comfortable", 5: "very comfortable"}
 # Where an entry came from: played on this computer, noted with a `log` command, or sent by the phone page.
@@ -44,10 +46,18 @@ class LogEntry:
         return self.started.date()
 
 
-def what_was_done(e: LogEntry) -> str:
-    """An entry in a few words: "trainer.yaml size=2", "trainer size 1", "other practice"."""
+def what_was_done(e: LogEntry, defaults: Mapping[str, object] | None = None) -> str:
+    """An entry in a few words: "trainer.yaml size=2", "trainer size 1", "other practice, 12 minutes"; settings
+    equal to `defaults` (the script's own, which nobody chose) are left out."""
     if e.kind == "trainer":
-        return f"trainer size {e.size}"
-    if e.script:
-        return e.script + "".join(f" {k}={v}" for k, v in e.params.items())
-    return "other practice" if e.kind == "other" else "a session"
+        what = f"trainer size {e.size}"
+    elif e.script:
+        hidden = defaults or {}
+        what = e.script + "".join(f" {k}={v}" for k, v in e.params.items()
+                                  if k not in hidden or str(hidden[k]) != str(v))
+    else:
+        what = "other practice" if e.kind == "other" else "a session"
+    # The time a person noted with --minutes; a played session's length is in its status instead.
+    if e.completed_ms is not None and (e.kind != "session" or e.source == "hand"):
+        what += f", {spoken(e.completed_ms)}"
+    return what

@@ -29,8 +29,11 @@ from voicecoach.practice.values import (
     checked_note,
     checked_request,
     checked_size,
+    csv_cell,
+    csv_minutes,
     entry_id,
     entry_of_row,
+    joined_notes,
     minutes_ms,
     now,
     params_text,
@@ -185,20 +188,21 @@ class Log:
             raise self._not_written(e) from None
         return new_id, True
 
-    def rate(self, entry: int | None = None, *, comfort: int | None = None, note: str | None = None) -> LogEntry:
-        """Add how an entry felt (default: the latest); returns the updated entry."""
+    def rate(self, entry: int | None = None, *, comfort: int | None = None, note: str | None = None,
+             replace_note: bool = False) -> LogEntry:
+        """Add how an entry felt (default: the one added last, just noted or played); a note is added to the one it
+        has, not put in its place, unless `replace_note`. Returns the updated entry."""
         if entry is None:
-            row = self.conn.execute("SELECT id FROM entries ORDER BY started DESC, id DESC LIMIT 1").fetchone()
-            if row is None:
-                raise VoicecoachError("the practice log is empty; there is nothing to rate yet")
-            entry = row[0]
-        cursor = self._write(
-            "UPDATE entries SET comfort = COALESCE(?, comfort), note = COALESCE(?, note) WHERE id = ?",
-            (checked_comfort(comfort), checked_note(note), entry_id(entry)),
-        )
-        if cursor.rowcount != 1:
+            entry = self.conn.execute("SELECT max(id) FROM entries").fetchone()[0]
+            if entry is None:
+                raise VoicecoachError(f"{self.path}: the practice log is empty; there is nothing to rate yet")
+        current, text = self.get(entry), checked_note(note)
+        if text is not None and current.note and not replace_note:
+            text = joined_notes(current.note, text)
+        if self._write("UPDATE entries SET comfort = COALESCE(?, comfort), note = COALESCE(?, note) WHERE id = ?",
+                       (checked_comfort(comfort), checked_note(text), current.id)).rowcount != 1:
             raise VoicecoachError(f"there is no entry {entry} in the practice log")
-        return self.get(entry)
+        return self.get(current.id)
 
     def delete(self, entry: int) -> LogEntry:
         """Remove one entry (a wrong one, say); returns what was removed."""
@@ -248,7 +252,7 @@ class Log:
         for e in entries:
             writer.writerow([e.id, e.kind, stamp(e.started), stamp(e.finished) if e.finished else "",
                              e.status, e.script or "", json.dumps(dict(e.params), ensure_ascii=False) if e.params else "",
-                             _blank(e.size), _blank(e.comfort), _csv_minutes(e.completed_ms), _csv_minutes(e.total_ms),
+                             csv_cell(e.size), csv_cell(e.comfort), csv_minutes(e.completed_ms), csv_minutes(e.total_ms),
                              e.note or "", e.source or ""])
         return len(entries)
 
@@ -279,9 +283,13 @@ def privacy_problems_of(log: str | os.PathLike | None = None) -> list[str]:
 
 # ---------------------------------------------------------------- opening to write
 
-def open_log(path: str | os.PathLike | None = None) -> Log:
-    """Open to write (creating if needed, 0600 in a 0700 folder) and migrate the practice log."""
+def open_log(path: str | os.PathLike | None = None, *, existing: str | None = None) -> Log:
+    """Open to write (creating if needed, 0600 in a 0700 folder) and migrate the practice log; with `existing`
+    ("to rate"), a command that changes entries already there refuses a log that is not there yet."""
     path = db_path(path)
+    if existing and not path.exists():
+        raise VoicecoachError(f"there is no practice log at {path} yet, so there is nothing {existing}; playing a "
+                              "session, or `voicecoach log trainer --size 1`, starts it")
     _regular(path, "nothing was changed")
     try:
         if not path.parent.is_dir():
@@ -487,14 +495,3 @@ def forget(path: str | os.PathLike | None = None) -> int:
             left = "the log itself is gone" if deleted else "nothing was deleted"
             raise VoicecoachError(f"{path.parent / name}: could not be deleted: {why}; {left}") from None
     return count
-
-
-# ---------------------------------------------------------------- the export's cells
-
-def _csv_minutes(ms: int | None) -> str:
-    # Minutes read at a glance in a spreadsheet; two decimals keep the log's second-level detail (0.6 s).
-    return "" if ms is None else f"{ms / 60_000:.2f}"
-
-
-def _blank(value) -> object:
-    return "" if value is None else value

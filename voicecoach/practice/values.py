@@ -10,7 +10,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Mapping, Sequence, overload
 
+from voicecoach import paths
 from voicecoach.errors import VoicecoachError, shown
+from voicecoach.exercise.trainers import program_sizes, sizes_text
 from voicecoach.practice.entry import COMFORT, KINDS, SOURCES, LogEntry
 
 MAX_NOTE = 2000
@@ -39,22 +41,36 @@ def stamp(when: datetime) -> str:
 
 # ---------------------------------------------------------------- what a person types
 
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10}
+_UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
+          "week": timedelta(weeks=1)}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# "2 days ago", "an hour ago", "three weeks ago"; the unit's plural and a few short forms too.
+_AGO = re.compile(r"(\d+|[a-z]+)\s*(minute|min|hour|hr|day|week|wk)s?\s+ago")
+_SHORT = {"min": "minute", "hr": "hour", "wk": "week"}
+# A time of day after a day said in words: "yesterday 19:30", "monday at 8:15".
+_AT_TIME = re.compile(r"(.*?)\s+(?:at\s+)?(\d{1,2}):(\d{2})")
+WHEN_WANTED = ("write a day like 2026-11-20 (with a time if you like, 2026-11-20 19:30), or today, yesterday, "
+               "2 days ago, 3 hours ago or a weekday such as monday")
+
+
 def parse_when(text: str, today: datetime | None = None) -> datetime:
-    """"today", "yesterday", "2026-11-20" or "2026-11-20 19:30" -> a local time (never in the future)."""
+    """"today", "yesterday", "2 days ago", "monday", "2026-11-20" or "2026-11-20 19:30" -> a local time (never in
+    the future)."""
     today = today or now()
-    word = text.strip().lower()
-    if word in ("today", "now"):
-        return today
-    if word == "yesterday":
-        return today - timedelta(days=1)
-    try:
-        if len(word) == 10:
-            when = datetime.combine(date.fromisoformat(word), time(12, 0))
-        else:
-            when = datetime.fromisoformat(word.replace(" ", "T"))
-    except ValueError:
-        raise VoicecoachError(f"--when {shown(text)}: write a day like 2026-11-20, optionally with a time "
-                              "like 2026-11-20 19:30, or 'today' / 'yesterday'") from None
+    word = " ".join(text.strip().lower().split())
+    when = _relative(word, today, text)
+    if when is not None and when > today:       # "today 23:00" said at noon
+        raise VoicecoachError(f"--when {shown(text)} is in the future; the log is for practice already done")
+    if when is None:
+        try:
+            if len(word) == 10:
+                when = datetime.combine(date.fromisoformat(word), time(12, 0))
+            else:
+                when = datetime.fromisoformat(word.replace(" ", "T"))
+        except ValueError:
+            raise VoicecoachError(f"--when {shown(text)}: {WHEN_WANTED}") from None
     # The day is checked first: year 1 or 9999 would overflow the conversion to local time.
     if when.date() > today.date():
         raise VoicecoachError(f"--when {shown(text)} is in the future; the log is for practice already done")
@@ -63,6 +79,44 @@ def parse_when(text: str, today: datetime | None = None) -> datetime:
                               "from the last ten years")
     when = when.astimezone() if when.tzinfo is None else when
     return when.replace(microsecond=0)
+
+
+def _relative(word: str, today: datetime, text: str) -> datetime | None:
+    """A day said in words, as a time in `today`'s zone; None when `word` is not one (a date, perhaps)."""
+    at = _AT_TIME.fullmatch(word)
+    day_words, clock = (at.group(1), (int(at.group(2)), int(at.group(3)))) if at else (word, None)
+    if day_words in ("today", "now", "yesterday", "the day before yesterday", "day before yesterday"):
+        day = _days_back(today, {"today": 0, "now": 0, "yesterday": 1}.get(day_words, 2))
+    elif day_words.removeprefix("last ") in _WEEKDAYS:
+        # The latest such day: today when it is today's name ("monday" on a Monday), a week back with "last".
+        name = day_words.removeprefix("last ")
+        back = (today.weekday() - _WEEKDAYS.index(name)) % 7
+        day = _days_back(today, back or (7 if day_words.startswith("last ") else 0))
+    elif m := _AGO.fullmatch(day_words):
+        count, unit = m.groups()
+        n = int(count) if count.isdigit() else _NUMBER_WORDS.get(count)
+        if n is None:
+            raise VoicecoachError(f"--when {shown(text)}: write the number as digits, like 2 days ago")
+        step = _UNITS[_SHORT.get(unit, unit)]
+        if n * step.total_seconds() > (BACKDATE_DAYS + 1) * 86_400:
+            raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
+                                  "from the last ten years")
+        if clock is not None and step < timedelta(days=1):
+            raise VoicecoachError(f"--when {shown(text)}: give either a time ago or a time of day, not both")
+        day = _days_back(today, n * step.days) if step.days else today - step * n
+    else:
+        return None
+    if clock is None:
+        return day
+    hour, minute = clock
+    if hour > 23 or minute > 59:
+        raise VoicecoachError(f"--when {shown(text)}: {hour}:{minute:02d} is not a time of day (00:00 to 23:59)")
+    return day.replace(hour=hour, minute=minute, second=0).replace(tzinfo=None).astimezone()
+
+
+def _days_back(today: datetime, days: int) -> datetime:
+    # By the calendar: the same time of day `days` back, in the offset that day had (summer time or not).
+    return (today.replace(tzinfo=None) - timedelta(days=days)).astimezone() if days else today
 
 
 def parse_comfort(text: str | int | None) -> int | None:
@@ -198,6 +252,23 @@ def checked_size(size) -> int | None:
     return size
 
 
+def trainer_sizes() -> tuple[int, ...]:
+    """The trainer sizes the programs name (the library's and your own), or 1 to MAX_SIZE when none names any."""
+    found = set(program_sizes(paths.scripts_dir())) | set(program_sizes(paths.user_scripts_dir()))
+    return tuple(sorted(s for s in found if 1 <= s <= MAX_SIZE)) or tuple(range(1, MAX_SIZE + 1))
+
+
+def given_size(text: str | int, sizes: Sequence[int]) -> int:
+    """`log trainer --size` as typed: one of `sizes`, the program's trainers."""
+    raw = str(text).strip()
+    size = int(raw) if re.fullmatch(r"[+-]?\d{1,6}", raw) else None
+    if size is None or size not in sizes:
+        example = sizes[1] if len(sizes) > 1 else sizes[0]
+        raise VoicecoachError(f"--size {shown(text) if size is None else size}: the program's trainers are "
+                              f"{sizes_text(tuple(sizes))}; give one of those, e.g. --size {example}")
+    return size
+
+
 def checked_comfort(comfort) -> int | None:
     """A comfort, 1 to 5."""
     if comfort is not None and (isinstance(comfort, bool) or not isinstance(comfort, int) or comfort not in COMFORT):
@@ -215,6 +286,22 @@ def checked_note(note: str | None) -> str | None:
     if len(note) > MAX_NOTE:
         raise VoicecoachError(f"the note is {len(note)} characters; the log keeps notes up to {MAX_NOTE}")
     return note or None
+
+
+def joined_notes(old: str, new: str) -> str:
+    """A note added to the one an entry has: both kept, the new one after; the same words given again are not
+    written twice (a command run again)."""
+    before = old[: len(old) - len(new)].rstrip()
+    if old == new or (old.endswith(new) and before[-1:] in ".!?;"):
+        return old                              # added already, as the last of its notes
+    if new.startswith(old):
+        return new                              # the note typed again with more at its end: all of it is kept
+    end = old.rstrip()
+    joined = f"{end} {new}" if end[-1:] in ".!?;" else f"{end}; {new}"
+    if len(joined) > MAX_NOTE:
+        raise VoicecoachError(f"the entry already has a note, and with this one it would be {len(joined)} characters; "
+                              f"the log keeps notes up to {MAX_NOTE} (--replace-note puts the new one in its place)")
+    return joined
 
 
 # ---------------------------------------------------------------- rows read back (ValueError)
@@ -274,3 +361,16 @@ def _read_params(text) -> dict[str, object]:
         return checked_params(values, ValueError)
     except (ValueError, RecursionError):
         raise ValueError(f"its settings {shown(text)} cannot be read") from None
+
+
+# ---------------------------------------------------------------- the export's cells
+
+def csv_minutes(ms: int | None) -> str:
+    """A length as the CSV export writes it: minutes, read at a glance in a spreadsheet."""
+    # Two decimals keep the log's second-level detail (0.6 s).
+    return "" if ms is None else f"{ms / 60_000:.2f}"
+
+
+def csv_cell(value) -> object:
+    """A value as the CSV export writes it: blank for none."""
+    return "" if value is None else value

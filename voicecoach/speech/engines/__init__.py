@@ -20,7 +20,19 @@ REGISTRY = (
     "flite",
     "pyttsx3",
 )
+# Engines chosen only by name, never listed among voices or taken as the default: a voice pack of
+# recorded phrases (`--voice recorded:PACK`), which `voicecoach voices` lists in a section of its own.
+BY_NAME_ONLY = ("recorded",)
 DEFAULT_ENGINE = "pyttsx3"      # a bare voice name (gmw/en-us) is this engine's
+# What people know an engine as: espeak-ng speaks behind pyttsx3, so `espeak` names it in every listing and
+# spec. The registry keeps the name pyttsx3 inside (Voice.engine: cache keys, logs and configs stay valid).
+ALIASES = {"espeak": "pyttsx3", "espeak-ng": "pyttsx3"}
+SHOWN = {"pyttsx3": "espeak"}
+
+
+def shown_engine(name: str) -> str:
+    """The name an engine is listed by (espeak for pyttsx3)."""
+    return SHOWN.get(name, name)
 
 
 @cache
@@ -40,18 +52,27 @@ def registered() -> tuple[Engine, ...]:
     return tuple(_engines().values())
 
 
+@cache
+def _by_name_only() -> dict[str, Engine]:
+    found = [importlib.import_module(f"{__name__}.{module}").ENGINE for module in BY_NAME_ONLY]
+    return {e.name: e for e in found}
+
+
 def engine(name: str) -> Engine:
     """The engine called `name`; an unknown name is an error listing the known ones."""
+    name = ALIASES.get(name, name)
     try:
-        return _engines()[name]
+        return _engines()[name] if name in _engines() or name not in BY_NAME_ONLY else _by_name_only()[name]
     except KeyError:
-        raise VoicecoachError(f"there is no speech engine {shown(name)}; pick one of: {', '.join(names())}") from None
+        raise VoicecoachError(f"there is no speech engine {shown(name)}; pick one of: "
+                              f"{', '.join(map(shown_engine, names()))}") from None
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:
     """`engine:voice` -> (engine, voice); an engine alone is its best voice; any other bare name is pyttsx3's."""
     head, sep, tail = spec.strip().partition(":")
-    if not sep and head.strip().lower() in names():   # `festival` alone: that engine's best voice
+    head = ALIASES.get(head.strip().lower(), head)      # espeak, espeak-ng: pyttsx3
+    if not sep and head.strip().lower() in names() + BY_NAME_ONLY:   # `festival` alone: its best voice
         return head.strip().lower(), None
     if sep and "/" not in head:
         engine(head.strip().lower())
@@ -64,7 +85,8 @@ def resolve(spec: str) -> tuple[str, str | None]:
     name, wanted = split_spec(spec)
     chosen = engine(name)
     chosen.require()
-    return name, (chosen.resolve(wanted) if wanted else chosen.best_voice)
+    # `recorded` alone names no pack: its resolve says how to name one.
+    return name, (chosen.resolve(wanted) if wanted or name == "recorded" else chosen.best_voice)
 
 
 def best_available() -> tuple[str, str | None]:
@@ -110,8 +132,13 @@ def short_spec(v: EngineVoice, siblings: list[EngineVoice] | tuple[EngineVoice, 
     others = [o for o in siblings if o.engine == v.engine and o.id != v.id]
     taken = {o.name.strip().lower() for o in others} | {o.id.lower() for o in others}
     if name and " " not in name and ":" not in name and name != v.id.lower() and name not in taken:
-        return f"{v.engine}:{name}"
-    return v.spec
+        return f"{shown_engine(v.engine)}:{name}"
+    return f"{shown_engine(v.engine)}:{v.id}"
+
+
+def file_safe(spec: str) -> str:
+    """A spec as part of a file name: `espeak:gmw/en-us` -> `espeak-gmw-en-us`."""
+    return "".join(c if c.isalnum() or c in "._-" else "-" for c in spec)
 
 
 FEW = 3     # an engine with this many voices or fewer shows them all; more, one per kind of sound

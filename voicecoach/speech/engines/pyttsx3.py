@@ -149,7 +149,7 @@ def resolve_voice_name(name: str, voices: list[dict]) -> str:
     """The engine id for a voice given by id, name or language; an unknown one is an error."""
     wanted = name.strip().lower()
     for v in voices:
-        if wanted in (v["id"].lower(), v["name"].lower()):
+        if wanted in (v["id"].lower(), v["name"].strip().lower()):     # espeak-ng's "Cherokee " ends in a space
             return v["id"]
     for v in voices:
         if v["id"].lower().split("/")[-1] == wanted or wanted in [l.lower() for l in v["languages"]]:
@@ -168,6 +168,8 @@ PYTTSX3_MAIN = ("gmw/en", "gmw/en-us", "gmw/en-gb-x-rp", "gmw/en-gb-scotland")
 
 
 SOUND = "espeak-ng: fast and clear, plainly robotic"
+# What pyttsx3's espeak driver loads on Linux, in its order (Debian's libespeak-ng1 is the first).
+ESPEAK_LIBRARIES = ("libespeak-ng.so.1", "/usr/local/lib/libespeak-ng.so.1", "libespeak.so.1")
 
 
 class Pyttsx3(Engine):
@@ -181,6 +183,17 @@ class Pyttsx3(Engine):
         try:
             import pyttsx3  # noqa: F401
         except ImportError:
+            return False
+        if sys.platform.startswith("linux"):
+            # Loaded by the names pyttsx3's driver loads it by: find_library runs `ldconfig -p` (a process,
+            # twice an export), and the library is loaded for the workers anyway.
+            import ctypes
+            for name in ESPEAK_LIBRARIES:
+                try:
+                    ctypes.CDLL(name)
+                    return True
+                except OSError:
+                    continue
             return False
         import ctypes.util
         return ctypes.util.find_library("espeak-ng") is not None or not os.path.isdir("/usr/lib")

@@ -1,0 +1,190 @@
+"""What a cold export pays once, whatever its length (issue 26, item 12): no worker waited for as it exits,
+no helper program run to find a library, ffmpeg started while the numbers it needs are still being worked out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from multiprocessing import util
+
+import numpy as np
+import pytest
+
+from tests.test_sockets import needs_strace
+from voicecoach.audio import ffmpeg, loudness
+from voicecoach.errors import VoicecoachError
+from voicecoach.export import mastering
+from voicecoach.session import prepare
+from voicecoach.speech import pool
+from voicecoach.speech.voice import Voice
+from voicecoach.testing import SlowEngine
+
+
+def _linger(log: str, text: str) -> None:
+    time.sleep(0.3)          # a worker slow to exit after it has reported its phrase
+    with open(log, "a") as f:
+        f.write(f"exit {text}\n")
+
+
+class Lingering(SlowEngine):
+    """espeak-ng, one phrase a process; each worker takes a while to exit after it has reported."""
+
+    def __init__(self, log):
+        super().__init__(0.0)
+        self.name = "lingering"
+        self.log = str(log)
+
+    def synthesise(self, voice, text, timeout):
+        with open(self.log, "a") as f:
+            f.write(f"start {text}\n")
+        util.Finalize(None, _linger, args=(self.log, text), exitpriority=0)    # runs as the worker exits
+        return super().synthesise(voice, text, timeout)
+
+
+def test_the_next_phrase_starts_while_the_last_worker_is_still_exiting(tmp_path, monkeypatch):
+    from voicecoach.speech import engines
+    log = tmp_path / "order.log"
+    monkeypatch.setitem(engines._engines(), "lingering", Lingering(log))
+    done: list[str] = []
+    pool.render(Voice(engine="lingering"), ["First phrase.", "Second phrase."], lambda text, samples: None,
+                workers=1, in_order=True, progress=done.append)
+    assert done == ["First phrase.", "Second phrase."]
+    lines = log.read_text().splitlines()
+    # One worker at a time, and the second started before the first had finished exiting ...
+    assert lines.index("start Second phrase.") < lines.index("exit First phrase.")
+    # ... but every worker has ended by the time render returns.
+    assert sorted(lines) == sorted(["start First phrase.", "start Second phrase.", "exit First phrase.",
+                                    "exit Second phrase."])
+
+
+# ---------------------------------------------------------------- ffmpeg started before its graph is known
+
+GRAPH = loudness.chain(6.0, loudness.CEILING, -30.0)
+
+
+def _speech_like(seconds: float = 2.0) -> np.ndarray:
+    t = np.arange(int(24_000 * seconds)) / 24_000
+    return (np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t) * 20_000).astype(np.int16)
+
+
+def test_ffmpeg_started_ahead_runs_while_its_graph_is_still_unknown_and_filters_exactly_as_a_plain_run():
+    samples = _speech_like()
+    started = ffmpeg.Started(samples)
+    try:
+        assert started._proc.poll() is None         # running (started up, reading its input) with no graph yet
+    finally:
+        out = started.result(GRAPH)
+    assert np.array_equal(out, ffmpeg.filtered(samples, GRAPH))
+
+
+def test_ffmpeg_started_ahead_and_never_given_a_graph_is_stopped():
+    started = ffmpeg.Started(_speech_like(0.5))
+    proc = started._proc
+    started.close()
+    assert proc.poll() is not None
+
+
+def test_a_broken_graph_given_late_is_one_line_for_people():
+    with pytest.raises(VoicecoachError) as caught:
+        ffmpeg.Started(_speech_like(0.5)).result("no_such_filter=1")
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("ffmpeg failed")
+
+
+MASTERED = """
+voicecoach: 1
+title: Mastering order
+steps:
+  - say: Let your jaw soften, and let your breath slow down.
+  - pause: 1
+  - breathe: {in: 3, out: 4, cycles: 1}
+  - chime: {}
+  - say: Well done.
+"""
+
+
+@pytest.mark.slow
+def test_mastering_starts_each_pass_of_ffmpeg_before_it_knows_the_pass_settings(write_script, shared_cache,
+                                                                              monkeypatch):
+    session = prepare(write_script(MASTERED), shared_cache)
+    events: list[str] = []
+    real_init, real_result = ffmpeg.Started.__init__, ffmpeg.Started.result
+    real_level, real_gain = mastering.level, loudness.next_gain
+
+    def init(self, samples):
+        events.append("ffmpeg started")
+        real_init(self, samples)
+
+    def result(self, graph):
+        events.append("graph " + ("compressor" if graph.startswith("acompressor") else "limiter"))
+        return real_result(self, graph)
+    monkeypatch.setattr(ffmpeg.Started, "__init__", init)
+    monkeypatch.setattr(ffmpeg.Started, "result", result)
+    monkeypatch.setattr(mastering, "level", lambda *a, **k: events.append("loudness measured") or real_level(*a, **k))
+    monkeypatch.setattr(loudness, "next_gain", lambda *a, **k: events.append("gain chosen") or real_gain(*a, **k))
+    done = mastering.master(session)
+    assert done.loudness.integrated == pytest.approx(loudness.TARGET_LUFS, abs=mastering.AIM + 0.01)
+    runs = mastering.WORKERS
+    # The compressor's runs start before the voice's loudness (which sets its threshold) is measured ...
+    assert events[:runs + 1] == ["ffmpeg started"] * runs + ["loudness measured"]
+    # ... and the first limiter pass's runs before its gain is chosen.
+    limiter_started = events.index("ffmpeg started", runs)
+    assert limiter_started < events.index("gain chosen") < events.index("graph limiter")
+
+
+@pytest.mark.slow
+def test_mastering_started_ahead_gives_the_same_samples_as_ffmpeg_run_when_the_graph_is_known(
+        write_script, shared_cache, monkeypatch):
+    session = prepare(write_script(MASTERED), shared_cache)
+    ahead = mastering.master(session)
+
+    class WhenKnown:
+        """The old way: nothing runs until the graph is known, then one plain ffmpeg run."""
+        def __init__(self, samples):
+            self.samples = samples
+
+        def result(self, graph):
+            return ffmpeg.filtered(self.samples, graph)
+
+        def close(self):
+            pass
+    monkeypatch.setattr(ffmpeg, "Started", WhenKnown)
+    plain = mastering.master(session)
+    assert (plain.gain, plain.threshold, plain.ceiling) == (ahead.gain, ahead.threshold, ahead.ceiling)
+    assert plain.session.clips.keys() == ahead.session.clips.keys()
+    for key, samples in plain.session.clips.items():
+        assert np.array_equal(ahead.session.clips[key], samples), key
+
+
+# ---------------------------------------------------------------- programs a cold export runs
+
+TINY = """
+voicecoach: 1
+title: Programs
+voice: {name: pyttsx3}
+steps:
+  - say: Let your shoulders soften.
+  - pause: 1
+  - say: Well done.
+"""
+
+
+@needs_strace
+def test_a_cold_export_runs_ffmpeg_and_no_other_program(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text(TINY, encoding="utf-8")
+    trace = tmp_path / "trace.txt"
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "VOICECOACH_CONFIG": str(tmp_path / "none.yaml"),
+           "VOICECOACH_DB": str(tmp_path / "log.sqlite3")}
+    done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", str(trace),
+                           sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(tmp_path / "cache"),
+                           "export", str(script), "-o", str(tmp_path / "out.wav")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ran = [line.split('execve("', 1)[1].split('"', 1)[0] for line in trace.read_text().splitlines()
+           if 'execve("' in line and "= 0" in line]
+    programs = [os.path.basename(p) for p in ran[1:]]      # the first is voicecoach's own interpreter
+    # ctypes' find_library ran `ldconfig -p` (twice) just to ask whether espeak-ng is installed.
+    assert "ldconfig" not in programs
+    assert programs and set(programs) == {"ffmpeg"}, programs
