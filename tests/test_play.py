@@ -121,7 +121,10 @@ def test_cli_without_an_audio_device_says_so_in_one_line(write_script, shared_ca
                           env=alsa_home(tmp_path, "type hw card 77"), capture_output=True, text=True, timeout=60)
     assert done.returncode == NO_AUDIO_DEVICE
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("There is no sound device here to play on")
-    assert "voicecoach export" in done.stderr and done.stdout == ""
+    # The command to paste keeps the cache the user chose, and writes this very script.
+    suggested = done.stderr.split("`")[1]
+    assert suggested == f"voicecoach --cache-dir {shared_cache.root} export {path} -o session.mp3"
+    assert done.stdout == ""
 
 
 def spawn_in_terminal(tmp_path, shared_cache, script, *extra):

@@ -252,3 +252,8 @@ def test_sample_files_are_named_by_the_listed_spec(tmp_path):
         assert spec in listed
         assert path.name == engines.file_safe(spec) + ".wav"
         assert ":" not in path.name and "/" not in path.name
+
+
+def test_voices_says_in_one_sentence_where_a_piper_voice_of_ones_choice_goes(data_home):
+    out = " ".join(CliRunner().invoke(cli, ["voices"]).output.split())      # wrapped at 80 columns
+    assert f"a British or a female one among them: put its .onnx and .onnx.json in {data_home})" in out

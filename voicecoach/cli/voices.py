@@ -97,7 +97,7 @@ def voices(show_all, sample, folder, rate):
     for item in found:
         if not item.installed:
             say(f"{shown_engine(item.engine)}: not installed ({item.install})")
-    say(f"(more Piper voices: put a .onnx with its .onnx.json in {voices_dir()})")
+    say(f"(more Piper voices, a British or a female one among them: put its .onnx and .onnx.json in {voices_dir()})")
     left_out = folder_problems()
     if left_out:
         say(f"({len(left_out)} voice file(s) there cannot be used and are left out; `voicecoach doctor` says why)")
