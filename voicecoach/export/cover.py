@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from functools import lru_cache
 
@@ -69,3 +70,11 @@ def cover_png(*, discreet: bool, size: int = SIZE) -> bytes:
     """The cover picture as PNG bytes; the discreet one is a neutral grey with nothing on it."""
     top, bottom, ring = _DISCREET if discreet else _OPEN
     return png(_picture(top, bottom, ring, size))
+
+
+def drawn_meanwhile(*, discreet: bool) -> threading.Thread:
+    """Start drawing the cover on a thread of its own (numpy and zlib let go of the GIL); join it, and
+    cover_png() then answers at once. A cold export draws it while its phrases render."""
+    thread = threading.Thread(target=cover_png, kwargs={"discreet": discreet}, name="cover", daemon=True)
+    thread.start()
+    return thread
