@@ -454,9 +454,32 @@ def test_the_lines_show_gives_name_the_fallback_phrases(two_takes, write_script,
     from voicecoach.cli.pack import source_lines
     session = prepare(write_script(SCRIPT), cache, voice="recorded:test-voice:pyttsx3")
     lines = source_lines(session.voice, [c.text for c in session.timeline.cues if c.kind == "speech"])
-    assert lines[0].startswith("From the voice pack test-voice: 3 phrases; from the fallback voice pyttsx3")
+    assert lines[0].startswith("From the voice pack test-voice: 3 phrases; from the fallback voice espeak")
     assert lines[1:3] == ["  Welcome to this short practice.", "  Well done."]
     assert source_lines(Voice("pyttsx3", None), ["Tighten"]) == []
+
+
+def test_show_says_which_phrases_the_pack_speaks_in_words_and_in_json(two_takes, write_script):
+    path = write_script(SCRIPT)
+    shown = invoke("show", path, "--voice", "recorded:test-voice:espeak")
+    assert shown.exit_code == 0, shown.output
+    assert "From the voice pack test-voice: 3 phrases; from the fallback voice espeak: 2:" in shown.output
+    assert "  Welcome to this short practice.\n  Well done.\n" in shown.output
+    as_json = invoke("show", path, "--voice", "recorded:test-voice:espeak", "--json")
+    data = json.loads(as_json.output)
+    assert data["from_pack"] == ["Breathe in", "And slowly out", "Tighten"]
+    assert data["from_fallback"] == ["Welcome to this short practice.", "Well done."]
+    assert "From the voice pack" not in invoke("show", path, "--voice", "espeak").output
+
+
+def test_a_pack_without_a_fallback_fills_its_gaps_with_the_voice_the_config_chooses(two_takes, write_script,
+                                                                                     tmp_path, monkeypatch):
+    config = tmp_path / "config.yaml"
+    config.write_text("voice: flite:slt\n", encoding="utf-8")
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(config))
+    shown = invoke("show", write_script(SCRIPT), "--voice", "recorded:test-voice")
+    assert shown.exit_code == 0, shown.output
+    assert "from the fallback voice flite:slt: 2:" in shown.output
 
 
 def test_pack_phrases_takes_settings_and_programs_and_lists_each_phrase_once(data_home, tmp_path):

@@ -141,7 +141,9 @@ def source_lines(voice, texts) -> list[str]:
         return []
     recorded, fallback = sources(voice, texts)
     choice = parse_id(voice.name)
-    by = f"{choice.fallback_engine}:{choice.fallback_voice}" if choice.fallback_voice else choice.fallback_engine
+    from voicecoach.speech.engines import shown_engine
+    engine = shown_engine(choice.fallback_engine)
+    by = f"{engine}:{choice.fallback_voice}" if choice.fallback_voice else engine
     lines = [f"From the voice pack {choice.pack}: {len(recorded)} phrase{'s' if len(recorded) != 1 else ''}; "
              f"from the fallback voice {by}: {len(fallback)}" + (":" if fallback else ".")]
     lines += [f"  {text}" for text in fallback]
