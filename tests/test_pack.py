@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import wave
@@ -21,6 +22,7 @@ from voicecoach.cli import cli
 from voicecoach.errors import VoicecoachError
 from voicecoach.pack import clean as cleaning
 from voicecoach.pack import store
+from voicecoach.pack.phrases import stems
 from voicecoach.session import prepare
 from voicecoach.speech import packs
 from voicecoach.speech.engines import resolve
@@ -420,15 +422,76 @@ def test_a_bad_pack_zip_is_one_line_and_imports_nothing(two_takes, tmp_path, kin
 def test_the_commands_it_suggests_work(two_takes, write_script, tmp_path):
     # `pack phrases` suggests `pack import NAME FOLDER` and `record --pack NAME --missing`: the import one runs.
     path = write_script(SCRIPT)
-    result = invoke("pack", "phrases", "test-voice", path)
-    assert "voicecoach pack import test-voice FOLDER" in result.output
-    folder = tmp_path / "empty"
+    result = invoke("pack", "phrases", "test-voice", path, "-o", tmp_path / "list.txt")
+    (suggested,) = [part for part in result.output.split("`") if part.startswith("voicecoach pack import")]
+    folder = tmp_path / "recordings"
     folder.mkdir()
-    again = invoke("pack", "import", "test-voice", folder)
+    by_text = {text: stem for stem, text in store.read_list(tmp_path / "list.txt").items()}
+    raw, _, _ = recording(speech("Well done.", 44_100), 44_100)
+    _write_wav(folder / f"{by_text['Well done.']}.wav", raw, 44_100)
+    again = invoke(*shlex.split(suggested.replace("FOLDER", str(folder)))[1:])
     assert again.exit_code == 0, again.output
+    assert "Imported 1 phrase;" in again.output
+    # A folder with nothing named as the list says is one line saying so, not a quiet success.
+    (tmp_path / "empty").mkdir()
+    empty = invoke("pack", "import", "test-voice", tmp_path / "empty")
+    assert empty.exit_code == 1 and "no recording there is named as the phrase list says" in empty.output
     assert shutil.which("ffmpeg")
     with pytest.raises(VoicecoachError):
         store.open_pack("Not A Name")
+
+
+WELL_DONE = stems(["Well done."])["Well done."]     # the file name `pack phrases` gives it
+
+
+def test_the_phrase_list_is_never_written_over_a_file_that_is_not_one(data_home, write_script, tmp_path):
+    path = write_script(SCRIPT)
+    before = path.read_bytes()
+    refused = invoke("pack", "phrases", "mine", path, "-o", path)
+    assert refused.exit_code == 1 and "already exists and is not a phrase list" in refused.output
+    assert path.read_bytes() == before
+    assert invoke("pack", "phrases", "mine", path, "-o", tmp_path / "list.txt").exit_code == 0
+    assert invoke("pack", "phrases", "mine", path, "-o", tmp_path / "list.txt").exit_code == 0   # its own list
+
+
+def test_an_import_that_brings_nothing_keeps_the_packs_consent(two_takes, write_script, tmp_path):
+    invoke("pack", "phrases", "test-voice", write_script(SCRIPT))
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / f"{WELL_DONE}.wav").write_text("not audio", encoding="utf-8")
+    failed = invoke("pack", "import", "test-voice", folder, "--consent", "someone else's words")
+    assert failed.exit_code == 1 and "the others were" not in failed.output
+    assert packs.load("test-voice").consent == CONSENT
+
+
+def test_a_link_in_an_import_folder_is_named_not_followed(two_takes, write_script, tmp_path):
+    invoke("pack", "phrases", "test-voice", write_script(SCRIPT))
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    raw, _, _ = recording(speech("Well done.", 44_100), 44_100)
+    _write_wav(tmp_path / "elsewhere.wav", raw, 44_100)
+    (folder / f"{WELL_DONE}.wav").symlink_to(tmp_path / "elsewhere.wav")
+    result = invoke("pack", "import", "test-voice", folder, "--consent", CONSENT)
+    assert result.exit_code == 1 and f"{folder / f'{WELL_DONE}.wav'}: is a link" in result.output
+    assert packs.load("test-voice").take("Well done.") is None
+
+
+def test_a_phone_recording_in_m4a_is_imported(two_takes, write_script, tmp_path):
+    invoke("pack", "phrases", "test-voice", write_script(SCRIPT))
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    raw, _, _ = recording(speech("Well done.", 44_100), 44_100)
+    _write_wav(folder / f"{WELL_DONE}.wav", raw, 44_100)
+    _encoded(folder / f"{WELL_DONE}.wav", ".m4a")
+    result = invoke("pack", "import", "test-voice", folder, "--consent", CONSENT)
+    assert result.exit_code == 0, result.output
+    assert packs.load("test-voice").take("Well done.") is not None
+
+
+def test_a_shared_pack_zip_is_readable_by_its_owner_only(two_takes, tmp_path):
+    out = tmp_path / "p.zip"
+    assert invoke("pack", "export", "test-voice", "-o", out).exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.slow

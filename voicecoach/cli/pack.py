@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -32,13 +33,30 @@ def phrases_cmd(name, scripts, sets, output):
     pack = store.open_pack(name, create=True)
     pack, listed = store.want(pack, phrases.of_names(scripts, list(sets)))
     if output:
+        _check_list_target(Path(output))
         write_text(Path(output), listed.read_text(encoding="utf-8"), force=True)
     missing = pack.missing()
     click.echo(f"Wrote the phrase list ({len(pack.wanted)} phrases, {len(missing)} not recorded yet) to "
                f"{output or listed}.")
-    click.echo(f"Record each phrase into a file named as listed (.wav, .flac or .mp3), then "
-               f"`voicecoach pack import {name} FOLDER`; or record them here with "
+    click.echo(f"Record each phrase into a file named as listed ({store.AUDIO_NAMES}), then "
+               f"`voicecoach pack import {name} FOLDER --consent \"whose voice, and who agreed\"`; or record them "
+               "here with "
                f"`voicecoach record --pack {name} --missing`.")
+
+
+def _check_list_target(out: Path) -> None:
+    """Refuse to write the phrase list over a file that is not an earlier phrase list (a script, say)."""
+    from voicecoach.errors import VoicecoachError
+    from voicecoach.pack.phrases import LIST_HEAD
+    if not os.path.lexists(out):
+        return
+    try:
+        with open(out, encoding="utf-8", errors="replace") as f:
+            ours = out.is_file() and not out.is_symlink() and f.read(len(LIST_HEAD)).startswith(LIST_HEAD[:40])
+    except OSError:
+        ours = False
+    if not ours:
+        raise VoicecoachError(f"{out}: already exists and is not a phrase list; give another file name with -o")
 
 
 @pack_group.command("import")
@@ -85,7 +103,10 @@ def _import(name: str, source: Path, consent: str | None) -> None:
                    "yet; the fallback voice says them meanwhile.")
     if done.failed:
         raise VoicecoachError(f"{len(done.failed)} file{'s' if len(done.failed) != 1 else ''} could not be "
-                              "imported (above); the others were")
+                              "imported (above)" + ("; the others were" if done.kept else ""))
+    if not done.kept:
+        raise VoicecoachError(f"{source}: no recording there is named as the phrase list says ({store.AUDIO_NAMES}); "
+                              f"`voicecoach pack phrases {name} SCRIPT` lists the file names")
     click.echo(f"Use it with --voice recorded:{name}.")
 
 

@@ -15,9 +15,9 @@ from voicecoach.speech.packs import phrase_key, slug
 # --set overrides as load_script takes them: a mapping, or "name=value" texts.
 Overrides = Union[Mapping[str, object], Sequence[str], None]
 
-LIST_HEAD = ("# The phrases of this voice pack, one a line: the file name to record it into (.wav, .flac or .mp3),\n"
-             "# a tab, then the words. Record each into its own file, put them in one folder, then run\n"
-             "# `voicecoach pack import {name} FOLDER`.\n")
+LIST_HEAD = ("# The phrases of this voice pack, one a line: the file name to record it into (.wav, .flac, .mp3,\n"
+             "# .m4a or .ogg), a tab, then the words. Record each into its own file, put them in one folder,\n"
+             "# then run `voicecoach pack import {name} FOLDER --consent \"whose voice, and who agreed\"`.\n")
 
 
 def of_script(path: Path, overrides: Overrides = None) -> list[str]:

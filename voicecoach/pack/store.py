@@ -30,7 +30,9 @@ from voicecoach.pack.phrases import phrase_list, stems
 from voicecoach.speech import packs
 from voicecoach.units import RATE
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3")
+# What recorders save: a phone's records .m4a (or .ogg); ffmpeg decodes each of them.
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus")
+AUDIO_NAMES = ".wav, .flac, .mp3, .m4a or .ogg"
 MAX_IMPORT_S = 120            # a phrase longer than two minutes is surely the wrong file
 MAX_ZIP_MEMBERS = 20_000
 MAX_ZIP_BYTES = 4 << 30
@@ -126,11 +128,13 @@ class Imported:
 
 
 def decode(path: Path) -> np.ndarray:
-    """The audio of a WAV, FLAC or MP3 file as mono int16 at RATE; anything else is one line naming it."""
+    """The audio of a recording (WAV, FLAC, MP3, M4A, Ogg) as mono int16 at RATE; anything else is one line naming it."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError as e:
         raise VoicecoachError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise VoicecoachError(f"{path}: is a link, not a recording; copy the recording itself into the folder")
     if not stat.S_ISREG(st.st_mode):
         # A FIFO or a device makes ffmpeg (and open) wait for ever.
         raise VoicecoachError(f"{path}: is not a regular file (a folder, device or pipe); give a recording "
@@ -142,8 +146,8 @@ def decode(path: Path) -> np.ndarray:
             ffmpeg.run(["-i", str(path), "-map", "0:a:0", "-t", str(MAX_IMPORT_S), "-ac", "1", "-ar", str(RATE),
                         "-f", "s16le", "pipe:1"], stdout=out)
         except VoicecoachError:
-            raise VoicecoachError(f"{path}: is not audio voicecoach can read (damaged, or not WAV, FLAC or "
-                                  "MP3); record the phrase again or save it in one of those") from None
+            raise VoicecoachError(f"{path}: is not audio voicecoach can read (damaged, or not WAV, FLAC, MP3, "
+                                  "M4A or Ogg); record the phrase again or save it in one of those") from None
         out.seek(0)
         return np.frombuffer(out.read(), dtype="<i2").astype(np.int16)
 
@@ -162,7 +166,7 @@ def read_list(path: Path) -> dict[str, str]:
 
 def import_folder(pack: packs.Pack, folder: Path, consent: str,
                   progress: Callable[[str], None] | None = None) -> tuple[packs.Pack, Imported]:
-    """Import every recording in `folder` named as the pack's phrase list says (stem.wav, .flac or .mp3)."""
+    """Import every recording in `folder` named as the pack's phrase list says (stem.wav, .flac, .mp3, ...)."""
     if not folder.is_dir():
         raise VoicecoachError(f"{folder}: is not a folder; give the folder that holds the recordings")
     by_stem = {stem: text for text, stem in stems(pack.wanted).items()}
@@ -175,6 +179,7 @@ def import_folder(pack: packs.Pack, folder: Path, consent: str,
     if not by_stem:
         raise VoicecoachError(f"the pack {shown(pack.name)} has no phrase list yet, so the files cannot be matched "
                               f"to phrases; run `voicecoach pack phrases {pack.name} SCRIPT` first")
+    before = packs.load(pack.name).consent      # kept unless something is imported under the new words
     files: dict[str, list[Path]] = {}
     unknown = []
     for entry in sorted(os.listdir(folder)):
@@ -207,7 +212,8 @@ def import_folder(pack: packs.Pack, folder: Path, consent: str,
         notes += [f"{path}: {problem} (imported; import a better file to replace it)" for problem in cleaned.problems]
         if progress:
             progress(text)
-    pack = save(replace(pack, wanted=tuple(dict.fromkeys([*pack.wanted, *by_stem.values()]))))
+    pack = save(replace(pack, wanted=tuple(dict.fromkeys([*pack.wanted, *by_stem.values()])),
+                        consent=pack.consent if kept else before))
     missing = tuple(t for t in by_stem.values() if not pack.take(t))
     return pack, Imported(tuple(kept), tuple(notes), tuple(failed), missing, tuple(unknown))
 
@@ -240,7 +246,7 @@ def export_zip(pack: packs.Pack, out: Path) -> int:
         info.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(info, data)
 
-    with written(out), atomic_path(out) as tmp:
+    with written(out), atomic_path(out, mode=0o600) as tmp:      # recordings of a voice: private
         with zipfile.ZipFile(tmp, "w") as z:
             member(z, packs.MANIFEST, pack.to_json().encode("utf-8"), "1980-01-01")
             if pack.wanted:

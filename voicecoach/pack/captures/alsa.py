@@ -10,7 +10,7 @@ from voicecoach.player.outputs.simpleaudio import _quiet_stderr
 PERIOD_MS = 10
 CAPTURE_RATE = 48_000         # what microphones deliver natively; ALSA's plug layer converts when it must
 NO_MICROPHONE = ("record elsewhere (a phone's recorder will do) and bring the files in with "
-                 "`voicecoach pack import NAME FOLDER`; `voicecoach pack phrases NAME SCRIPT` lists the file names")
+                 "`voicecoach pack import NAME FOLDER --consent TEXT`; `voicecoach pack phrases NAME SCRIPT` lists the file names")
 
 
 class AlsaCapture:
