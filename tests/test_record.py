@@ -145,6 +145,15 @@ def test_recording_from_a_pipe_asks_for_consent_in_one_line(microphone, write_sc
     assert len(lines) == 1 and "--consent" in lines[0], done.stderr
 
 
+def test_missing_with_no_script_on_a_new_pack_says_what_to_name_and_leaves_no_pack(microphone):
+    from voicecoach.paths import packs_dir
+    done = run(microphone, "record", "--pack", "brand-new", "--missing", "--consent", "my own voice")
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert "has no phrase list yet" in line and "voicecoach record program --pack brand-new --missing" in line
+    assert not (packs_dir() / "brand-new").exists()
+
+
 @pytest.mark.slow
 def test_record_missing_program_asks_only_for_the_phrases_the_pack_lacks(microphone):
     from voicecoach.pack import phrases, store

@@ -53,6 +53,9 @@ def _record(scripts, name, sets, missing, consent, countdown, device) -> None:
         pack = store.open_pack(name, consent=click.prompt(
             "Whose voice is this, and who agreed to its use? (kept in the pack, e.g. 'my own voice')"))
     texts = phrases.of_names(scripts, list(sets)) if scripts else list(pack.wanted)
+    if not texts:
+        raise VoicecoachError(f"the pack {name} has no phrase list yet; name the SCRIPT (or program) to record, "
+                              f"e.g. `voicecoach record program --pack {name} --missing`")
     pack, listed = store.want(pack, texts)
     todo = pack.missing(texts) if missing else list(dict.fromkeys(packs.phrase_key(t) for t in texts))
     if not todo:
@@ -95,10 +98,12 @@ def _record(scripts, name, sets, missing, consent, countdown, device) -> None:
     if left:
         again = shlex.join(["voicecoach", "record", *scripts, *(w for s in sets for w in ("--set", s)),
                             "--pack", name, "--missing"])
-        click.echo(f"{len(left)} of these phrases are still missing (the fallback voice says them meanwhile); "
+        click.echo(f"{len(left)} of these phrases {'is' if len(left) == 1 else 'are'} still missing (the fallback "
+                   "voice says them meanwhile); "
                    f"`{again}` records them.")
-    click.echo(f"Use it with --voice recorded:{name} (e.g. `voicecoach play {scripts[0] if scripts else 'SCRIPT'} "
-               f"--voice recorded:{name}`).")
+    example = shlex.join(["voicecoach", "play", scripts[0] if scripts else "SCRIPT",
+                          *(w for s in sets for w in ("--set", s)), "--voice", f"recorded:{name}"])
+    click.echo(f"Use it with --voice recorded:{name} (e.g. `{example}`).")
 
 
 def _player(say):
