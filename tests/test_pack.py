@@ -528,6 +528,7 @@ def test_show_says_which_phrases_the_pack_speaks_in_words_and_in_json(two_takes,
     assert shown.exit_code == 0, shown.output
     assert "From the voice pack test-voice: 3 phrases; from the fallback voice espeak: 2:" in shown.output
     assert "  Welcome to this short practice.\n  Well done.\n" in shown.output
+    assert f"(`voicecoach record {path} --pack test-voice --missing` records them)" in shown.output
     as_json = invoke("show", path, "--voice", "recorded:test-voice:espeak", "--json")
     data = json.loads(as_json.output)
     assert data["from_pack"] == ["Breathe in", "And slowly out", "Tighten"]

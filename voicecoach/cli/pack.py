@@ -155,7 +155,7 @@ def pack_rows() -> tuple[str, list[tuple[str, str]]]:
     return "Recorded voice packs (--voice recorded:NAME, or recorded:NAME:VOICE for the phrases they lack):", rows
 
 
-def source_lines(voice, texts) -> list[str]:
+def source_lines(voice, texts, script: str = "SCRIPT") -> list[str]:
     """For `show` with a recorded voice: which phrases the pack speaks and which the fallback voice speaks."""
     from voicecoach.speech.engines.recorded import NAME, parse_id, sources
     if voice.engine != NAME:
@@ -169,5 +169,6 @@ def source_lines(voice, texts) -> list[str]:
              f"from the fallback voice {by}: {len(fallback)}" + (":" if fallback else ".")]
     lines += [f"  {text}" for text in fallback]
     if fallback:
-        lines.append(f"(`voicecoach record --pack {choice.pack} --missing SCRIPT` records them)")
+        import shlex
+        lines.append(f"(`voicecoach record {shlex.quote(script)} --pack {choice.pack} --missing` records them)")
     return lines

@@ -115,7 +115,7 @@ def show(ctx, script, as_json, sets, voice, rate, volume, hands_free, pre_roll):
     from voicecoach.handsfree import prepare_hands_free
     from voicecoach.session import file_length, prepare
     check_hands_free(ctx, hands_free)
-    script = locate(script)
+    typed, script = script, locate(script)
     found = open_program(script, cache_of(ctx), voice=voice, rate=rate, volume=volume)
     if found is not None:
         if sets:
@@ -149,7 +149,8 @@ def show(ctx, script, as_json, sets, voice, rate, volume, hands_free, pre_roll):
         note = length_note(session.timeline.length, as_file)
         if note:
             click.echo(note)
-        for line in source_lines(session.voice, spoken):
+        from voicecoach.cli.suggest import session_name
+        for line in source_lines(session.voice, spoken, session_name(script, typed)):
             click.echo(line)
 
 
