@@ -30,7 +30,7 @@ def config(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text, line, words", MISTAKES, ids=[m[2] for m in MISTAKES])
-@pytest.mark.parametrize("command", [["list"], ["show", "program"], ["voices"],
+@pytest.mark.parametrize("command", [["list"], ["show", "program"],
                                      ["export", "program", "-d", "out"], ["play", "belly-breathing"], ["today"]],
                          ids=" ".join)
 def test_a_mistake_in_the_config_is_one_line_naming_it_for_every_command_that_speaks(config, tmp_path, monkeypatch,
@@ -43,6 +43,15 @@ def test_a_mistake_in_the_config_is_one_line_naming_it_for_every_command_that_sp
     assert result.output.startswith(f"Error: {path}:{line}: ") and words in result.output
     assert "correct your config file, or remove it" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_voices_lists_the_voices_to_correct_a_config_that_names_none_of_them(config):
+    path = config("voice: nosuch:thing\n")
+    result = CliRunner().invoke(cli, ["voices"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "piper:joe" in text or "espeak:" in text
+    assert f"Your config file cannot be used: {path}:1: voice:" in text and "choose one of the voices above" in text
 
 
 def test_help_and_the_log_work_whatever_the_config_says(config):
@@ -83,5 +92,5 @@ def test_doctor_shows_the_default_voice_the_config_sets_and_where(config, tmp_pa
     config("voice: flite:nobody\n")
     broken = CliRunner().invoke(cli, ["doctor"])
     assert broken.exit_code == 1 and "!!  config file" in broken.output
-    assert "your config file's voice cannot be used" in broken.output
+    assert "your config file cannot be used" in broken.output
     assert broken.output.count("flite has no voice 'nobody'") == 1

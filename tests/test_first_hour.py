@@ -235,6 +235,13 @@ def test_log_rate_with_an_entry_number_alone_says_what_to_add():
         split_rating(["12"])
 
 
+@pytest.mark.parametrize("words", [["3", "9"], ["3", "0", "sore"]])
+def test_log_rate_with_two_numbers_rates_that_entry_or_refuses(words):
+    # "log rate 3 9" once rated the latest entry "okay" with a note of "9".
+    with pytest.raises(VoicecoachError, match=rf"{words[1]} is not a comfort from 1 to 5; rate entry 3"):
+        split_rating(words)
+
+
 def test_log_other_takes_what_as_plain_words(private_log):
     result = CliRunner().invoke(cli, ["log", "other", "shower routine", "--minutes", "10"])
     assert result.exit_code == 0, result.output

@@ -237,7 +237,8 @@ def test_relative_dates_are_understood(text, days, hour):
 
 
 @pytest.mark.parametrize("text, said", [("5000 days ago", "more than ten years ago"),
-                                        ("today 23:00", "in the future"), ("friday 25:00", "not a time of day")])
+                                        ("today 23:00", "in the future"), ("friday 25:00", "not a time of day"),
+                                        ("2026-12-04 23:59", "in the future")])
 def test_relative_dates_that_cannot_be_are_refused_kindly(text, said):
     with pytest.raises(VoicecoachError, match=said) as refused:
         practice.parse_when(text, datetime(2026, 12, 4, 15, 0).astimezone())

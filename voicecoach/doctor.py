@@ -28,9 +28,9 @@ def _size(n: int) -> str:
 
 def speech() -> list[Check]:
     """Each engine: installed with how many voices, or what installs it; one is needed; then the default voice."""
-    from voicecoach.speech.engines import listing
+    from voicecoach.speech.engines import listing, shown_engine
     found = listing()
-    out = [Check(f"speech: {item.engine}", item.installed,
+    out = [Check(f"speech: {shown_engine(item.engine)}", item.installed,
                  f"{len(item.voices)} voice(s)" if item.installed else "not installed",
                  "" if item.installed else item.install, needed=False) for item in found]
     if not any(item.installed for item in found):
@@ -48,7 +48,7 @@ def default_voice() -> Check:
     try:
         chosen = checked_config()
     except VoicecoachError:
-        return Check("default voice", True, f"{best}, the most natural installed voice (your config file's voice "
+        return Check("default voice", True, f"{best}, the most natural installed voice (your config file "
                      "cannot be used: see \"config file\")")
     if chosen.voice:
         return Check("default voice", True, f"{chosen.voice}, from your config file ({chosen.path}, line "

@@ -14,7 +14,7 @@ from voicecoach.errors import VoicecoachError, shown
 HELP = ("-h", "--help")
 # The commands that choose a voice (for every script they speak or list): they read the config file first,
 # so that a mistake in it is one line, not one per script.
-SPEAKING = frozenset({"list", "show", "export", "render", "play", "today", "serve", "voices"})
+SPEAKING = frozenset({"list", "show", "export", "render", "play", "today", "serve"})
 
 
 class Commands(click.Group):

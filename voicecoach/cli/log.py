@@ -185,7 +185,7 @@ def log_list(last, db):
     if skipped:
         click.echo(skipped, err=True)
     if not entries and not skipped:
-        click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`, adds to it.")
+        click.echo("The log is empty. Playing a session, or `voicecoach log trainer --size 1`,\nadds to it.")
     defaults = unchosen_of(e.script for e in entries)
     rows = []
     for e in entries:

@@ -102,7 +102,13 @@ def voices(show_all, sample, folder, rate):
     if left_out:
         say(f"({len(left_out)} voice file(s) there cannot be used and are left out; `voicecoach doctor` says why)")
     if config.voice:
-        say(f"default: {as_listed(config.voice)} (from {config.path})")
+        from voicecoach.config import checked_config
+        try:
+            checked_config()
+            say(f"default: {as_listed(config.voice)} (from {config.path})")
+        except VoicecoachError as e:
+            # The list is what one needs to correct it, so it is shown all the same.
+            say(f"Your config file cannot be used: {e}; choose one of the voices above there.")
     if not show_all:
         total = sum(len(item.voices) for item in found)
         say(f"{len(shown)} of {total} voices; `voicecoach voices --all` lists every one. Use one with --voice, e.g.:")

@@ -78,6 +78,8 @@ def parse_when(text: str, today: datetime | None = None) -> datetime:
         raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
                               "from the last ten years")
     when = when.astimezone() if when.tzinfo is None else when
+    if len(word) != 10 and when > (today if today.tzinfo else today.astimezone()):
+        raise VoicecoachError(f"--when {shown(text)} is in the future; the log is for practice already done")
     return when.replace(microsecond=0)
 
 
@@ -154,6 +156,10 @@ def split_rating(words: Sequence[str]) -> tuple[int | None, int | None, tuple[st
         comfort, n = comfort_at(1)
         if comfort is not None:
             return int(words[0]), comfort, words[1 + n:]
+        if words[1].isdigit():
+            # Two numbers are an entry and how it felt: never a comfort and a note of a number.
+            raise VoicecoachError(f"{words[1]} is not a comfort from 1 to 5; rate entry {words[0]} with, e.g., "
+                                  f"`voicecoach log rate {words[0]} 4`")
     comfort, n = comfort_at(0)
     if comfort is not None:
         return None, comfort, words[n:]
