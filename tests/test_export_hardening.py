@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import resource
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -423,3 +424,15 @@ def test_an_export_over_ulimit_f_says_file_size_limit(tmp_path, shared_cache, fm
     assert done.returncode == 1, done.stderr
     assert "file-size limit" in done.stderr and "no space" not in done.stderr, done.stderr
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("command", [["remind"], ["log", "export"], ["pack", "phrases", "mine", "shower"]])
+def test_a_file_written_over_a_pipe_or_device_is_refused_and_the_thing_stays(tmp_path, command):
+    # A rename over a device replaces it with a plain file: as root, `remind -o /dev/null` replaced /dev/null.
+    # A FIFO stands in for the device here, so that a failure cannot harm the machine.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(cli, [*command, "-o", str(fifo)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert f"{fifo}:" in result.output and "is not a file" in result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

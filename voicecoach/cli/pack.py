@@ -50,13 +50,18 @@ def _check_list_target(out: Path) -> None:
     from voicecoach.pack.phrases import LIST_HEAD
     if not os.path.lexists(out):
         return
-    try:
-        with open(out, encoding="utf-8", errors="replace") as f:
-            ours = out.is_file() and not out.is_symlink() and f.read(len(LIST_HEAD)).startswith(LIST_HEAD[:40])
-    except OSError:
-        ours = False
+    ours = False
+    if out.is_file() and not out.is_symlink():      # never opened otherwise: a FIFO would wait for ever
+        try:
+            with open(out, encoding="utf-8", errors="replace") as f:
+                ours = f.read(len(LIST_HEAD)).startswith(LIST_HEAD[:40])
+        except OSError:
+            pass
     if not ours:
-        raise VoicecoachError(f"{out}: already exists and is not a phrase list; give another file name with -o")
+        from voicecoach.files import in_the_way
+        blocked = in_the_way(out)
+        raise VoicecoachError(f"{out}: {blocked}; give the name of a file to write" if blocked else
+                              f"{out}: already exists and is not a phrase list; give another file name with -o")
 
 
 @pack_group.command("import")
