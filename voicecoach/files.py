@@ -83,7 +83,7 @@ def atomic_path(path: Path, mode: int | None = None, before_replace: Callable[[P
     blocked = in_the_way(path)
     if blocked is not None:
         # A rename over a device replaces it with a plain file: as root, `-o /dev/null` replaced /dev/null itself.
-        raise VoicecoachError(f"{path}: {blocked}; give the name of a file to write")
+        raise VoicecoachError(f"{path}: could not be written: {blocked}; give the name of a file to write")
     sweep_partials(path)
     # The pid in the name lets a later export tell a dead export's leftovers from a running one's; 64
     # random bits keep two writers apart. The file is left for the writer to create (with the usual

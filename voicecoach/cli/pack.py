@@ -60,7 +60,7 @@ def _check_list_target(out: Path) -> None:
     if not ours:
         from voicecoach.files import in_the_way
         blocked = in_the_way(out)
-        raise VoicecoachError(f"{out}: {blocked}; give the name of a file to write" if blocked else
+        raise VoicecoachError(f"{out}: could not be written: {blocked}; give the name of a file to write" if blocked else
                               f"{out}: already exists and is not a phrase list; give another file name with -o")
 
 
