@@ -102,17 +102,14 @@ def test_a_file_size_limit(tmp_path, script, name):
 
 @pytest.mark.slow
 def test_hanging_engine(tmp_path, script):
-    # A pyttsx3 driver that never finishes: the real engine, with its loop made to spin forever.
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(textwrap.dedent("""
-        import time
-        import pyttsx3.engine
-        pyttsx3.engine.Engine.runAndWait = lambda self: time.sleep(3600)
-        """))
+    # The real engine, hanging as it reads its data: espeak-ng's data files are FIFOs nobody writes.
+    data = tmp_path / "hanging" / "espeak-ng-data"
+    data.mkdir(parents=True)
+    for name in ("phontab", "phonindex", "phondata", "intonations"):
+        os.mkfifo(data / name)
     out = tmp_path / "out"
     out.mkdir()
-    result = run(["export", script, "-o", out / "s.wav", "--voice", "pyttsx3:gmw/en"], tmp_path,
-                 env={"PYTHONPATH": str(site), "VOICECOACH_TTS_TIMEOUT": "1"})
+    result = run(["export", script, "-o", out / "s.wav", "--voice", "espeak"], tmp_path,
+                 env={"ESPEAK_DATA_PATH": str(tmp_path / "hanging"), "VOICECOACH_TTS_TIMEOUT": "1"})
     one_line(result, "did not finish", "espeak-ng \"hello\"")
     assert list(out.iterdir()) == []

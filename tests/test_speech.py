@@ -7,7 +7,6 @@ from voicecoach.cache import phrase_key
 from voicecoach.errors import VoicecoachError
 from voicecoach.speech import pool as speech
 from voicecoach.speech.clip import AUDIBLE, speakable, to_internal
-from voicecoach.speech.engines import pyttsx3
 from voicecoach.speech.engines.pyttsx3 import list_voices, resolve_voice_name
 from voicecoach.speech.voice import Voice
 from voicecoach.units import RATE
@@ -58,14 +57,12 @@ def test_voices_are_listed_and_unknown_names_refused():
 
 @pytest.mark.slow
 def test_a_hanging_engine_is_an_error_not_a_hang(monkeypatch):
-    import time
-
-    def never_finishes(voice):
-        time.sleep(3600)
-
-    monkeypatch.setattr(pyttsx3, "_open_engine", never_finishes)  # forked workers inherit it
+    # The per-phrase workers (an engine without a phrase server); the server's hang: test_espeak_server.py.
+    from voicecoach.speech import engines
+    from voicecoach.testing import SlowEngine
+    monkeypatch.setitem(engines._engines(), "slow", SlowEngine(3600))
     with pytest.raises(VoicecoachError, match="did not finish"):
-        speech.render(Voice(), ["Hello."], lambda t, s: None, timeout=0.5)
+        speech.render(Voice(engine="slow"), ["Hello."], lambda t, s: None, timeout=0.5)
 
 
 @pytest.mark.slow

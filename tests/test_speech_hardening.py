@@ -104,6 +104,35 @@ def test_a_killed_export_leaves_no_speech_worker_behind(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_killed_export_leaves_no_espeak_server_behind(tmp_path):
+    # espeak-ng's phrase server hangs as it starts (its data files are FIFOs nobody writes), so it is surely
+    # alive when its parent is killed.
+    data = tmp_path / "hanging" / "espeak-ng-data"
+    data.mkdir(parents=True)
+    for name in ("phontab", "phonindex", "phondata", "intonations"):
+        os.mkfifo(data / name)
+    command = cli_command("--cache-dir", str(tmp_path / "cache"), "export", str(long_script(tmp_path)),
+                          "-o", str(tmp_path / "out.wav"), "--voice", "espeak")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ESPEAK_DATA_PATH": str(tmp_path / "hanging")}
+    seen: list[float] = []
+
+    def hanging(processes: set[int]) -> bool:
+        # Past its start (a server whose parent is gone by then ends at once, without the kernel's help).
+        if not seen and any("espeak_server" in _cmdline(pid) for pid in processes):
+            seen.append(time.monotonic())
+        return bool(seen) and time.monotonic() - seen[0] > 1.0
+    survivors = kill_parent_and_find_survivors(command, env, tmp_path / "err.txt", hanging)
+    assert not survivors, f"the phrase server outlived its parent: {sorted(survivors)}"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
 def test_a_killed_play_leaves_no_worker_of_its_render_ahead_thread_behind(tmp_path):
     # play renders its first words in the main thread and the rest in a thread of their own: the
     # parent-death signal follows the thread that forked, so this is the case that could slip through.

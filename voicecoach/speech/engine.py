@@ -97,6 +97,11 @@ class Engine:
     def warm_up(self, voice: Voice) -> None:
         """Load, once and before any worker starts, what every worker would otherwise load itself."""
 
+    def server(self, voice: Voice) -> tuple[list[str], int] | None:
+        """(a command that renders `voice`'s phrases on request, speaking speech/espeak_server.py's protocol, and
+        the rate of the samples it sends), or None: the pool starts worker processes that call `synthesise`."""
+        return None
+
     def require(self) -> None:
         """An error naming what to install when the engine is missing."""
         if not self.installed():

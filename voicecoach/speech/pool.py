@@ -1,18 +1,21 @@
-"""The worker pool: phrases into samples, one worker process per phrase, so a stuck engine cannot hang us."""
+"""The worker pool: phrases into samples, in processes of their own (one per phrase, or many phrases for an engine
+that keeps no state, or copies forked by the engine's phrase server), so a stuck engine cannot hang us."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
-from typing import Any, Callable, Iterable, cast
+from typing import IO, Any, Callable, Iterable, cast
 
 import numpy as np
 
 from voicecoach.errors import VoicecoachError, shown
-from voicecoach.speech.clip import to_internal
+from voicecoach.speech import espeak_server
+from voicecoach.speech.clip import speakable, to_internal
 from voicecoach.speech.engine import Engine, die_with_parent, worker_context
 from voicecoach.speech.engines import engine as named_engine
 from voicecoach.speech.voice import Voice
@@ -68,6 +71,18 @@ class _Worker:
 
 # ---------------------------------------------------------------- parent side
 
+def _again(text: str, retries: dict[str, int], queue: list[str], engine: Engine) -> None:
+    """Queue `text` once more after the engine gave no sound for it; the third time, fail."""
+    retries[text] = retries.get(text, 0) + 1
+    if retries[text] > 2:
+        raise VoicecoachError(f"the speech engine gave no sound for {shown(text[:60])}; {engine.check_hint()}")
+    queue.append(text)
+
+
+def _stuck(engine: Engine, text: str, timeout: float) -> VoicecoachError:
+    return VoicecoachError(f"the speech engine did not finish {shown(text[:60])} within {timeout:g} s; "
+                           f"try again, or {engine.check_hint()}")
+
 def engine_error(message: str, engine: Engine) -> VoicecoachError:
     """A worker's report of a failure, as one line for people."""
     known = engine.failure(message)
@@ -95,17 +110,24 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
         return
     engine = named_engine(voice.engine)
     engine.require()      # one line naming what to install, before any worker starts
+    timeout = PHRASE_TIMEOUT if timeout is None else timeout
+    queue = list(texts) if in_order else sorted(texts, key=len, reverse=True)
+    served = engine.server(voice)
+    if served is not None:
+        command, rate = served
+        # Its copies are small and short-lived: one more than the cores keeps each core busy.
+        n = max(1, min(workers or (os.cpu_count() or 1) + 1, len(texts)))
+        _render_served(engine, command, rate, queue, store, n, timeout, progress, cancelled)
+        return
     engine.warm_up(voice)
     # soxr's first call in a process builds its tables; doing it here spares every worker.
     to_internal(np.full(256, 1000, np.int16), 22_050)
-    timeout = PHRASE_TIMEOUT if timeout is None else timeout
     # A pyttsx3 worker spends much of its short life waiting (on its start, on espeak-ng's thread), so
     # two per core keep the cores busy (benchmarks/README.md has the figures); piper computes all the time.
     n = max(1, min(workers or engine.per_core * (os.cpu_count() or 1), len(texts)))
     # A fresh process per phrase unless the engine keeps no state from one phrase to the next (espeak-ng
     # keeps some); an engine that does not (piper, measured) serves many phrases from one worker.
     many = engine.reuse_worker
-    queue = list(texts) if in_order else sorted(texts, key=len, reverse=True)
     ctx = worker_context()
     # Two one-way pipes a worker, not one duplex pipe: that is a socket pair, and rendering opens no socket.
     running: dict[Connection, tuple[_Worker, str, float]] = {}   # outbox -> (worker, text, deadline) when busy
@@ -146,9 +168,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
             ready = wait_for(list(running), timeout=max(0.0, soonest - time.monotonic()))
             if not ready:
                 stuck = min(running.values(), key=lambda r: r[2])[1]
-                raise VoicecoachError(
-                    f"the speech engine did not finish {shown(stuck[:60])} within {timeout:g} s; "
-                    f"try again, or {engine.check_hint()}")
+                raise _stuck(engine, stuck, timeout)
             for conn in cast(list[Connection], ready):
                 worker, text, _ = running.pop(conn)
                 try:
@@ -166,11 +186,7 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 if kind == "error":
                     raise engine_error(payload, engine)
                 if kind == "retry":
-                    retries[text] = retries.get(text, 0) + 1
-                    if retries[text] > 2:
-                        raise VoicecoachError(f"the speech engine gave no sound for {shown(text[:60])}; "
-                                              f"{engine.check_hint()}")
-                    queue.append(text)
+                    _again(text, retries, queue, engine)
                     continue
                 if progress:
                     progress(payload)
@@ -190,3 +206,98 @@ def render(voice: Voice, texts: Iterable[str], store: Callable[[str, np.ndarray]
                 worker.process.join()
             worker.inbox.close()
             worker.outbox.close()
+
+
+def _render_served(engine: Engine, command: list[str], rate: int, queue: list[str],
+                   store: Callable[[str, np.ndarray], None], n: int, timeout: float,
+                   progress: Callable[[str], None] | None, cancelled: Callable[[], bool] | None) -> None:
+    """render() through the engine's phrase server: `n` phrases at a time, each stored here as it arrives."""
+    try:
+        # Pipes only (no socket); the server goes with this process (it asks the kernel to kill it with us).
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as e:
+        raise VoicecoachError(f"the speech engine could not start: {e}") from None
+    inbox = cast(IO[bytes], proc.stdin)
+    replies = _Replies(proc)
+    running: dict[int, tuple[str, float]] = {}          # id -> (text, deadline)
+    retries: dict[str, int] = {}
+    try:
+        try:
+            ident, status, payload = replies.next(time.monotonic() + timeout + 5)
+        except TimeoutError:
+            # As the user sees it, the first phrase did not come: an engine that hangs as it starts is one
+            # that hangs on its first phrase.
+            raise _stuck(engine, queue[0], timeout) from None
+        if ident != espeak_server.READY or status != espeak_server.DONE:
+            raise engine_error(payload.decode("utf-8", "replace"), engine)
+        sent = 0
+        while queue or running:
+            if cancelled is not None and cancelled():
+                return
+            while queue and len(running) < n:
+                text = queue.pop(0)
+                data = speakable(text).encode("utf-8")
+                inbox.write(espeak_server.REQUEST.pack(sent, len(data)) + data)
+                inbox.flush()
+                running[sent] = (text, time.monotonic() + timeout + 5)
+                sent += 1
+            soonest = min(deadline for _, deadline in running.values())
+            try:
+                ident, status, payload = replies.next(soonest)
+            except TimeoutError:
+                stuck = min(running.values(), key=lambda r: r[1])[0]
+                raise _stuck(engine, stuck, timeout) from None
+            text, _ = running.pop(ident)
+            if status != espeak_server.DONE:
+                raise engine_error(payload.decode("utf-8", "replace"), engine)
+            clip = to_internal(np.frombuffer(payload, dtype="<i2"), rate)
+            if not len(clip) and any(c.isalnum() for c in text):
+                _again(text, retries, queue, engine)       # silent words: an engine hiccup, not a result
+                continue
+            store(text, clip)
+            if progress:
+                progress(text)
+    except (BrokenPipeError, EOFError):
+        raise engine_error(replies.why(), engine) from None
+    finally:
+        # Every phrase asked for has been answered, or none is wanted any more: its copies go with it.
+        proc.kill()
+        proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                cast(IO[bytes], pipe).close()
+            except OSError:
+                pass
+
+
+class _Replies:
+    """The phrase server's replies, whole, as they arrive on its standard output."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.fd = cast(IO[bytes], proc.stdout).fileno()
+        self.buffer = bytearray()
+
+    def next(self, deadline: float) -> tuple[int, int, bytes]:
+        """(id, status, payload) of the next reply; TimeoutError after `deadline` (time.monotonic())."""
+        size = espeak_server.REPLY.size
+        while True:
+            if len(self.buffer) >= size:
+                ident, status, length = espeak_server.REPLY.unpack_from(self.buffer)
+                if len(self.buffer) >= size + length:
+                    payload = bytes(self.buffer[size: size + length])
+                    del self.buffer[: size + length]
+                    return ident, status, payload
+            if not wait_for([self.fd], timeout=max(0.0, deadline - time.monotonic())):
+                raise TimeoutError
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def why(self) -> str:
+        """What the server said as it stopped (its last line on standard error)."""
+        self.proc.kill()
+        self.proc.wait()
+        said = cast(IO[bytes], self.proc.stderr).read().decode("utf-8", "replace").strip().splitlines()
+        return said[-1] if said else "the speech engine stopped unexpectedly"

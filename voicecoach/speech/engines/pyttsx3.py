@@ -14,6 +14,7 @@ import wave
 import numpy as np
 
 from voicecoach.errors import VoicecoachError, shown
+from voicecoach.speech import espeak_server
 from voicecoach.speech.clip import read_wav, speakable
 from voicecoach.speech.engine import Engine, EngineVoice, worker_context
 from voicecoach.speech.voice import Voice
@@ -39,7 +40,7 @@ _IN_MEMORY = sys.platform.startswith("linux")
 # that create_audio_device_object, so the worker, which only ever retrieves samples, names a server
 # that libpulse itself skips before making any socket: a "{machine-id}" prefix that matches no
 # machine means "not this host", and a named server turns off autospawn. The samples are unchanged.
-NO_SOUND_SERVER = "{voicecoach:no-sound-server}"
+NO_SOUND_SERVER = espeak_server.NO_SOUND_SERVER
 
 
 def _no_sound_server() -> None:
@@ -217,6 +218,14 @@ class Pyttsx3(Engine):
                 import pyttsx3.drivers.espeak  # noqa: F401
         except (ImportError, OSError, RuntimeError):   # pyttsx3 raises RuntimeError when libespeak-ng is missing
             raise VoicecoachError(INSTALL_HINT) from None
+
+    def server(self, voice: Voice) -> tuple[list[str], int] | None:
+        # On Linux every phrase is forked from a small process that started espeak-ng once
+        # (speech/espeak_server.py): the same samples as synthesise below, for about a third of the work.
+        if not _IN_MEMORY:
+            return None
+        return (espeak_server.command(voice.name, voice.rate, voice.volume),
+                _true_rate(voice.name) or espeak_server.RATE)
 
     def synthesise(self, voice: Voice, text: str, timeout: float) -> tuple[np.ndarray, int]:
         # espeak-ng carries state from one utterance to the next, so the same phrase comes out a few
