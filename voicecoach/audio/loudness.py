@@ -238,9 +238,13 @@ def k_weighted(samples: np.ndarray, chunk: int = RATE * 10) -> Iterator[np.ndarr
 
 def energy(samples: np.ndarray) -> np.ndarray:
     """Cumulative K-weighted energy of an int16 sound (and its filter tail): e[n] is the sum over its first n samples."""
-    y = np.concatenate(list(k_weighted(samples, chunk=max(1, len(samples)))))
-    out = np.zeros(len(y) + 1)
-    np.cumsum(y * y, out=out[1:])
+    return cumulative(np.concatenate(list(k_weighted(samples, chunk=max(1, len(samples))))))
+
+
+def cumulative(weighted: np.ndarray) -> np.ndarray:
+    """e[n]: the energy of a K-weighted signal (full scale 1.0) over its first n samples."""
+    out = np.zeros(len(weighted) + 1)
+    np.cumsum(np.square(weighted), out=out[1:])
     return out
 
 

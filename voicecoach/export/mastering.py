@@ -69,20 +69,31 @@ def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray 
     return loudness.gated(out + bed if bed is not None else out, session.timeline.length * SAMPLES_PER_MS)
 
 
-def placed(session: Session, distinct: Mapping[str, np.ndarray]) -> np.ndarray:
-    """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct`."""
+def placed(session: Session, distinct: Mapping[str, np.ndarray],
+           energies: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct` (or, when
+    given, whose cumulative energies, as loudness.energy gives them, are in `energies`)."""
+    known = energies if energies is not None else distinct
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
-        if sound_key(cue) in distinct:
+        if sound_key(cue) in known:
             starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
     total = session.timeline.length * SAMPLES_PER_MS
 
     def each(key):
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
-        cumulative = loudness.energy(distinct[key])
+        cumulative = energies[key] if energies is not None else loudness.energy(distinct[key])
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
         return loudness.sub_blocks((part for parts in pool.map(each, starts) for part in parts), total)
+
+
+def weighted(distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each sound's K-weighted signal, its filter's tail included (full scale 1.0)."""
+    def each(samples):
+        return np.concatenate(list(loudness.k_weighted(samples, chunk=max(1, len(samples)))))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(zip(distinct, pool.map(each, distinct.values())))
 
 
 class Tones:
@@ -99,17 +110,21 @@ class Tones:
         self.energies = placed(session, shapes) if shapes else None
         self.total = session.timeline.length * SAMPLES_PER_MS
 
-    def voice(self, session: Session, voiced: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:
-        """(the voice's loudness, the sub-block energies of voice and tones) with the voice's sounds `voiced`."""
-        sub = placed(session, voiced)
+    def voice(self, session: Session, voiced: Mapping[str, np.ndarray],
+              energies: Mapping[str, np.ndarray] | None = None) -> tuple[float, np.ndarray]:
+        """(the voice's loudness, the sub-block energies of voice and tones) with the voice's sounds `voiced`
+        (or their cumulative energies `energies`, when known)."""
+        sub = placed(session, voiced, energies)
         heard = loudness.gated(sub, self.total)
         if self.energies is not None:
             sub = sub + self.energies * 10 ** (tones.reference(heard) / 10)
         return heard, sub
 
-    def heard(self, session: Session, voiced: Mapping[str, np.ndarray], bed: np.ndarray | None) -> float:
-        """The session's loudness (LUFS) with the voice's sounds `voiced`, its tones under it, and `bed`."""
-        sub = self.voice(session, voiced)[1]
+    def heard(self, session: Session, voiced: Mapping[str, np.ndarray], bed: np.ndarray | None,
+              energies: Mapping[str, np.ndarray] | None = None) -> float:
+        """The session's loudness (LUFS) with the voice's sounds `voiced` (or their `energies`), its tones
+        under it, and `bed`."""
+        sub = self.voice(session, voiced, energies)[1]
         return loudness.gated(sub + bed if bed is not None else sub, self.total)
 
     def under(self, voice_lufs: float) -> dict[str, np.ndarray]:
@@ -226,17 +241,43 @@ def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(behind[:n], ahead[width - 1: width - 1 + n])
 
 
-def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray:
-    """A quick stand-in for ffmpeg's limiter, only to guess the gain: every sample scaled by the smallest
-    gain the ceiling asks for within MODEL_RELEASE_MS before it and MODEL_ATTACK_MS after it."""
-    x = samples.astype(np.float64) * 10 ** (gain_db / 20)
+def limiter_envelope(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray | None:
+    """A quick stand-in for ffmpeg's limiter, only to guess the gain: the gain it leaves each sample of `samples`
+    raised by `gain_db` (the smallest the ceiling asks for within MODEL_RELEASE_MS before it and MODEL_ATTACK_MS
+    after it), or None when no sample reaches the ceiling."""
+    x = np.abs(samples.astype(np.float64)) * 10 ** (gain_db / 20)
     limit = 32767 * 10 ** (ceiling_db / 20)
-    if not len(x) or np.max(np.abs(x)) <= limit:
-        return np.clip(np.round(x), -32768, 32767).astype(np.int16)     # nothing reaches the ceiling
-    need = np.minimum(1.0, limit / np.maximum(np.abs(x), 1e-9))
+    if not len(x) or np.max(x) <= limit:
+        return None
+    need = np.minimum(1.0, limit / np.maximum(x, 1e-9))
     back, ahead = MODEL_RELEASE_MS * SAMPLES_PER_MS, MODEL_ATTACK_MS * SAMPLES_PER_MS
-    envelope = _sliding_min(np.concatenate([np.ones(back), need]), back + ahead + 1)[: len(x)]
-    return np.clip(np.round(x * envelope), -32768, 32767).astype(np.int16)
+    return _sliding_min(np.concatenate([np.ones(back), need]), back + ahead + 1)[: len(x)]
+
+
+def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray:
+    """The samples as the limiter model (limiter_envelope) leaves them."""
+    x = samples.astype(np.float64) * 10 ** (gain_db / 20)
+    envelope = limiter_envelope(samples, gain_db, ceiling_db)
+    return np.clip(np.round(x if envelope is None else x * envelope), -32768, 32767).astype(np.int16)
+
+
+def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, np.ndarray], gain_db: float,
+                      ceiling_db: float) -> dict[str, np.ndarray]:
+    """Each sound's cumulative K-weighted energy after the limiter model, from its K-weighted signal `signals`.
+
+    The model's gain moves slowly against the K-filter's short response (its 5 ms attack is 120 samples), so
+    the weighted signal is scaled by it instead of filtering each modelled sound again (that took an FFT pass
+    over every sound, about as long as the model itself)."""
+    scale = 10 ** (gain_db / 20)
+
+    def each(key):
+        envelope = limiter_envelope(distinct[key], gain_db, ceiling_db)
+        y = signals[key] * scale
+        if envelope is not None:
+            y[: len(envelope)] *= envelope
+        return loudness.cumulative(y)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(zip(distinct, pool.map(each, distinct)))
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
@@ -254,11 +295,13 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     # The first limiter pass starts now, while its gain is worked out (it usually is the only one).
     limiting: Pass | None = Pass(compressed)
     try:
-        gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor), None))
+        signals = weighted(compressed)
+        energies = {key: loudness.cumulative(y) for key, y in signals.items()}
+        gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor, energies), None))
         # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
         # the first real pass usually lands and the search costs one pass over the sounds, not two.
-        modelled = laid.heard(session, {key: limiter_model(samples, gain, ceiling)
-                                        for key, samples in compressed.items()}, floor)
+        modelled = laid.heard(session, compressed, floor, modelled_energies(compressed, signals, gain, ceiling))
+        del signals, energies
         gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
     except BaseException:
         cast(Pass, limiting).close()
