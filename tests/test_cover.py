@@ -34,6 +34,19 @@ def test_the_cover_is_the_same_bytes_every_time():
     assert cover_png(discreet=True) == cover_png(discreet=True)
 
 
+def test_the_shipped_covers_are_what_the_code_draws_and_the_module_draws_them_again(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from voicecoach.export import cover
+    done = subprocess.run([sys.executable, "-m", "voicecoach.export.cover", str(tmp_path)], capture_output=True,
+                          text=True, check=True)
+    static = Path(cover.__file__).parent / "static"
+    for discreet, name in cover.SHIPPED.items():
+        assert f"Drew {tmp_path / name}" in done.stdout
+        assert (tmp_path / name).read_bytes() == (static / name).read_bytes() == cover.drawn_png(discreet=discreet)
+
+
 def test_the_discreet_cover_has_nothing_drawn_on_it():
     pixels = _pixels(cover_png(discreet=True))
     # Each row one colour: a plain gradient, no rings, no shape anyone could read something into.

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from multiprocessing import util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,25 +193,16 @@ def test_a_cold_export_runs_ffmpeg_and_no_other_program(tmp_path):
     assert programs.count(os.path.basename(sys.executable)) == 1, programs
 
 
-def test_the_cover_is_drawn_while_the_phrases_render(write_script, tmp_path, monkeypatch):
+def test_an_export_draws_no_cover_it_carries_the_shipped_one(write_script, tmp_path, monkeypatch):
     from voicecoach.cache import Cache
     from voicecoach.export import cover, file
     cover.cover_png.cache_clear()
-    drawn_on, real_picture = [], cover._picture
-
-    def picture(*args):
-        drawn_on.append(threading.current_thread().name)
-        return real_picture(*args)
-    monkeypatch.setattr(cover, "_picture", picture)
-    started_by_then, real_prepare = [], file.prepare_for_file
-
-    def rendering(*args, **kwargs):
-        session = real_prepare(*args, **kwargs)
-        started_by_then.append(bool(drawn_on) or any(t.name == "cover" for t in threading.enumerate()))
-        return session
-    monkeypatch.setattr(file, "prepare_for_file", rendering)
+    drawn: list[tuple] = []
+    real_picture = cover._picture
+    monkeypatch.setattr(cover, "_picture", lambda *args: drawn.append(args) or real_picture(*args))
     done = file.export_script(write_script(TINY), tmp_path / "out.mp3", Cache(tmp_path / "cache"))
-    # Drawn once, on a thread of its own that started before the phrases rendered, and the file carries it.
-    assert started_by_then == [True] and drawn_on == ["cover"]
+    assert drawn == []
     import mutagen
-    assert mutagen.File(str(done.path)).tags.getall("APIC")[0].data == cover.cover_png(discreet=False)
+    shipped = (Path(cover.__file__).parent / "static" / "cover.png").read_bytes()
+    assert mutagen.File(str(done.path)).tags.getall("APIC")[0].data == shipped
+    cover.cover_png.cache_clear()

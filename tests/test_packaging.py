@@ -35,3 +35,9 @@ def test_building_the_package_gives_no_deprecation_warning(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "deprecat" not in (done.stdout + done.stderr).lower()
+    # The files the package reads with importlib.resources travel in the wheel.
+    import zipfile
+    names = set(zipfile.ZipFile(next(tmp_path.glob("voicecoach-*.whl"))).namelist())
+    for shipped in ("voicecoach/export/static/cover.png", "voicecoach/export/static/cover-discreet.png",
+                    "voicecoach/phone/static/app.js", "voicecoach/scripts/trainer.yaml"):
+        assert shipped in names, shipped

@@ -23,7 +23,7 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.exercise.transcript import webvtt
 from voicecoach.export import mastering
 from voicecoach.export.codec import codec_trim, trimmed
-from voicecoach.export.cover import cover_png, drawn_meanwhile
+from voicecoach.export.cover import cover_png
 from voicecoach.export.encode import encode
 from voicecoach.export.formats import ARTIST, ENCODERS, check_target
 from voicecoach.export.mastering import master
@@ -272,11 +272,8 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
         check_transcript(vtt, write=with_transcript, force=force)
     refuse_the_bed(options.get("background"), [out, vtt] if with_transcript else [out])
     label = f"Exporting {out.name}"
-    # The cover (0.13 s of drawing) is drawn while the phrases render, which leaves a core waiting.
-    cover = drawn_meanwhile(discreet=discreet)
     session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll,
                                progress=rendering(progress, label), **options)
-    cover.join()
     share = max(1, session.timeline.length)
     refuse_the_bed(bed_file(session), [out, vtt] if with_transcript else [out])
     if with_transcript or discreet:
