@@ -206,3 +206,39 @@ def test_an_export_draws_no_cover_it_carries_the_shipped_one(write_script, tmp_p
     shipped = (Path(cover.__file__).parent / "static" / "cover.png").read_bytes()
     assert mutagen.File(str(done.path)).tags.getall("APIC")[0].data == shipped
     cover.cover_png.cache_clear()
+
+
+def test_ffmpeg_started_before_its_input_is_known_filters_it_when_fed():
+    samples = _speech_like()
+    started = ffmpeg.Started()
+    try:
+        assert started._proc.poll() is None             # started up, waiting for its input and its graph
+        started.feed(samples)
+    finally:
+        out = started.result(GRAPH)
+    assert np.array_equal(out, ffmpeg.filtered(samples, GRAPH))
+
+
+def test_ffmpeg_started_never_fed_is_stopped_and_asked_for_a_result_says_so():
+    started = ffmpeg.Started()
+    proc = started._proc
+    with pytest.raises(ValueError, match="before it was fed"):
+        started.result(GRAPH)
+    assert proc.poll() is not None
+
+
+def test_the_head_start_begins_with_the_first_rendered_phrase_and_stops_what_nobody_took():
+    head = mastering.HeadStart()
+    assert head.runs(5) == []                           # nothing rendered: no ffmpeg started
+    sound = _speech_like(0.5)
+    head.add("Breathe in.", sound)
+    runs = head.runs(1)
+    assert len(runs) == 1 and runs[0]._proc.poll() is None
+    runs[0].close()
+    left = [run._proc for run in head._runs]
+    energies = head.energies({"Breathe in.": sound, "other": sound})
+    assert set(energies) == {"Breathe in."} and np.allclose(energies["Breathe in."], loudness.energy(sound))
+    # A sound with the same name but other samples is not taken for the one measured.
+    assert head.energies({"Breathe in.": sound.copy()}) == {}
+    head.close()
+    assert all(proc.poll() is not None for proc in left)

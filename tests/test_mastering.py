@@ -180,3 +180,35 @@ def test_a_bed_lowered_to_fit_is_lowered_again_when_the_mastering_comes_from_the
     assert first.session.background.gain_db < session.background.under(loudness.TARGET_LUFS).gain_db
     assert again.session.background.gain_db == first.session.background.gain_db
     assert np.array_equal(np.concatenate(list(again.session.blocks())), np.concatenate(list(first.session.blocks())))
+
+
+def test_the_limiter_models_energy_is_the_modelled_sounds_own():
+    t = np.arange(2 * 24_000) / 24_000
+    sound = (np.sin(2 * np.pi * 220 * t) * np.abs(np.sin(2 * np.pi * 1.5 * t)) * 30_000).astype(np.int16)
+    signals = mastering.weighted({"s": sound})
+    for gain in (0.0, 3.0, 6.0, 12.0):
+        got = mastering.modelled_energies({"s": sound}, signals, gain, -3.0)["s"]
+        exact = loudness.energy(mastering.limiter_model(sound, gain, -3.0))
+        assert len(got) == len(exact)
+        assert abs(10 * np.log10(got[-1] / exact[-1])) < 0.01, gain
+
+
+def test_mastering_takes_the_energies_measured_while_the_phrases_rendered(write_script, tmp_path, monkeypatch):
+    filtered: list[int] = []
+    real = loudness.energy
+    monkeypatch.setattr(loudness, "energy", lambda samples: filtered.append(len(samples)) or real(samples))
+    head = mastering.HeadStart()
+    try:
+        session = prepare(write_script(SCRIPT), Cache(tmp_path / "cache"), on_rendered=head.add)
+        spoken = {key: s for key, s in sounds(session.timeline, session.clips).items() if not key.startswith("(")}
+        assert set(head.energies(spoken)) == set(spoken)
+        filtered.clear()
+        alone = mastering.master(session)
+        by_itself = len(filtered)
+        filtered.clear()
+        ahead = mastering.master(session, None, head)
+    finally:
+        head.close()
+    assert ahead.gain == alone.gain and ahead.loudness == alone.loudness
+    # The voice was not filtered again for mastering's first look at it: one filtering a phrase fewer.
+    assert len(filtered) == by_itself - len(spoken)

@@ -136,3 +136,15 @@ def test_a_bed_file_is_decoded_once_and_again_when_it_changes(write_script, cach
     if not os.access(sound, os.R_OK):     # root reads anything
         with pytest.raises(Exception, match="cannot be read"):
             prepare(script, cache, background=str(sound))
+
+
+def test_gather_hands_each_phrase_it_renders_to_on_rendered_as_it_arrives(cache):
+    from voicecoach.session import gather
+    from voicecoach.speech.voice import Voice
+    voice = Voice()
+    gather(voice, ["Breathe in."], cache)                     # cached before
+    seen: list[tuple[str, np.ndarray]] = []
+    clips, rendered = gather(voice, ["Breathe in.", "Let go.", "Rest."], cache,
+                             on_rendered=lambda text, samples: seen.append((text, samples)))
+    assert rendered == 2 and sorted(text for text, _ in seen) == ["Let go.", "Rest."]
+    assert all(clips[text] is samples for text, samples in seen)     # the very arrays the session holds

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from voicecoach.audio import beds, loudness
-from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, phrases_loudness, under, voice_loudness, with_tones
+from voicecoach.audio.mix import BLOCK_MS, assemble, blocks, under, voice_loudness, with_tones
 from voicecoach.cache import Cache, phrase_key
 from voicecoach.config import load_config
 from voicecoach.errors import VoicecoachError, at, shown
@@ -22,7 +22,7 @@ from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits,
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
-from voicecoach.stream import SessionStream, estimate_ms, reference_texts
+from voicecoach.stream import SessionStream, estimate_ms, reference_loudness, reference_texts
 from voicecoach.units import RATE, SAMPLES_PER_MS, samples_to_ms
 
 
@@ -147,10 +147,12 @@ def choose_voice(script: Script, *, name=None, rate=None, volume=None, config=No
     )
 
 
-def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], None] | None = None) -> tuple[dict, int]:
+def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], None] | None = None,
+           on_rendered: Callable[[str, np.ndarray], None] | None = None) -> tuple[dict, int]:
     """Samples for every text: from the cache, rendering (and caching) the missing ones once.
 
-    `progress(rendered, to_render)` is called before the first phrase is rendered and after each."""
+    `progress(rendered, to_render)` is called before the first phrase is rendered and after each; `on_rendered(text,
+    samples)` as each rendered phrase arrives (the very array returned), so work on it can start then."""
     clips, missing = {}, []
     for text in texts:
         samples = cache.get(phrase_key(voice, text))
@@ -161,34 +163,43 @@ def gather(voice: Voice, texts, cache: Cache, progress: Callable[[int, int], Non
     if missing:
         done = 0
 
-        def one_more(_text: str) -> None:
+        def one_more(text: str) -> None:
             nonlocal done
             done += 1
+            if on_rendered:
+                arrived(text)
             if progress:
                 progress(done, len(missing))
-        if progress:
-            progress(0, len(missing))
-        render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples), progress=one_more)
-        for text in missing:
+
+        def arrived(text: str) -> None:
             samples = cache.get(phrase_key(voice, text))
             if samples is None:
                 raise at(cache.root, 0, f"the phrase {shown(text[:40])} was rendered but did not reach the cache")
             clips[text] = samples
+            if on_rendered:
+                on_rendered(text, samples)
+        if progress:
+            progress(0, len(missing))
+        render(voice, missing, lambda text, samples: cache.put(phrase_key(voice, text), samples), progress=one_more)
+        for text in missing:
+            if text not in clips:
+                arrived(text)
     return clips, len(missing)
 
 
 def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | None = None,
             voice: str | None = None, rate: int | None = None, volume: float | None = None,
             for_file: bool = False, progress: Callable[[int, int], None] | None = None, background: str | None = None,
-            background_level: float | None = None, keep_alive: bool | None = None) -> Session:
+            background_level: float | None = None, keep_alive: bool | None = None,
+            on_rendered: Callable[[str, np.ndarray], None] | None = None) -> Session:
     """Load a script, make sure every phrase is rendered, and lay out its timeline (for a file: see medium, and
-    medium.quiet_spans for `keep_alive`; with a bed, if chosen)."""
+    medium.quiet_spans for `keep_alive`; with a bed, if chosen). `on_rendered`: see gather."""
     script = load_script(path, overrides)
     check_limits(script)
     if for_file:
         script = medium.for_file(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
-    clips, synthesised = gather(chosen, phrases(script.steps), cache, progress)
+    clips, synthesised = gather(chosen, phrases(script.steps), cache, progress, on_rendered)
     durations = {text: samples_to_ms(len(s)) for text, s in clips.items()}
     timeline = build_timeline(script, durations)
     if for_file:
@@ -198,7 +209,7 @@ def prepare(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] |
                                      quiet=quiet)
     # Every tone at its level under this voice, as rendered (at its --volume): play and render keep it so,
     # and mastering sets it again under the mastered voice.
-    heard = phrases_loudness(clips, reference_texts(phrases(script.steps), timed_phrases(script.steps)))
+    heard = reference_loudness(cache, clips, reference_texts(phrases(script.steps), timed_phrases(script.steps)))
     clips = with_tones(timeline, clips, heard)
     return with_background(Session(script, chosen, timeline, clips, synthesised), background, background_level, cache)
 

@@ -183,8 +183,10 @@ class Started:
     while the caller works out the graph. The graph reaches ffmpeg through a pipe it reads as its filter
     script once it has opened its input."""
 
-    def __init__(self, samples: np.ndarray):
-        self._samples = np.ascontiguousarray(samples, dtype="<i2")
+    def __init__(self, samples: np.ndarray | None = None):
+        """Start ffmpeg; its input is `samples`, or what `feed` sends later (it waits for them, started)."""
+        self._samples = np.zeros(0, dtype="<i2")
+        self._feeding: threading.Thread | None = None
         self._out = tempfile.TemporaryFile()        # a file: ffmpeg's output never has to fit in a pipe
         self._log = tempfile.TemporaryFile()
         script, self._script = os.pipe()
@@ -201,6 +203,14 @@ class Started:
             raise
         finally:
             os.close(script)
+        if samples is not None:
+            self.feed(samples)
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Send ffmpeg its input (once), on a thread of its own."""
+        if self._feeding is not None:
+            raise ValueError("this ffmpeg run has its input already")
+        self._samples = np.ascontiguousarray(samples, dtype="<i2")
         self._feeding = threading.Thread(target=self._feed, daemon=True, name="ffmpeg-feed")
         self._feeding.start()
 
@@ -215,6 +225,9 @@ class Started:
 
     def result(self, graph: str) -> np.ndarray:
         """The samples through `graph` (an ffmpeg audio filter chain)."""
+        if self._feeding is None:
+            self.close()
+            raise ValueError("an ffmpeg run asked for its result before it was fed")
         try:
             try:
                 os.write(self._script, graph.encode())
@@ -240,7 +253,8 @@ class Started:
         if self._script >= 0:
             os.close(self._script)
             self._script = -1
-        self._feeding.join()
+        if self._feeding is not None:
+            self._feeding.join()
         self._out.close()
         self._log.close()
 

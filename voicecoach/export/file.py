@@ -103,10 +103,12 @@ def session_tags(session: Session, *, discreet: bool, title: str | None = None, 
 
 def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | None = None, transcript: bool = True,
                    force: bool = False, progress: Callable[[int], None] | None = None,
-                   claim: Callable[[Path, Path], None] | None = None) -> Exported:
+                   claim: Callable[[Path, Path], None] | None = None,
+                   head: mastering.HeadStart | None = None) -> Exported:
     """Write `session` to `out` (format by extension), unless an identical export is already there.
 
-    `claim(final, tmp)` sees each finished file just before it is renamed into place."""
+    `claim(final, tmp)` sees each finished file just before it is renamed into place; `head`: the mastering
+    begun while its phrases rendered (see mastering.HeadStart)."""
     out = Path(out)
     fmt = check_target(out)
     tags = replace(tags, fingerprint=fingerprint(session, fmt, tags))
@@ -115,7 +117,7 @@ def export_session(session: Session, out: Path, tags: Tags, *, cache: Cache | No
     if not skipped:
         # Mastering writes too (temporary files, the cache): a full disk there is reported for `out` as well.
         with written(out):
-            mastered = master(session, cache)
+            mastered = master(session, cache, head)
             trim = codec_trim(mastered, fmt, cache)
             with atomic_path(out, before_replace=_claimed(claim, out)) as tmp:
                 encode(trimmed(mastered.session, trim), tmp, fmt, tags, progress)
@@ -237,11 +239,13 @@ def _share(progress: Callable[[float, str], None], label: str, before: int, shar
 
 
 def prepare_for_file(script: str | Path, cache: Cache, *, hands_free: bool = False, pre_roll: int = PRE_ROLL_S,
-                     **options) -> Session:
-    """The session as a file holds it: words that ask for no key, its tones; hands-free: pre-roll, earcons, slower voice."""
+                     on_rendered: Callable | None = None, **options) -> Session:
+    """The session as a file holds it: words that ask for no key, its tones; hands-free: pre-roll, earcons, slower voice.
+
+    `on_rendered`: see session.gather (hands-free evens each phrase out after gathering it, so it is not called)."""
     if hands_free:
         return prepare_hands_free(script, cache, pre_roll_s=pre_roll, **options)
-    return prepare(script, cache, for_file=True, **options)
+    return prepare(script, cache, for_file=True, on_rendered=on_rendered, **options)
 
 
 RENDERING = 0.5      # the part of a job's progress bar that rendering takes, when there is any
@@ -272,19 +276,21 @@ def export_script(script: str | Path, out: str | Path, cache: Cache, *, discreet
         check_transcript(vtt, write=with_transcript, force=force)
     refuse_the_bed(options.get("background"), [out, vtt] if with_transcript else [out])
     label = f"Exporting {out.name}"
-    session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll,
-                               progress=rendering(progress, label), **options)
-    share = max(1, session.timeline.length)
-    refuse_the_bed(bed_file(session), [out, vtt] if with_transcript else [out])
-    if with_transcript or discreet:
-        check_transcript(vtt, write=with_transcript, force=force, timeline=session.timeline)
-    if discreet and not with_transcript:
-        _drop_transcript(vtt, session.timeline)
-    # Encoding fills the rest of the bar: all of it when nothing needed rendering.
-    before = round(share * RENDERING / (1 - RENDERING)) if session.synthesised else 0
-    done = export_session(session, out, session_tags(session, discreet=discreet), cache=cache,
-                          transcript=with_transcript, force=force,
-                          progress=_share(progress, label, before, share, before + share) if progress else None)
+    with mastering.HeadStart() as head:
+        session = prepare_for_file(script, cache, hands_free=hands_free, pre_roll=pre_roll,
+                                   progress=rendering(progress, label), on_rendered=head.add, **options)
+        share = max(1, session.timeline.length)
+        refuse_the_bed(bed_file(session), [out, vtt] if with_transcript else [out])
+        if with_transcript or discreet:
+            check_transcript(vtt, write=with_transcript, force=force, timeline=session.timeline)
+        if discreet and not with_transcript:
+            _drop_transcript(vtt, session.timeline)
+        # Encoding fills the rest of the bar: all of it when nothing needed rendering.
+        before = round(share * RENDERING / (1 - RENDERING)) if session.synthesised else 0
+        done = export_session(session, out, session_tags(session, discreet=discreet), cache=cache,
+                              transcript=with_transcript, force=force,
+                              progress=_share(progress, label, before, share, before + share) if progress else None,
+                              head=head)
     if progress:
         progress(1.0, f"Exporting {out.name}")
     return done

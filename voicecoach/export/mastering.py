@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Mapping, cast
 
@@ -61,28 +61,29 @@ def _key(kind: str, **fields) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray | None = None) -> float:
+def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray | None = None,
+          energies: Mapping[str, np.ndarray] | None = None) -> float:
     """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once
-    (and over `bed`, a background's own sub-block energies, when it has one)."""
-    out = placed(session, distinct)
+    (and over `bed`, a background's own sub-block energies, when it has one; `energies`: see placed)."""
+    out = placed(session, distinct, energies)
     # Voice and bed are unrelated sounds: their energies add (the cross term averages out within 100 ms).
     return loudness.gated(out + bed if bed is not None else out, session.timeline.length * SAMPLES_PER_MS)
 
 
 def placed(session: Session, distinct: Mapping[str, np.ndarray],
            energies: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
-    """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct` (or, when
-    given, whose cumulative energies, as loudness.energy gives them, are in `energies`)."""
-    known = energies if energies is not None else distinct
+    """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct` (each
+    sound's cumulative energy, as loudness.energy gives it, taken from `energies` when it is there)."""
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
-        if sound_key(cue) in known:
+        if sound_key(cue) in distinct:
             starts.setdefault(sound_key(cue), []).append(cue.start * SAMPLES_PER_MS)
     total = session.timeline.length * SAMPLES_PER_MS
 
     def each(key):
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
-        cumulative = energies[key] if energies is not None else loudness.energy(distinct[key])
+        found = energies.get(key) if energies is not None else None
+        cumulative = found if found is not None else loudness.energy(distinct[key])
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
         return loudness.sub_blocks((part for parts in pool.map(each, starts) for part in parts), total)
@@ -94,6 +95,51 @@ def weighted(distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         return np.concatenate(list(loudness.k_weighted(samples, chunk=max(1, len(samples)))))
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(zip(distinct, pool.map(each, distinct.values())))
+
+
+class HeadStart:
+    """Mastering's work begun while a session's phrases render (`add` is session.gather's on_rendered): a cold
+    export renders with a core to spare. From the first phrase rendered, the ffmpeg runs of the first pass start
+    (about 0.1 s of start-up each, paid by every cold export), and each phrase's K-weighted energy is measured as
+    it arrives, mastering's first look at the voice (an FFT pass, 0.1 s for a 10-minute session). Nothing starts
+    for phrases from the cache: the mastering may be cached too, or the file up to date."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="head-start")
+        self._found: dict[str, tuple[np.ndarray, Future]] = {}
+        self._runs: list[ffmpeg.Started] = []
+        self._started = False
+
+    def add(self, text: str, samples: np.ndarray) -> None:
+        """Start measuring `samples`, the phrase `text`'s (and, the first time, the first pass's ffmpeg runs)."""
+        if not self._started:
+            # Started from this thread, not the pool's: an ffmpeg run dies with the thread that started it.
+            self._started = True
+            self._runs = [ffmpeg.Started() for _ in range(WORKERS)]
+        self._found[text] = (samples, self._pool.submit(loudness.energy, samples))
+
+    def energies(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The cumulative energies of those of `distinct` measured here (the very same arrays, nothing else)."""
+        return {key: future.result() for key, (samples, future) in self._found.items()
+                if distinct.get(key) is samples}
+
+    def runs(self, count: int) -> list[ffmpeg.Started]:
+        """Up to `count` of the ffmpeg runs started here and waiting for their input (each given out once)."""
+        taken, self._runs = self._runs[:count], self._runs[count:]
+        return taken
+
+    def close(self) -> None:
+        """Stop the runs nobody took, and drop what was measured."""
+        for run in self.runs(len(self._runs)):
+            run.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._found.clear()
+
+    def __enter__(self) -> HeadStart:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
 
 
 class Tones:
@@ -186,7 +232,8 @@ class Pass:
     """A pass of every sound through ffmpeg (as `process`), its runs started before their graph is known:
     ffmpeg's start-up (about 50 ms a run) passes while the gain or threshold is worked out."""
 
-    def __init__(self, distinct: Mapping[str, np.ndarray]):
+    def __init__(self, distinct: Mapping[str, np.ndarray], head: HeadStart | None = None):
+        """`head`: where ffmpeg runs may have been started already (see HeadStart)."""
         keys = sorted(distinct, key=lambda k: -len(distinct[k]))
         self.groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
         sizes = [0] * len(self.groups)
@@ -194,10 +241,13 @@ class Pass:
             i = sizes.index(min(sizes))
             self.groups[i][key] = distinct[key]
             sizes[i] += len(distinct[key])
-        self.runs: list[ffmpeg.Started] = []
+        self.runs: list[ffmpeg.Started] = head.runs(len(self.groups)) if head is not None else []
         try:
-            for group in self.groups:
-                self.runs.append(ffmpeg.Started(batch(group)))
+            for i, group in enumerate(self.groups):
+                if i < len(self.runs):
+                    self.runs[i].feed(batch(group))
+                else:
+                    self.runs.append(ffmpeg.Started(batch(group)))
         except BaseException:
             self.close()
             raise
@@ -281,7 +331,7 @@ def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, 
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
-            placed_tones: Tones | None = None, compressing: Pass | None = None):
+            placed_tones: Tones | None = None, compressing: Pass | None = None, head: HeadStart | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
     the voice's sounds, `compressing` their compressor pass if already started; the tones follow the
@@ -379,8 +429,9 @@ def _lowered(session: Session, bed: Bed, db: float) -> tuple[Session, Bed]:
     return replace(session, background=session.background.louder(-db)), lowered
 
 
-def master(session: Session, cache: Cache | None = None) -> Mastered:
-    """`session` with every sound mastered to the loudness target, from the cache when it has been done before."""
+def master(session: Session, cache: Cache | None = None, head: HeadStart | None = None) -> Mastered:
+    """`session` with every sound mastered to the loudness target, from the cache when it has been done before
+    (`head`: the work begun while its phrases rendered)."""
     if session.background is not None:
         # The bed sits its level under the target, where the voice lands; the voice then makes room for it.
         session = replace(session, background=session.background.under(loudness.TARGET_LUFS))
@@ -397,12 +448,12 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
     # The voice's compressor pass starts first: ffmpeg starts up while the bed and the loudness are measured.
     toned = {sound_key(c) for c in session.timeline.cues if tones.is_tone(c)}
     voice = {key: samples for key, samples in distinct.items() if key not in toned}
-    compressing = Pass(voice) if voice else None
+    compressing = Pass(voice, head) if voice else None
     try:
         bed = bed_of(session)
         session, bed, bed_trim = _bed_within_limit(session, bed)
         laid = Tones(session)
-        raw = loudness.Loudness(level(session, voice), None)
+        raw = loudness.Loudness(level(session, voice, energies=head.energies(voice) if head else None), None)
     except BaseException:
         if compressing is not None:
             compressing.close()
@@ -415,7 +466,7 @@ def master(session: Session, cache: Cache | None = None) -> Mastered:
         heard = level(session, distinct, bed.energies if bed is not None else None)
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
                         None, loudness.CEILING, bed_lowered=bed_trim)
-    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing, head)
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
             break
