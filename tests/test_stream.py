@@ -299,3 +299,23 @@ def test_a_plain_session_streamed_cold_has_its_tones_where_the_whole_session_doe
     whole = prepare(path, Cache(tmp_path / "cache"), voice="slow")
     assert whole.synthesised == 0
     assert np.array_equal(sink.samples(), whole.audio())      # the chime at the level the whole session sets
+
+
+def test_the_voice_the_tones_are_set_against_is_remembered_in_the_cache(tmp_path, monkeypatch):
+    from voicecoach import stream as streaming
+    from voicecoach.audio.mix import phrases_loudness
+    cache = Cache(tmp_path / "cache")
+    t = np.arange(24_000) / 24_000
+    clips = {"a": (np.sin(2 * np.pi * 200 * t) * 8000).astype(np.int16),
+             "b": (np.sin(2 * np.pi * 300 * t) * 3000).astype(np.int16)}
+    first = streaming.reference_loudness(cache, clips, ["a", "b"])
+    assert first == phrases_loudness(clips, ["a", "b"])
+
+    def not_again(*args):
+        raise AssertionError("worked out again")
+    monkeypatch.setattr(streaming, "phrases_loudness", not_again)
+    assert streaming.reference_loudness(cache, clips, ["a", "b"]) == first
+    # Other samples under the same names are other phrases: worked out, not taken from the note.
+    monkeypatch.undo()
+    louder = {**clips, "b": clips["b"] * 2}
+    assert streaming.reference_loudness(cache, louder, ["a", "b"]) == phrases_loudness(louder, ["a", "b"]) != first

@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from voicecoach.audio import loudness
-from voicecoach.audio.mix import phrases_loudness, with_tones
+from voicecoach.audio.mix import with_tones
 from voicecoach.audio.tones import tone
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError, shown
@@ -39,7 +39,7 @@ from voicecoach.session import (
     with_background,
 )
 from voicecoach.speech.voice import Voice
-from voicecoach.stream import SessionStream, reference_texts
+from voicecoach.stream import SessionStream, reference_loudness, reference_texts
 from voicecoach.units import samples_to_ms
 
 PRE_ROLL_S = 20
@@ -194,7 +194,7 @@ def prepare_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str
     clips = {text: normalise(samples) for text, samples in clips.items()}
     timeline = made.layout({text: samples_to_ms(len(s)) for text, s in clips.items()})
     # Earcons and tones at their levels under this voice, set as play sets them (see stream.reference_texts).
-    heard = phrases_loudness(clips, reference_texts(made.texts, made.first))
+    heard = reference_loudness(cache, clips, reference_texts(made.texts, made.first))
     clips = with_tones(timeline, clips, heard)
     return with_background(Session(made.script, made.voice, timeline, clips, synthesised), background, background_level,
                            cache)
