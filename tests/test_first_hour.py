@@ -406,3 +406,49 @@ def test_make_run_without_a_sound_device_writes_the_file_and_says_so_in_one_line
     said = (done.stdout + done.stderr).strip().splitlines()
     assert said == [f"There is no sound device here, so the session was written to {out} instead, to play on any device."]
     assert out.stat().st_size > 10_000
+
+
+def test_a_program_given_where_a_script_goes_names_the_commands_that_play_it_and_they_run(newcomer, tmp_path):
+    run = newcomer
+    for command in (["play", "program"], ["render", "program", "-o", tmp_path / "p.wav"],
+                    ["log", "session", "program", "--comfort", "3"]):
+        said = run(*command, ok=False)
+        assert "this is a program of stages, not a script" in said and said.count("\n") == 1, said
+        assert suggestions(said) == ["today", "show program"]
+    assert run_suggestions(run, said, tmp_path) == 2
+    # A program of one's own is named by its path, in commands that take it.
+    own = tmp_path / "my program.yaml"
+    shutil.copy(locate("program"), own)
+    for script in Path(locate("program")).parent.glob("*.yaml"):
+        if script.name != "program.yaml":
+            shutil.copy(script, tmp_path / script.name)
+    said = run("play", own, ok=False)
+    assert suggestions(said) == [f"today --program {shlex.quote(str(own))}", f"show {shlex.quote(str(own))}"]
+    for command in suggestions(said):
+        run(*shlex.split(command))
+
+
+def test_today_says_which_of_its_settings_a_set_changed(newcomer):
+    run = newcomer
+    changed = run("today", "4", "--set", "size=3", "--no-log")
+    assert changed.startswith("Stage 4 of 8, Trainer, size 2, as you asked. With size=3 from --set "
+                              "(the stage has size=2).")
+    same = run("today", "4", "--set", "size=2", "--no-log")
+    assert same.splitlines()[0] == "Stage 4 of 8, Trainer, size 2, as you asked."
+
+
+def test_a_bad_set_value_is_blamed_on_the_set_and_a_misspelt_one_gets_a_suggestion(newcomer):
+    run = newcomer
+    negative = run("show", "trainer", "--set", "hold=-3", ok=False)
+    assert "--set hold=-3: pause must be a positive number of seconds" in negative
+    misspelt = run("show", "trainer", "--set", "siz=2", ok=False)
+    assert "did you mean `size`?" in misspelt and misspelt.count("\n") == 1
+
+
+def test_no_length_and_no_entry_zero_in_the_log(newcomer):
+    run = newcomer
+    zero = run("log", "other", "--minutes", "0", ok=False)
+    assert "less than a second" in zero and "Noted" not in zero
+    assert "30 seconds" in run("log", "other", "--minutes", "0.5")
+    rated = run("log", "rate", "0", ok=False)
+    assert "nor an entry (they count from 1)" in rated and suggestions(rated) == ["log list"]

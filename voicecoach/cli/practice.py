@@ -76,10 +76,10 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     entries = []
     with read_log(db) as log:       # read only: choosing a stage creates no log
         entries = log.entries()
-    chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number)
+    mine = parse_overrides(list(sets))
+    chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number, mine)
     click.echo(chosen.why)
     options = voice_kwargs(sets, voice, rate, volume)
-    mine = parse_overrides(list(sets))
     options["overrides"] = {**chosen.stage.set, **mine}
     try:
         play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,

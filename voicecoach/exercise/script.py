@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import shlex
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -176,9 +178,18 @@ def parse_duration(value) -> Fraction:
 class _Resolver:
     """Reads step values, substituting `$param` and checking types, with errors at the node's line."""
 
-    def __init__(self, params: Mapping[str, object], param_lines: Mapping[str, Node]):
+    def __init__(self, params: Mapping[str, object], param_lines: Mapping[str, Node],
+                 overridden: AbstractSet[str] = frozenset()):
         self.params = params
         self.param_lines = param_lines
+        self.overridden = overridden      # the params given with --set: a bad value is theirs, not the line's
+        self.via: str | None = None       # the --set param the last raw() value came from, if any
+
+    def error(self, node: Node, message: str) -> VoicecoachError:
+        """An error at `node`, naming the --set that gave the value when one did."""
+        if self.via is None:
+            return node.error(message)
+        return node.error(f"--set {self.via}={_format_param(self.params[self.via])}: {message}")
 
     def text(self, node: Node, what: str, wanted: str = "the words to speak") -> str:
         value = node.scalar(what)
@@ -210,11 +221,14 @@ class _Resolver:
     def raw(self, node: Node, what: str):
         """A scalar with `$param` references resolved; a lone `$name` keeps its param's type."""
         value = node.scalar(what)
+        self.via = None
         if isinstance(value, str):
             m = _PARAM.fullmatch(value.strip())
             if m and not m.group(3):
                 self.substitute(node, value, what)  # reports an unknown name
-                return self.params[m.group(1) or m.group(2)]
+                name = m.group(1) or m.group(2)
+                self.via = name if name in self.overridden else None
+                return self.params[name]
             return self.substitute(node, value, what)
         return value
 
@@ -224,13 +238,13 @@ class _Resolver:
         try:
             seconds = parse_duration(value)
         except (ValueError, ZeroDivisionError):
-            raise node.error(f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {shown(value)}") from None
+            raise self.error(node, f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {shown(value)}") from None
         ms = round(seconds * 1000)
         if ms < 0 or (ms == 0 and not allow_zero):
             kind = "zero or more" if allow_zero else "a positive number of"
-            raise node.error(f"{what} must be {kind} seconds, not {shown(value)}")
+            raise self.error(node, f"{what} must be {kind} seconds, not {shown(value)}")
         if seconds > MAX_STEP_SECONDS:
-            raise node.error(f"{what} is {spoken(ms)}; the longest allowed is {spoken(MAX_STEP_SECONDS * 1000)}")
+            raise self.error(node, f"{what} is {spoken(ms)}; the longest allowed is {spoken(MAX_STEP_SECONDS * 1000)}")
         return ms
 
     def count(self, node: Node, what: str, *, limit=MAX_COUNT) -> int:
@@ -243,9 +257,9 @@ class _Resolver:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise node.error(f"{what} must be a whole number of 1 or more, not {shown(value)}")
+            raise self.error(node, f"{what} must be a whole number of 1 or more, not {shown(value)}")
         if value > limit:
-            raise node.error(f"{what} is {value}; the most allowed is {limit}")
+            raise self.error(node, f"{what} is {value}; the most allowed is {limit}")
         return value
 
     def number(self, node: Node, what: str, low: float, high: float) -> float:
@@ -256,7 +270,7 @@ class _Resolver:
             except ValueError:
                 pass
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
-            raise node.error(f"{what} must be a number from {low:g} to {high:g}, not {shown(value)}")
+            raise self.error(node, f"{what} must be a number from {low:g} to {high:g}, not {shown(value)}")
         return value
 
     def flag(self, node: Node, what: str) -> bool:
@@ -264,7 +278,7 @@ class _Resolver:
         if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "false", "no", "off"):
             value = value.strip().lower() in ("true", "yes", "on")
         if not isinstance(value, bool):
-            raise node.error(f"{what} must be true or false, not {shown(value)}")
+            raise self.error(node, f"{what} must be true or false, not {shown(value)}")
         return value
 
 
@@ -541,7 +555,9 @@ def _params(node: Node | None, overrides: Mapping[str, object], path) -> tuple[d
         if key not in params:
             known = ", ".join(sorted(params)) or "it has none"
             line = node.line if node is not None else 1
-            raise at(path, line, f"--set {key}: the script has no parameter `{key}` (params: {known})")
+            close = difflib.get_close_matches(key, list(params), n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            raise at(path, line, f"--set {key}: the script has no parameter `{key}`{hint} (params: {known})")
         params[key] = _given(key, given, params[key], path, lines[key].line if key in lines else 1)
     return params, lines
 
@@ -600,6 +616,19 @@ def _tones(node: Node | None, r: _Resolver) -> ToneLevels:
     return ToneLevels(**{name: float(r.number(value, f"tones.{name}", MIN_LEVEL, MAX_LEVEL)) for name, value in f.items()})
 
 
+def _program_hint(path: Path) -> str:
+    """The commands that play a program's stages and list them, for the program at `path`."""
+    from voicecoach import paths
+    try:
+        library = Path(path).resolve() == (paths.scripts_dir() / "program.yaml").resolve()
+    except OSError:
+        library = False
+    if library:
+        return "`voicecoach today` plays the stage you are at, and `voicecoach show program` lists them"
+    name = shlex.quote(str(path))
+    return f"`voicecoach today --program {name}` plays the stage you are at, and `voicecoach show {name}` lists them"
+
+
 def load_script(path, overrides=None) -> Script:
     """Load and validate a script, with `--set` overrides (a mapping, or "name=value" texts) applied."""
     doc = Document.load(path)
@@ -611,6 +640,8 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
     root = doc.root
     f = {}
     for key, key_node, value in root.items("the script"):
+        if key == "stages" and "stages" not in _TOP_KEYS:
+            raise key_node.error(f"this is a program of stages, not a script: {_program_hint(doc.path)}")
         if key not in _TOP_KEYS:
             raise key_node.error(f"unknown key `{key}` (a script has: {', '.join(sorted(_TOP_KEYS))})")
         f[key] = value
@@ -625,7 +656,7 @@ def script_from_document(doc: Document, overrides: Mapping[str, object]) -> Scri
         line = f["params"].line if "params" in f else root.line
         overrides = parse_overrides(overrides, where=f"{doc.path}:{line}: ")
     params, lines = _params(f.get("params"), overrides, doc.path)
-    r = _Resolver(params, lines)
+    r = _Resolver(params, lines, frozenset(overrides) if isinstance(overrides, Mapping) else frozenset())
     for key in ("title", "steps"):
         if key not in f:
             raise root.error(f"the script needs `{key}:`")

@@ -259,8 +259,22 @@ class Today:
     why: str             # which stage this is and why, in a sentence or two
 
 
-def choose_today(p: Progress, stages: Sequence[StageLike], number: int | None = None) -> Today:
-    """The stage to practise today: the one asked for by number, else where the log says you are."""
+def choose_today(p: Progress, stages: Sequence[StageLike], number: int | None = None,
+                 asked: Mapping[str, object] | None = None) -> Today:
+    """The stage to practise today: the one asked for by number, else where the log says you are (played with
+    the settings `asked` on the command line over the stage's own, which the sentence then names)."""
+    chosen = _choose_today(p, stages, number)
+    own = dict(getattr(chosen.stage, "set", {}) or {})
+    changed = {name: value for name, value in (asked or {}).items() if str(own.get(name)) != str(value)}
+    if not changed:
+        return chosen
+    yours = ", ".join(f"{name}={value}" for name, value in changed.items())
+    theirs = ", ".join(f"{name}={own[name]}" for name in changed if name in own)
+    return replace(chosen, why=f"{chosen.why} With {yours} from --set" +
+                   (f" (the stage has {theirs})." if theirs else "."))
+
+
+def _choose_today(p: Progress, stages: Sequence[StageLike], number: int | None) -> Today:
     if not stages:
         raise VoicecoachError("the program has no stages to play")
     if number is not None:

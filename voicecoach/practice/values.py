@@ -164,6 +164,9 @@ def split_rating(words: Sequence[str]) -> tuple[int | None, int | None, tuple[st
     if comfort is not None:
         return None, comfort, words[n:]
     if words and words[0].isdigit():
+        if int(words[0]) < 1:
+            raise VoicecoachError(f"{words[0]} is neither a comfort from 1 to 5 nor an entry (they count from 1); "
+                                  "`voicecoach log list` shows their numbers")
         raise VoicecoachError(f"{words[0]} is not a comfort from 1 to 5; to rate entry {words[0]}, add how it felt: "
                               f"`voicecoach log rate {words[0]} 4`")
     return None, None, words
@@ -233,6 +236,10 @@ def minutes_ms(minutes) -> int | None:
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not math.isfinite(minutes) \
             or not 0 <= minutes <= MAX_MINUTES:
         raise VoicecoachError(f"--minutes {shown(minutes)} should be from 0 to {MAX_MINUTES}")
+    if round(minutes * 60_000) < 1000:
+        # Under a second is no length anyone means: "0 seconds" in the log would only look like a mistake.
+        raise VoicecoachError(f"--minutes {minutes:g} is less than a second; give about how long it took "
+                              "(0.5 is half a minute), or leave --minutes out")
     return round(minutes * 60_000)
 
 
