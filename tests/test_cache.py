@@ -138,8 +138,11 @@ def test_four_processes_sharing_one_cache_match_a_serial_run(tmp_path):
     entries = _entries_all_verify(shared)
     # Each phrase once, and each distinct session's mastered sounds once (a and c are the same session).
     assert len(entries) == len(PHRASES) + 14 + 13 + 14
-    notes = list(shared.rglob("*.json"))
-    assert len(notes) == 3 and all(Cache(shared).get_note(p.stem) is not None for p in notes)
+    notes = [Cache(shared).get_note(p.stem) for p in shared.rglob("*.json")]
+    assert all(note is not None for note in notes)
+    # Each distinct session's mastering once, and the voice its tones are set against once.
+    assert sum("gain" in note for note in notes) == 3 and sum("lufs" in note for note in notes) == 3
+    assert len(notes) == 6
 
 
 # ---------------------------------------------------------------- upkeep: info, verify, prune
