@@ -231,3 +231,23 @@ def test_the_first_trainer_size_does_not_suggest_a_smaller_one():
     second = phrases(load_script(ROOT / "scripts" / "trainer.yaml", ["size=2"]).steps)
     assert not any("smaller" in p.lower() for p in first), first
     assert any("smaller size" in p.lower() for p in second), second
+
+
+LONG_QUIET_MS = 30_000      # a silence this long, with no tone in it, sounds like a file that has stopped
+
+
+def test_a_listener_is_told_before_each_long_silence_that_has_no_tone():
+    from voicecoach.exercise.script import Pause, Say, Section
+    for path in sorted((ROOT / "scripts").glob("*.yaml")):
+        if path.name == "program.yaml":
+            continue
+        script = load_script(path)
+        quiet, said = False, []
+        for step in script.steps:
+            if isinstance(step, Section):
+                quiet, said = step.keep_alive is False, []
+            elif isinstance(step, Say):
+                said.append(step.text)
+            elif isinstance(step, Pause) and quiet and step.ms >= LONG_QUIET_MS:
+                assert any("quiet" in text.lower() for text in said), \
+                    f"{path.name}: {step.ms // 1000} s of silence in a quiet section with no word that it is coming"
