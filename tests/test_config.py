@@ -81,16 +81,20 @@ def test_checked_config_looks_the_voice_up(tmp_path):
 
 def test_doctor_shows_the_default_voice_the_config_sets_and_where(config, tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_CONFIG", str(tmp_path / "none.yaml"))
-    plain = CliRunner().invoke(cli, ["doctor"]).output
+    plain = " ".join(CliRunner().invoke(cli, ["doctor"]).output.split())      # its lines wrap at 80 columns
     assert "the most natural installed voice" in plain and f"`voice:` in {tmp_path / 'none.yaml'}" in plain
     path = config("# my choice\nvoice: flite:slt\nrate: 130\n")
     monkeypatch.setenv("VOICECOACH_CONFIG", str(path))
     chosen = CliRunner().invoke(cli, ["doctor"]).output
-    line = next(line for line in chosen.splitlines() if "default voice" in line)
-    assert line.split(None, 3)[3] == f"flite:slt, from your config file ({path}, line 2)"
+    lines = chosen.splitlines()
+    at = next(i for i, line in enumerate(lines) if "default voice" in line)
+    # The check's detail, wrapped under its column.
+    wrapped = [lines[at]] + [line for line in lines[at + 1:] if line.startswith(" " * 23)][:3]
+    assert " ".join(" ".join(wrapped).split()[3:]).startswith(f"flite:slt, from your config file ({path}, line 2)")
     assert "rate: 130 words a minute" in chosen
     config("voice: flite:nobody\n")
     broken = CliRunner().invoke(cli, ["doctor"])
     assert broken.exit_code == 1 and "!!  config file" in broken.output
-    assert "your config file cannot be used" in broken.output
-    assert broken.output.count("flite has no voice 'nobody'") == 1
+    flat = " ".join(broken.output.split())
+    assert "your config file cannot be used" in flat
+    assert flat.count("flite has no voice 'nobody'") == 1

@@ -211,8 +211,9 @@ def test_progress_command(tmp_path):
         assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["progress", "--db", db], obj={})
     assert result.exit_code == 0, result.output
-    assert "Stage: Trainer, size 2." in result.output and "you could try Trainer, size 3" in result.output
-    assert result.output.rstrip().endswith(NOT_ADVICE)
+    flat = " ".join(result.output.split())       # wrapped at 80 columns
+    assert "Stage: Trainer, size 2." in flat and "you could try Trainer, size 3" in flat
+    assert flat.endswith(NOT_ADVICE) and max(map(len, result.output.splitlines())) <= 80
     days_this_week = len({today - timedelta(days=b) for b in (0, 1, 2)} & {week_start(today) + timedelta(days=k)
                                                                          for k in range(7)})
     assert f"practice on {days_this_week} day" in result.output

@@ -303,8 +303,12 @@ def test_doctor_says_why_a_dropped_voice_is_left_out_of_the_list(joe, data_home)
     listed = CliRunner().invoke(cli, ["voices"])
     assert "en_US-slow-medium" not in listed.output and "1 voice file(s) there cannot be used" in listed.output
     doctor = CliRunner().invoke(cli, ["doctor"])
-    line = next(line for line in doctor.output.splitlines() if "your voices" in line)
-    assert f"{model.name}.json" in line and "sample_rate is 1" in line, doctor.output
+    lines = doctor.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "your voices" in line)
+    # Its detail, wrapped under its column until the next check or its fix.
+    detail = " ".join(lines[at: next(i for i in range(at + 1, len(lines)) if not lines[i].startswith(" " * 23)
+                                     or "fix:" in lines[i])])
+    assert f"{model.name}.json" in detail and "sample_rate is 1" in detail, doctor.output
 
 
 # ---------------------------------------------------------------- samples of the user's own voices

@@ -3,6 +3,7 @@ and indented under what it belongs to."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 
@@ -22,9 +23,22 @@ def wrapped(text: str, indent: int | str = 0, *, first: str | None = None, colum
     Words are not split, so a path or a command stays whole to be copied (a longer one has a line of its own),
     unless `split_long` (a person's note, where a word wider than the line is no path)."""
     pad = " " * indent if isinstance(indent, int) else indent
-    lines = textwrap.wrap(" ".join(text.split()), width=columns or width(), initial_indent=pad if first is None else first,
+    # A command in backticks stays on one line, to be copied whole: its spaces are not places to break.
+    text = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _KEEP), " ".join(text.split()))
+    lines = textwrap.wrap(text, width=columns or width(), initial_indent=pad if first is None else first,
                           subsequent_indent=pad, break_long_words=split_long, break_on_hyphens=False)
-    return lines or ([first.rstrip()] if first else [])
+    return [line.replace(_KEEP, " ") for line in lines] or ([first.rstrip()] if first else [])
+
+
+_KEEP = "\x1f"      # stands for a space inside a command while a text is wrapped (never in the text itself)
+
+
+def paragraphs(text: str, indent: int | str = 0) -> list[str]:
+    """A text of lines and paragraphs, each line wrapped to the listing's width (blank lines kept)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(wrapped(line, indent) if line.strip() else [""])
+    return out
 
 
 def row(cells: list[tuple[str, int]], rest: str = "", *, columns: int | None = None,

@@ -6,6 +6,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import cache_of, db_option, friendly, voice_kwargs, voice_options
+from voicecoach.cli.layout import paragraphs, row
 from voicecoach.errors import VoicecoachError
 
 
@@ -40,7 +41,7 @@ def progress_cmd(plot, program_file, db):
         if skipped:
             click.echo(skipped, err=True)
     progress = summarise(entries, stages, date.today())
-    click.echo(report(progress))
+    click.echo("\n".join(paragraphs(report(progress))))
     if trouble:
         click.echo(trouble, err=True)
     if plot:
@@ -128,10 +129,10 @@ def doctor_cmd(ctx, db):
     from voicecoach.practice.log import db_path
     found = checks(cache_of(ctx).root, db_path(db))
     for c in found:
-        mark = "ok " if c.ok else ("!! " if c.needed else "-- ")
-        click.echo(f"{mark} {c.what:<18} {c.detail}")
+        mark = "ok" if c.ok else ("!!" if c.needed else "--")
+        click.echo("\n".join(row([(mark, 4), (c.what, 19)], c.detail)))
         if not c.ok and c.fix:
-            click.echo(f"{'':<4}{'':<18} fix: {c.fix}")
+            click.echo("\n".join(row([("", 23)], f"fix: {c.fix}")))
     missing = [c.what for c in found if c.needed and not c.ok]
     if missing:
         raise VoicecoachError(f"something needed is missing or wrong: {', '.join(missing)} (the fix is above)")
