@@ -155,3 +155,25 @@ def test_json_and_text_views_agree(write_script):
                                "start": 0.0, "end": 1.234, "section": "Start"}
     text = cue_sheet(tl)
     assert "0:02.734  tighten  Tighten" in text and "== Breath ==" in text
+
+
+def test_the_cue_sheet_keeps_its_columns_past_ten_minutes_and_past_an_hour(write_script):
+    script = load_script(write_script("""
+voicecoach: 1
+title: Long
+steps:
+  - section: Start
+  - say: Hello.
+  - pause: 700
+  - say: Ten minutes on.
+  - pause: 3000
+  - section: Later
+  - say: Past the hour.
+"""))
+    tl = build_timeline(script, {text: 1000 for text in phrases(script.steps)})
+    lines = [line for line in cue_sheet(tl).splitlines()[1:] if line.strip()]
+    # The times are right-aligned to the longest (the end, past an hour): every role starts in one column.
+    columns = {line.index("  ") + 2 for line in lines if not line.startswith(" ")} | \
+              {len(line) - len(line.lstrip()) + line.lstrip().index("  ") + 2 for line in lines}
+    assert len(columns) == 1, cue_sheet(tl)
+    assert lines[-1].endswith("end") and lines[-1].startswith("1:")

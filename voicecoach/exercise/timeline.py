@@ -208,19 +208,23 @@ def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
 
 def cue_sheet(timeline: Timeline) -> str:
     """A readable listing of the timeline: sections and every cue with its start time."""
+    width = len(clock(timeline.length))      # the end is the latest time: every time is right-aligned to it
+
+    def at(ms: int) -> str:
+        return clock(ms).rjust(width)
     lines = [f"{timeline.title} — {clock(timeline.length)}"]
     next_section = 0
     for cue in timeline.cues:
         while next_section < len(timeline.sections) and timeline.sections[next_section].start <= cue.start:
             mark = timeline.sections[next_section]
-            lines.append(f"\n{clock(mark.start)}  == {mark.name} ==")
+            lines.append(f"\n{at(mark.start)}  == {mark.name} ==")
             next_section += 1
         what = f"(chime {cue.length / 1000:g} s)" if cue.kind == "chime" else cue.text
         extra = f"  [then waits up to {cue.wait / 1000:g} s]" if cue.role == "wait" else ""
-        lines.append(f"{clock(cue.start)}  {cue.role:<8} {what}{extra}")
+        lines.append(f"{at(cue.start)}  {cue.role:<8} {what}{extra}")
     for mark in timeline.sections[next_section:]:
-        lines.append(f"\n{clock(mark.start)}  == {mark.name} ==")
-    lines.append(f"{clock(timeline.length)}  end")
+        lines.append(f"\n{at(mark.start)}  == {mark.name} ==")
+    lines.append(f"{at(timeline.length)}  end")
     return "\n".join(lines)
 
 
