@@ -454,3 +454,16 @@ def test_no_length_and_no_entry_zero_in_the_log(newcomer):
     assert "30 seconds" in run("log", "other", "--minutes", "0.5")
     rated = run("log", "rate", "0", ok=False)
     assert "nor an entry (they count from 1)" in rated and suggestions(rated) == ["log list"]
+
+
+def test_today_takes_plays_background_pre_roll_and_keep_alive(newcomer, monkeypatch):
+    run = newcomer
+    asked: list[dict] = []
+    monkeypatch.setattr(play, "play_script", lambda path, cache, **kwargs: asked.append(kwargs) or "done")
+    run("today", "1", "--hands-free", "--pre-roll", "5", "--background", "rain", "--background-level", "-12",
+        "--no-keep-alive", "--no-log")
+    assert len(asked) == 1
+    assert {k: asked[0][k] for k in ("hands_free", "pre_roll", "background", "background_level", "keep_alive")} == \
+        {"hands_free": True, "pre_roll": 5, "background": "rain", "background_level": -12.0, "keep_alive": False}
+    refused = run("today", "1", "--pre-roll", "5", ok=False)
+    assert "--pre-roll is for --hands-free" in refused

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from voicecoach import paths
-from voicecoach.cli.common import cache_of, db_option, friendly, voice_kwargs, voice_options
+from voicecoach.cli.common import (
+    background_options,
+    cache_of,
+    check_hands_free,
+    db_option,
+    friendly,
+    keep_alive_option,
+    voice_kwargs,
+    voice_options,
+)
 from voicecoach.cli.layout import paragraphs, row
 from voicecoach.errors import VoicecoachError
 
@@ -55,11 +64,16 @@ def progress_cmd(plot, program_file, db):
               help="The program to follow (default: the library's program).")
 @voice_options
 @click.option("--hands-free", is_flag=True, help="For the shower, as with `voicecoach play --hands-free`.")
+@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+              help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
+@background_options
+@keep_alive_option
 @db_option
 @click.pass_context
 @friendly
-def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, no_log, db):
+def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, pre_roll, no_log, background,
+              background_level, keep_alive, db):
     """Play the stage of the program you are at, or stage STAGE.
 
     The stage you are at comes from your log; it says which stage and why."""
@@ -73,6 +87,7 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     from voicecoach.player.play import play_script
     from voicecoach.practice.log import db_path, read_log
     from voicecoach.practice.progress import choose_today, summarise
+    check_hands_free(ctx, hands_free, keep_alive)
     program = load_program(locate(program_file) if program_file else paths.scripts_dir() / "program.yaml")
     entries = []
     with read_log(db) as log:       # read only: choosing a stage creates no log
@@ -83,15 +98,16 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     options = voice_kwargs(sets, voice, rate, volume)
     options["overrides"] = {**chosen.stage.set, **mine}
     try:
-        play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free,
-                    log=None if no_log else db_path(db))
+        play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free, pre_roll=pre_roll,
+                    log=None if no_log else db_path(db), background=background, background_level=background_level,
+                    keep_alive=keep_alive)
     except VoicecoachError as e:
         if e.exit_code != NO_AUDIO_DEVICE:
             raise
         # As `play` does: a --set typo first, else the export of this stage's session with its settings.
         from voicecoach.cli.suggest import check_asked, export_command, no_device, session_name
         check_asked(Path(chosen.stage.script), cache_of(ctx), overrides=options["overrides"], voice=voice, rate=rate,
-                    volume=volume)
+                    volume=volume, background=background, background_level=background_level)
         pairs = [f"{name}={value}" for name, value in chosen.stage.set.items() if name not in mine] + list(sets)
         raise no_device(e, export_command(ctx, session_name(Path(chosen.stage.script)), pairs)) from None
 
