@@ -563,3 +563,13 @@ def test_pack_phrases_takes_settings_and_programs_and_lists_each_phrase_once(dat
         f"Welcome. Today you are practising with trainer size {n}." for n in (1, 2, 3, 4)]
     result = invoke("pack", "phrases", "physio", "program", "--set", "size=2")
     assert result.exit_code == 1 and "--set applies to a script" in result.output
+
+
+def test_an_export_from_a_pack_says_its_phrases_came_from_the_pack_not_a_synthesiser(two_takes, write_script, cache,
+                                                                                    tmp_path):
+    out = tmp_path / "s.wav"
+    result = invoke("--cache-dir", cache.root, "export", write_script(SCRIPT), "--voice", "recorded:test-voice:pyttsx3",
+                    "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "phrase(s) prepared from the voice pack and its fallback voice" in result.output
+    assert "synthesised" not in result.output

@@ -210,8 +210,7 @@ def export(ctx, script, output, folder, fmt, discreet, transcript, force, hands_
     if output:
         with ProgressBar() as bar:
             done = export_script(script, output, cache_of(ctx), progress=bar.update, **common, **options)
-        note = "all phrases from the cache" if not done.session.synthesised else \
-            f"{done.session.synthesised} phrase(s) synthesised"
+        note = made_note(done.session)
         length = minutes(done.session.timeline.length)
         if done.skipped:
             click.echo(f"{done.path} is up to date ({length}, {note}); nothing to do.")
@@ -279,7 +278,7 @@ def render(ctx, script, output, sets, voice, rate, volume, hands_free, pre_roll,
                                 progress=rendering_progress(bar))
         as_file = session.timeline.length if hands_free else \
             file_length(session, cache_of(ctx), progress=rendering_progress(bar))
-    note = "all phrases from the cache" if not session.synthesised else f"{session.synthesised} phrase(s) synthesised"
+    note = made_note(session)
     click.echo(f"Wrote {output} ({minutes(session.timeline.length)}, {note}; "
                "no loudness change: use export for a phone).")
     said = length_note(session.timeline.length, as_file)
@@ -327,6 +326,16 @@ def play(ctx, script, sets, voice, rate, volume, hands_free, pre_roll, section, 
         check_asked(path, cache_of(ctx), overrides=list(sets), voice=voice, rate=rate, volume=volume, section=section,
                     background=background, background_level=background_level)
         raise no_device(e, export_command(ctx, session_name(path, script)), section) from None
+
+
+def made_note(session) -> str:
+    """How a session's phrases were had, in a few words: from the cache, synthesised, or from a voice pack."""
+    if not session.synthesised:
+        return "all phrases from the cache"
+    if session.voice.engine == "recorded":
+        # Recordings are cleaned, not synthesised; a phrase the pack lacks comes from its fallback voice.
+        return f"{session.synthesised} phrase(s) prepared from the voice pack and its fallback voice"
+    return f"{session.synthesised} phrase(s) synthesised"
 
 
 def rendering_progress(bar: ProgressBar):
