@@ -447,13 +447,14 @@ def test_a_bad_set_value_is_blamed_on_the_set_and_a_misspelt_one_gets_a_suggesti
     assert "did you mean `size`?" in misspelt and misspelt.count("\n") == 1
 
 
-def test_no_length_and_no_entry_zero_in_the_log(newcomer):
+def test_no_length_and_no_entry_zero_in_the_log(newcomer, tmp_path):
     run = newcomer
     zero = run("log", "other", "--minutes", "0", ok=False)
     assert "less than a second" in zero and "Noted" not in zero
     assert "30 seconds" in run("log", "other", "--minutes", "0.5")
     rated = run("log", "rate", "0", ok=False)
     assert "nor an entry (they count from 1)" in rated and suggestions(rated) == ["log list"]
+    assert run_suggestions(run, rated, tmp_path) == 1
 
 
 def test_today_takes_plays_background_pre_roll_and_keep_alive(newcomer, monkeypatch):

@@ -66,6 +66,8 @@ ASKED = [
     (["today"], ["pelvic-floor-release"]),
     (["today", "4"], ["trainer", "--set", "size=2"]),
     (["today", "4", "--set", "size=1", "--hands-free"], ["trainer", "--hands-free", "--set", "size=1"]),
+    (["today", "4", "--background", "rain", "--background-level", "-24", "--no-keep-alive"],
+     ["trainer", "--background", "rain", "--background-level", "-24", "--no-keep-alive", "--set", "size=2"]),
 ]
 
 
@@ -120,7 +122,7 @@ def test_a_mistake_in_what_was_asked_is_said_instead_of_the_device(no_device, sh
 
 @pytest.mark.slow
 @pytest.mark.parametrize("asked", [["play", "trainer", "--set", "size=2"], ["play", "shower", "--hands-free"],
-                                   ["today", "4"], ["today"],
+                                   ["today", "4"], ["today"], ["today", "4", "--background", "rain", "--no-keep-alive"],
                                    ["play", "belly-breathing", "--background", "rain", "--from", "2"]],
                          ids=" ".join)
 def test_every_suggested_command_runs_and_writes_the_file(no_device, shared_cache, tmp_path, asked):
