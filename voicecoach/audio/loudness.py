@@ -233,7 +233,12 @@ def k_weighted(samples: np.ndarray, chunk: int = RATE * 10) -> Iterator[np.ndarr
 
 def energy(samples: np.ndarray) -> np.ndarray:
     """Cumulative K-weighted energy of an int16 sound (and its filter tail): e[n] is the sum over its first n samples."""
-    return cumulative(np.concatenate(list(k_weighted(samples, chunk=max(1, len(samples))))))
+    return cumulative(weighted_signal(samples))
+
+
+def weighted_signal(samples: np.ndarray) -> np.ndarray:
+    """The K-weighted signal of an int16 sound and its filter's tail (full scale 1.0), in one FFT."""
+    return np.concatenate(list(k_weighted(samples, chunk=max(1, len(samples)))))
 
 
 def cumulative(weighted: np.ndarray) -> np.ndarray:

@@ -16,6 +16,9 @@ def width() -> int:
     return max(MIN_WIDTH, min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns))
 
 
+_KEEP = "\x1f"      # stands for a space inside a command while a text is wrapped (never in the text itself)
+
+
 def wrapped(text: str, indent: int | str = 0, *, first: str | None = None, columns: int | None = None,
             split_long: bool = False) -> list[str]:
     """`text` wrapped to the listing's width: after `first` on the first line (default: the indent), and under it.
@@ -29,8 +32,6 @@ def wrapped(text: str, indent: int | str = 0, *, first: str | None = None, colum
                           subsequent_indent=pad, break_long_words=split_long, break_on_hyphens=False)
     return [line.replace(_KEEP, " ") for line in lines] or ([first.rstrip()] if first else [])
 
-
-_KEEP = "\x1f"      # stands for a space inside a command while a text is wrapped (never in the text itself)
 
 
 def paragraphs(text: str, indent: int | str = 0) -> list[str]:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import AbstractSet, Mapping, Union
 
+from voicecoach import paths
 from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.document import Document, Node
 from voicecoach.exercise.levels import MAX_LEVEL, MIN_LEVEL, ToneLevels
@@ -618,7 +619,6 @@ def _tones(node: Node | None, r: _Resolver) -> ToneLevels:
 
 def _program_hint(path: Path) -> str:
     """The commands that play a program's stages and list them, for the program at `path`."""
-    from voicecoach import paths
     try:
         library = Path(path).resolve() == (paths.scripts_dir() / "program.yaml").resolve()
     except OSError:

@@ -91,10 +91,8 @@ def placed(session: Session, distinct: Mapping[str, np.ndarray],
 
 def weighted(distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Each sound's K-weighted signal, its filter's tail included (full scale 1.0)."""
-    def each(samples):
-        return np.concatenate(list(loudness.k_weighted(samples, chunk=max(1, len(samples)))))
     with ThreadPoolExecutor(WORKERS) as pool:
-        return dict(zip(distinct, pool.map(each, distinct.values())))
+        return dict(zip(distinct, pool.map(loudness.weighted_signal, distinct.values())))
 
 
 class HeadStart:
@@ -331,7 +329,7 @@ def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, 
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
-            placed_tones: Tones | None = None, compressing: Pass | None = None, head: HeadStart | None = None):
+            placed_tones: Tones | None = None, compressing: Pass | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
     the voice's sounds, `compressing` their compressor pass if already started; the tones follow the
@@ -466,7 +464,7 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         heard = level(session, distinct, bed.energies if bed is not None else None)
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
                         None, loudness.CEILING, bed_lowered=bed_trim)
-    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing, head)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing)
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
             break

@@ -83,6 +83,7 @@ def _stuck(engine: Engine, text: str, timeout: float) -> VoicecoachError:
     return VoicecoachError(f"the speech engine did not finish {shown(text[:60])} within {timeout:g} s; "
                            f"try again, or {engine.check_hint()}")
 
+
 def engine_error(message: str, engine: Engine) -> VoicecoachError:
     """A worker's report of a failure, as one line for people."""
     known = engine.failure(message)
