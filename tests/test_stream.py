@@ -273,12 +273,16 @@ class LoggedEngine(SlowEngine):
         return done
 
 
-def test_with_no_timed_cues_the_first_words_render_alone_and_are_ready_when_it_starts(write_script, tmp_path,
-                                                                                      monkeypatch):
+def logged_stream(path, tmp_path, monkeypatch):
+    """(the engine's log, the script, its stream started) with LoggedEngine as the voice."""
     log = tmp_path / "order.log"
     monkeypatch.setitem(engines._engines(), "logged", LoggedEngine(log))
-    path = write_script(PLAIN)
-    source = stream(path, Cache(tmp_path / "cache"), voice="logged").start()
+    return log, path, stream(path, Cache(tmp_path / "cache"), voice="logged").start()
+
+
+def test_with_no_timed_cues_the_first_words_render_alone_and_are_ready_when_it_starts(write_script, tmp_path,
+                                                                                      monkeypatch):
+    log, path, source = logged_stream(write_script(PLAIN), tmp_path, monkeypatch)
     try:
         # Playable the moment start() returns: the first words are final, the rest still rendering.
         assert source.available() > 0 and "Welcome." in source.clips()
@@ -319,3 +323,87 @@ def test_the_voice_the_tones_are_set_against_is_remembered_in_the_cache(tmp_path
     monkeypatch.undo()
     louder = {**clips, "b": clips["b"] * 2}
     assert streaming.reference_loudness(cache, louder, ["a", "b"]) == phrases_loudness(louder, ["a", "b"]) != first
+
+
+TIMED = """
+voicecoach: 1
+title: Timed
+steps:
+  - say: Welcome.
+  - chime: {}
+  - breathe: {in: 4, out: 6, cycles: 2, cues: {in: Breathe in, out: And slowly out}}
+  - squeeze: {reps: 1, hold: 3, rest: 5, count: true}
+  - say: Well done.
+"""
+
+
+PUT_OFF = {"Breathe in", "And slowly out", "And let go"}
+
+
+def test_timed_cues_with_room_to_spare_render_just_after_the_first_sound_and_tight_ones_before(write_script, tmp_path,
+                                                                                                monkeypatch):
+    log, path, source = logged_stream(write_script(TIMED), tmp_path, monkeypatch)
+    try:
+        known = set(source.clips())
+        # The first words and the counted hold's words (a second each) are checked before the first sound;
+        # the breath's cues (four and six seconds for two or three words) and the release (five) after it.
+        assert {"Welcome.", "Tighten", "1", "2"} <= known
+        assert not PUT_OFF & known
+        assert source.available() > 0
+        # The chime is set under the voice of the first words and every timed cue: not handed out before
+        # those are known, so it sounds as the whole session has it.
+        chime = next(c for c in source.timeline.cues if c.kind == "chime")
+        assert source.available() <= chime.start * SAMPLES_PER_MS
+        sink = RecordingSink()
+        play_through(Player(None, None, sink, source=source, waits=False), sink)
+    finally:
+        source.close()
+    started = [line[len("start "):] for line in log.read_text().splitlines() if line.startswith("start ")]
+    assert set(started[:4]) == {"Welcome.", "Tighten", "1", "2"}
+    # First of the rest: the cues that were put off, so a surprise among them is found at once.
+    assert set(started[4:7]) == PUT_OFF
+    whole = prepare(path, Cache(tmp_path / "cache"), voice="logged")
+    assert whole.synthesised == 0
+    assert np.array_equal(sink.samples(), whole.audio())
+
+
+def test_a_put_off_cue_that_does_not_fit_after_all_stops_play_with_the_same_message(write_script, tmp_path,
+                                                                                     monkeypatch):
+    from voicecoach import stream as streaming
+    monkeypatch.setattr(streaming, "surely_fits", lambda text, room, wpm: True)
+    path = write_script("""
+        voicecoach: 1
+        title: Too long
+        steps:
+          - say: Welcome. Find a comfortable position, and let your breath settle.
+          - squeeze: {reps: 1, hold: 1, rest: 1, tighten: "Now very gently, and slowly, tighten all of the muscles"}
+    """)
+    sink = RecordingSink(instant=True)
+    with pytest.raises(VoicecoachError, match="takes .* to say"):
+        play_script(path, Cache(tmp_path / "cache"), output=sink, stdin=io.StringIO(), stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("text, room, fits", [
+    ("Breathe in", 4000, True), ("And slowly out", 6000, True), ("Tighten", 1000, False), ("3", 1000, False),
+    ("Breathe in for 4", 8000, False),               # digits are read as words of their own
+    ("Supercalifragilistic", 8000, False),           # a long word is not a short one
+    ("Respire", 8000, True), ("息を吸って", 8000, False),
+])
+def test_a_cue_surely_fits_only_as_plain_words_with_three_times_their_estimate_to_spare(text, room, fits):
+    from voicecoach.stream import surely_fits
+    assert surely_fits(text, room, 140) is fits
+
+
+@pytest.mark.parametrize("rate", [80, 140, 250])
+def test_the_sure_fit_bounds_what_a_real_voice_takes(rate):
+    from voicecoach.speech.pool import render
+    from voicecoach.speech.voice import Voice
+    from voicecoach.stream import SURE_FACTOR, SURE_SPARE_MS, estimate_ms
+    lengths = {}
+    # Rendered as sessions render (never in this process: an engine started here would stay in every fork).
+    render(Voice(engine="pyttsx3", name=None, rate=rate, volume=1.0),
+           ["Tighten", "Relax", "Breathe in", "And slowly out", "Breathe in together", "And hold softly"],
+           lambda text, samples: lengths.update({text: len(samples) * 1000 / (SAMPLES_PER_MS * 1000)}))
+    assert len(lengths) == 6
+    for text, ms in lengths.items():
+        assert ms <= estimate_ms(text, rate) * SURE_FACTOR + SURE_SPARE_MS

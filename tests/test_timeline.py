@@ -3,6 +3,7 @@
 import pytest
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.exercise import timeline
 from voicecoach.exercise.script import load_script, phrases
 from voicecoach.exercise.timeline import build_timeline, cue_sheet
 
@@ -177,3 +178,22 @@ steps:
               {len(line) - len(line.lstrip()) + line.lstrip().index("  ") + 2 for line in lines}
     assert len(columns) == 1, cue_sheet(tl)
     assert lines[-1].endswith("end") and lines[-1].startswith("1:")
+
+
+def test_rooms_give_each_timed_cue_the_least_time_it_has_anywhere(write_script):
+    path = write_script("""
+        voicecoach: 1
+        title: T
+        steps:
+          - say: Welcome.
+          - squeeze: {hold: 2.5, rest: 6, count: true}
+          - repeat: 2
+            steps:
+              - breathe: {in: 4, out: 6, cycles: 1, cues: {in: Breathe in, out: And let go}}
+          - squeeze: {hold: 5, rest: 3, tighten: Tighten}
+        """)
+    rooms = timeline.rooms(load_script(path))
+    # The counted hold gives "Tighten" and "1" a second each and the last count what is left; the plain
+    # hold gives "Tighten" five seconds, but its least room is the one that counts. "And let go" is a
+    # breath's out (6 s) and a release (3 s and 6 s). A say is not timed.
+    assert rooms == {"Tighten": 1000, "1": 1000, "2": 500, "And let go": 3000, "Breathe in": 4000}

@@ -26,6 +26,7 @@ from voicecoach.exercise.timeline import (
     Timeline,
     build_timeline,
     check_limits,
+    rooms,
     section_index,
     starting_at,
 )
@@ -209,5 +210,5 @@ def stream_hands_free(path: str | Path, cache: Cache, *, overrides: Mapping[str,
     made = plan(path, overrides=overrides, voice=voice, rate=rate, volume=volume, pre_roll_s=pre_roll_s,
                 section=section, keep_alive=keep_alive, background=background, background_level=background_level)
     return SessionStream(made.texts, made.layout, made.voice, cache, first=made.first, shape=normalise,
-                         script=made.script,
+                         script=made.script, rooms=rooms(made.script),
                          bed=background_for(made.script, background, background_level, cache), level=levelled)

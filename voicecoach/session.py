@@ -18,7 +18,7 @@ from voicecoach.config import load_config
 from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise import medium
 from voicecoach.exercise.script import Script, load_script, phrases, timed_phrases
-from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits, session_length
+from voicecoach.exercise.timeline import Timeline, build_timeline, check_limits, rooms, session_length
 from voicecoach.speech.engines import best_available, resolve
 from voicecoach.speech.pool import render
 from voicecoach.speech.voice import DEFAULT_RATE_WPM, DEFAULT_VOLUME, Voice
@@ -218,12 +218,13 @@ def stream(path: str | Path, cache: Cache, *, overrides: Mapping[str, object] | 
            voice: str | None = None, rate: int | None = None, volume: float | None = None,
            background: str | None = None,
            background_level: float | None = None) -> SessionStream:
-    """The session as it will render once started: its timed cues first (their errors come then), the rest behind."""
+    """The session as it will render once started: its tight timed cues first (their errors come then), the rest
+    behind (the timed cues with room to spare first of it)."""
     script = load_script(path, overrides)
     check_limits(script)
     chosen = choose_voice(script, name=voice, rate=rate, volume=volume)
     return SessionStream(phrases(script.steps), lambda durations: build_timeline(script, durations), chosen, cache,
-                         first=timed_phrases(script.steps), script=script,
+                         first=timed_phrases(script.steps), script=script, rooms=rooms(script),
                          bed=background_for(script, background, background_level, cache), level=levelled)
 
 

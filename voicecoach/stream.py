@@ -5,13 +5,16 @@ A cue's start depends only on the speech before it, so once every phrase before 
 that cue's start (and every sample before it) is exactly what the whole session will have. The
 cues that must fit an interval (squeeze and breathe words: few and short) are rendered before
 anything is played, so the errors that depend on speech length are still found before the first
-sound. Until a phrase is rendered its length is estimated from words per minute; only the samples
-before the first estimated cue are ever handed out.
+sound; those given far more room than they can take (`surely_fits`) render right after the first
+sound instead, first of the rest. Until a phrase is rendered its length is estimated from words per
+minute; only the samples before the first estimated cue (or tone, until the voice the tones are set
+under is known) are ever handed out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from typing import Callable, Mapping, Sequence, cast
 
@@ -34,6 +37,24 @@ def estimate_ms(text: str, wpm: int) -> int:
     """How long `text` takes to say at `wpm` words per minute, roughly (for lengths not yet rendered)."""
     words = max(1, len(text.split()))
     return round(words * 60_000 / max(1, wpm))
+
+
+SURE_FACTOR, SURE_SPARE_MS = 3, 500
+# Plain English words whose length the estimate can bound: digits are read out as longer words ("1234"),
+# and a long word or another script would be underestimated by counting words.
+_BOUNDED = re.compile(r"[A-Za-z' ,.;:!?-]+")
+_LONGEST_WORD = 12
+
+
+def surely_fits(text: str, room_ms: int, wpm: int) -> bool:
+    """Whether `text` (plain words only) fits `room_ms` even if it takes three times its estimate, and half a second.
+
+    A word said alone takes up to 2.6 times its estimate with the silence around it ("Relax" with piper at 80
+    words a minute: 1.95 s for 0.75; espeak-ng, festival and flite less, at 80-250), a cue of a few words
+    0.8-1.3 times (every timed cue of the library, espeak-ng and piper)."""
+    if not _BOUNDED.fullmatch(text) or any(len(word) > _LONGEST_WORD for word in text.split()):
+        return False
+    return estimate_ms(text, wpm) * SURE_FACTOR + SURE_SPARE_MS <= room_ms
 
 
 
@@ -75,10 +96,12 @@ class SessionStream:
     def __init__(self, texts: list[str], layout: Callable[[Mapping[str, int]], Timeline], voice: Voice,
                  cache: Cache, *, first: Sequence[str] = (), shape: Callable[[np.ndarray], np.ndarray] | None = None,
                  script: Script | None = None, bed: Background | None = None,
-                 level: Callable[[Background, Timeline, Mapping[str, np.ndarray]], Background] | None = None):
-        """`layout(durations)` lays the session out; `first` are rendered before start() returns; `shape`
-        changes each phrase's samples; `bed` lies under the voice, at the level `level(bed, timeline, clips)`
-        sets from the voice known when it starts; the tones (chimes, earcons) sit at their levels under that voice."""
+                 level: Callable[[Background, Timeline, Mapping[str, np.ndarray]], Background] | None = None,
+                 rooms: Mapping[str, int] | None = None):
+        """`layout(durations)` lays the session out; `first` are rendered before start() returns, but for those
+        whose room in `rooms` (the timed cues', in ms) they surely fit; `shape` changes each phrase's samples;
+        `bed` lies under the voice, at the level `level(bed, timeline, clips)` sets from the voice known when it
+        starts; the tones (chimes, earcons) sit at their levels under the voice of the first words and `first`."""
         self.voice = voice
         self.script = script
         self._bed = bed
@@ -102,6 +125,10 @@ class SessionStream:
                 self._clips[text] = self._shape(found)
         self._first = [t for t in dict.fromkeys(first) if t not in self._clips]
         self._reference = reference_texts(self._order, first)
+        # A bed is levelled against the whole reference as it starts: then every timed cue comes first.
+        roomy = {t for t, ms in (rooms or {}).items() if bed is None and surely_fits(t, ms, voice.rate)}
+        self._soon = [t for t in self._first if t in roomy]
+        self._first = [t for t in self._first if t not in roomy]
         # Laid out only once the timed cues are known: an estimate of one could fail its interval's check.
         self._timeline: Timeline | None = None
         self._horizon = 0
@@ -124,15 +151,23 @@ class SessionStream:
             self._clips[text] = self._shape(samples)
             self.synthesised += 1
             if self._timeline is not None:
+                self._set_voice()
                 self._timeline, self._horizon = self._lay_out()
             self._changed.notify_all()
+
+    def _set_voice(self) -> None:
+        # The tones are set once, against the voice of the reference phrases (the first words and the timed
+        # cues, at this voice's volume) as soon as all of them are known: a tone never changes level.
+        if self._voice is None and all(t in self._clips for t in self._reference):
+            self._voice = reference_loudness(self._cache, self._clips, self._reference)
 
 
     def _lay_out(self) -> tuple[Timeline, int]:
         durations = {t: samples_to_ms(len(c)) for t, c in self._clips.items()}
         guessed = {t: estimate_ms(t, self.voice.rate) for t in self._order if t not in durations}
         timeline = self._layout({**guessed, **durations})
-        unknown = [c.start for c in timeline.cues if not is_tone(c) and c.text in guessed]
+        # A tone is unknown until the voice it is set under is (see _set_voice).
+        unknown = [c.start for c in timeline.cues if (c.text in guessed if not is_tone(c) else self._voice is None)]
         if self._voice is not None:
             self._make_tones(timeline)
         return timeline, (min(unknown) if unknown else timeline.length)
@@ -152,15 +187,13 @@ class SessionStream:
         opening = [t for t in self._order[:1] if t not in self._clips and t not in self._first]
         if opening or self._first:
             render(self.voice, opening + self._first, self._store, progress=self._arrived, in_order=True)
+        self._set_voice()
         self._timeline, self._horizon = self._lay_out()
-        # The tones are set once, against the voice known now (the first words and the timed cues, at this
-        # voice's volume): a tone never changes level while the session plays.
-        self._voice = reference_loudness(self._cache, self._clips, self._reference)
-        self._make_tones(self._timeline)
         if self._bed is not None and self._level is not None:
             # Levelled once, against the voice known now (the first words and the timed cues): it never jumps.
             self._bed = self._level(self._bed, self._timeline, self._clips)
-        rest = [t for t in self._order if t not in self._clips]
+        # The timed cues that surely fit come first: should one not fit after all, it says so at once.
+        rest = [t for t in dict.fromkeys(self._soon + self._order) if t not in self._clips]
         if rest:
             self._thread = threading.Thread(target=self._render, args=(rest,), daemon=True, name="render-ahead")
             self._thread.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict, dataclass, replace
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.script import (
@@ -85,6 +85,36 @@ class Timeline:
         return found
 
 
+def _phases(s: Breathe) -> list[tuple[str, int]]:
+    return [(role, ms) for role, ms in (("in", s.in_ms), ("hold", s.hold_ms), ("out", s.out_ms),
+                                        ("hold_out", s.hold_out_ms)) if ms > 0]
+
+
+def _timed(steps) -> Iterator[tuple[Squeeze | Breathe, str, int, str]]:
+    """(step, text, room in ms, what gives the room) for every cue that must fit an interval, in script order."""
+    for s in steps:
+        if isinstance(s, Squeeze):
+            counted = count_limit(s.hold_ms) if s.count else 0
+            yield (s, s.tighten, 1000 if counted else s.hold_ms,
+                   "the first second of the hold" if counted else "squeeze.hold")
+            for k in range(1, counted + 1):
+                yield s, str(k), 1000 if k < counted else s.hold_ms - k * 1000, "the count's second"
+            yield s, s.release, s.rest_ms, "squeeze.rest"
+        elif isinstance(s, Breathe):
+            for role, ms in _phases(s):
+                yield s, s.cues[role], ms, f"breathe.{role}"
+        elif isinstance(s, Repeat):
+            yield from _timed(s.steps)
+
+
+def rooms(script: Script) -> dict[str, int]:
+    """The least time (ms) each timed cue (a squeeze's or a breath's words) is given to be said in."""
+    least: dict[str, int] = {}
+    for _, text, room, _ in _timed(script.steps):
+        least[text] = min(room, least.get(text, room))
+    return least
+
+
 def _fits(script: Script, step, text: str, durations: Mapping[str, int], room: int, what: str) -> int:
     length = durations[text]
     if length > room:
@@ -148,6 +178,8 @@ def session_length(script: Script, durations: Mapping[str, int]) -> int:
 def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
     """Place every cue of `script` in time, given each phrase's spoken length in ms."""
     _measure(script, script.steps, durations)
+    for step, text, room, what in _timed(script.steps):
+        _fits(script, step, text, durations, room, what)
     cues: list[Cue] = []
     sections: list[Mark] = []
 
@@ -174,12 +206,6 @@ def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
                 t += durations[s.text] + s.timeout_ms
             elif isinstance(s, Squeeze):
                 counted = count_limit(s.hold_ms) if s.count else 0
-                first_room = 1000 if counted else s.hold_ms
-                _fits(script, s, s.tighten, durations, first_room, "the first second of the hold" if counted else "squeeze.hold")
-                for k in range(1, counted + 1):
-                    room = 1000 if k < counted else s.hold_ms - k * 1000
-                    _fits(script, s, str(k), durations, room, "the count's second")
-                _fits(script, s, s.release, durations, s.rest_ms, "squeeze.rest")
                 for _ in range(s.reps):
                     cue(t, s.tighten, "tighten", s)
                     for k in range(1, counted + 1):
@@ -187,12 +213,8 @@ def build_timeline(script: Script, durations: Mapping[str, int]) -> Timeline:
                     cue(t + s.hold_ms, s.release, "release", s)
                     t += s.hold_ms + s.rest_ms
             elif isinstance(s, Breathe):
-                phases = [("in", s.in_ms), ("hold", s.hold_ms), ("out", s.out_ms), ("hold_out", s.hold_out_ms)]
-                for role, ms in phases:
-                    if ms > 0:
-                        _fits(script, s, s.cues[role], durations, ms, f"breathe.{role}")
                 for _ in range(s.cycles):
-                    for role, ms in phases:
+                    for role, ms in _phases(s):
                         if ms > 0:
                             cue(t, s.cues[role], role, s)
                             t += ms
