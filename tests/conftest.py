@@ -54,6 +54,18 @@ def private_user_dirs(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def private_cache_home(tmp_path_factory):
+    """The user cache folder of the test run's own, shared by its tests (a Piper voice is prepared there once)."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
 def pinned_voice(tmp_path_factory):
     """The user's own config.yaml never reaches a test, and sessions default to espeak-ng (fast, cold renders)."""
     # Nobody choosing a voice means the most natural installed one (piper joe renders about

@@ -176,3 +176,49 @@ def test_the_cache_keeps_piper_voices_apart(joe, data_home, tmp_path):
 
 def b_name(model: Path) -> str:
     return engines.engine("piper").resolve(str(model)) or ""
+
+
+PREPARED = ("import sys, json\nimport numpy as np\nfrom voicecoach.speech.engines import piper\n"
+            "from voicecoach.speech.voice import Voice\n"
+            "engine = piper.Piper()\nfound = engine._file(None)\n"
+            "voice = engine._load(None)\n"
+            "samples, _ = engine.synthesise(Voice(engine='piper', name='joe'), sys.argv[1], 30)\n"
+            "print(json.dumps({'loaded_from': voice.session._model_path, 'prepared': str(piper.prepared_path(found.model)),"
+            " 'samples': np.asarray(samples).tolist()}))\n")
+
+
+def load_joe(cache_home: Path, text: str = "Let the breath go, all the way out.") -> dict:
+    """joe loaded in a fresh process whose user cache folder is `cache_home`: where from, and `text`'s samples."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", PREPARED, text], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_voice_is_prepared_once_then_loaded_prepared_with_every_sample_the_same(joe, tmp_path):
+    first = load_joe(tmp_path / "cache")
+    prepared = Path(first["prepared"])
+    assert first["loaded_from"] == str(joe.model)                 # the first load prepares it as it loads
+    assert prepared.is_file() and prepared.parent == tmp_path / "cache" / "voicecoach" / "voices"
+    assert not [p for p in prepared.parent.iterdir() if p != prepared]   # no partial left beside it
+    assert prepared.stat().st_mode & 0o077 == 0 and prepared.parent.stat().st_mode & 0o077 == 0   # the owner's
+    made = prepared.stat().st_mtime_ns
+    second = load_joe(tmp_path / "cache")
+    assert second["loaded_from"] == str(prepared)
+    assert prepared.stat().st_mtime_ns == made
+    assert second["samples"] == first["samples"] and len(first["samples"]) > RATE
+
+
+@pytest.mark.slow
+def test_a_damaged_prepared_voice_is_made_again_and_no_room_to_keep_one_still_loads(joe, tmp_path):
+    first = load_joe(tmp_path / "cache")
+    prepared = Path(first["prepared"])
+    prepared.write_bytes(b"not a model")
+    again = load_joe(tmp_path / "cache")
+    assert again["loaded_from"] == str(joe.model) and again["samples"] == first["samples"]
+    assert prepared.stat().st_size > 1_000_000                   # made again, whole
+    blocked = tmp_path / "a-file"
+    blocked.write_text("the cache folder's place is taken by a file")
+    plain = load_joe(blocked)
+    assert plain["loaded_from"] == str(joe.model) and plain["samples"] == first["samples"]

@@ -71,6 +71,11 @@ def voices_dir() -> Path:
     return data_dir() / "voices"
 
 
+def prepared_voices_dir() -> Path:
+    """Where Piper voices are kept as onnxruntime prepares them to run, so that the next load skips that work."""
+    return Path(platformdirs.user_cache_dir("voicecoach")) / "voices"
+
+
 def packs_dir() -> Path:
     """Where recorded voice packs live (`voicecoach record --pack NAME`): one private folder each."""
     return data_dir() / "packs"
