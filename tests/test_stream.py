@@ -332,6 +332,9 @@ steps:
   - say: Welcome.
   - chime: {}
   - breathe: {in: 4, out: 6, cycles: 2, cues: {in: Breathe in, out: And slowly out}}
+  - say: Let your shoulders soften.
+  - say: Notice the floor beneath you.
+  - say: Let your jaw loosen.
   - squeeze: {reps: 1, hold: 3, rest: 5, count: true}
   - say: Well done.
 """
@@ -360,8 +363,9 @@ def test_timed_cues_with_room_to_spare_render_just_after_the_first_sound_and_tig
         source.close()
     started = [line[len("start "):] for line in log.read_text().splitlines() if line.startswith("start ")]
     assert set(started[:4]) == {"Welcome.", "Tighten", "1", "2"}
-    # First of the rest: the cues that were put off, so a surprise among them is found at once.
-    assert set(started[4:7]) == PUT_OFF
+    # First of the rest (four workers take the first four at once): the cues that were put off, the release
+    # among them though three sentences come before it, so a surprise among them is found at once.
+    assert PUT_OFF <= set(started[4:8])
     whole = prepare(path, Cache(tmp_path / "cache"), voice="logged")
     assert whole.synthesised == 0
     assert np.array_equal(sink.samples(), whole.audio())
