@@ -218,6 +218,12 @@ def test_a_damaged_prepared_voice_is_made_again_and_no_room_to_keep_one_still_lo
     again = load_joe(tmp_path / "cache")
     assert again["loaded_from"] == str(joe.model) and again["samples"] == first["samples"]
     assert prepared.stat().st_size > 1_000_000                   # made again, whole
+    # A copy made by another onnxruntime, or from an older file, goes when a new one is made; others stay.
+    older, other_voice = prepared.with_name(f"en_US-joe-medium-{'0' * 32}.onnx"), prepared.with_name(f"alba-{'0' * 32}.onnx")
+    older.write_bytes(b"old"), other_voice.write_bytes(b"other")
+    prepared.unlink()
+    load_joe(tmp_path / "cache")
+    assert sorted(p.name for p in prepared.parent.iterdir()) == sorted([prepared.name, other_voice.name])
     blocked = tmp_path / "a-file"
     blocked.write_text("the cache folder's place is taken by a file")
     plain = load_joe(blocked)

@@ -22,7 +22,7 @@ import numpy as np
 
 from voicecoach import paths
 from voicecoach.errors import VoicecoachError, shown
-from voicecoach.files import atomic_path, make_dir
+from voicecoach.files import atomic_path, glob_escape, make_dir
 from voicecoach.speech.clip import speakable
 from voicecoach.speech.engine import Engine, EngineVoice
 from voicecoach.speech.voice import Voice
@@ -442,7 +442,18 @@ def prepared_path(model: Path) -> Path | None:
     ident = json.dumps({"format": PREPARED_FORMAT, "model": str(Path(model).resolve()), "size": st.st_size,
                         "mtime_ns": st.st_mtime_ns, "onnxruntime": onnxruntime.__version__, "level": "basic"},
                        sort_keys=True)
-    return paths.prepared_voices_dir() / f"{hashlib.sha256(ident.encode()).hexdigest()}.onnx"
+    return paths.prepared_voices_dir() / f"{Path(model).stem}-{hashlib.sha256(ident.encode()).hexdigest()[:32]}.onnx"
+
+
+def _drop_older(prepared: Path) -> None:
+    """Remove the copies of the same voice made from an older file or by another onnxruntime (63 MB each for joe)."""
+    stem = prepared.name[: -len("-0123456789abcdef0123456789abcdef.onnx")]
+    try:
+        for other in prepared.parent.glob(f"{glob_escape(stem)}-*.onnx"):
+            if other != prepared and re.fullmatch(r"[0-9a-f]{32}\.onnx", other.name[len(stem) + 1:]):
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass        # left for the next time a copy is made
 
 
 def _session(model: Path):
@@ -477,6 +488,7 @@ def _session(model: Path):
                                                    providers=["CPUExecutionProvider"])
             if os.path.getsize(tmp) == 0:
                 raise OSError("onnxruntime wrote no prepared copy")
+        _drop_older(prepared)
     except (OSError, VoicecoachError):      # no room or no right to keep it: a plain load
         return onnxruntime.InferenceSession(str(model), sess_options=_options(level.ORT_ENABLE_BASIC),
                                             providers=["CPUExecutionProvider"])
