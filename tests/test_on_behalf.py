@@ -77,6 +77,40 @@ def test_export_says_when_it_lowered_the_bed_and_by_how_much(write_script, share
     assert quiet.exit_code == 0 and "lowered" not in quiet.output, quiet.output
 
 
+MOSTLY_QUIET = """
+voicecoach: 1
+title: Mostly quiet
+steps:
+  - say: Hello.
+  - pause: 65
+  - section: Quiet
+    keep_alive: false
+  - pause: 65
+  - section: Rest
+  - pause: 45
+  - say: Bye.
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, under", [((), "its tones stay"), (("--background", "waves"), "its tones and background")])
+def test_a_file_the_voice_cannot_bring_to_the_target_says_so_and_why(write_script, shared_cache, tmp_path, args, under):
+    out = tmp_path / "quiet.wav"
+    done = run(shared_cache, "export", write_script(MOSTLY_QUIET), "-o", out, *args)
+    assert done.exit_code == 0, done.output
+    lufs = float(re.search(r"Wrote \S*quiet.wav \(2:55, (-[\d.]+) LUFS", done.output).group(1))
+    assert lufs < -17
+    said = re.search(r"quiet.wav is at (-[\d.]+) LUFS, under the -16 LUFS a phone expects: its voice speaks for "
+                     r"([\d.]+) seconds? of 2:55", done.output)
+    assert said, done.output
+    assert float(said.group(1)) == lufs and float(said.group(2)) < 3 and under in done.output
+    # Lowering the bed would only make such a file quieter still: it is left where it was asked to be.
+    assert "lowered" not in done.output
+    # The same session without its keep-alive tones is all voice where it sounds: on target, nothing said.
+    plain = run(shared_cache, "export", write_script(MOSTLY_QUIET), "-o", tmp_path / "plain.wav", "--no-keep-alive")
+    assert plain.exit_code == 0 and "-16.0 LUFS" in plain.output and "phone expects" not in plain.output, plain.output
+
+
 def test_a_mastered_session_carries_what_was_taken_off_the_bed(write_script, shared_cache):
     from voicecoach.export.mastering import master
     from voicecoach.session import prepare

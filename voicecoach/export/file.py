@@ -30,7 +30,8 @@ from voicecoach.export.mastering import master
 from voicecoach.files import atomic_path, in_the_way, write_text, written
 from voicecoach.handsfree import PRE_ROLL_S, prepare_hands_free
 from voicecoach.session import Session, prepare
-from voicecoach.units import RATE
+from voicecoach.units import RATE, minutes
+from voicecoach.units import spoken as spoken_length
 
 EXPORT_VERSION = 2            # part of every fingerprint: bump when the same input should sound different
 
@@ -68,10 +69,29 @@ class Exported:
     bed_lowered: float = 0.0                   # dB the bed was brought under its asked level to keep the limits
 
     def notes(self) -> list[str]:
-        """What the export did on the user's behalf, one sentence each (nothing when it did only what was asked)."""
+        """What the export did on the user's behalf, or could not do, one sentence each (nothing when it did
+        only what was asked)."""
+        said = []
         if self.bed_lowered and self.session.background is not None:
-            return [self.session.background.lowered_text(self.bed_lowered)]
-        return []
+            said.append(self.session.background.lowered_text(self.bed_lowered))
+        quieter = quiet_note(self.session, self.loudness)
+        if quieter:
+            said.append(f"{self.path.name} {quieter}")
+        return said
+
+
+def quiet_note(session: Session, measured: loudness.Loudness | None) -> str | None:
+    """Why a file is quieter than the loudness target allows (None when it is within it)."""
+    if measured is None or measured.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE:
+        return None
+    timeline = session.timeline
+    spoken = sum(c.length for c in timeline.cues if c.kind == "speech")
+    under = "its tones and background stay" if session.background is not None else "its tones stay"
+    # The voice is brought up to the target, but only as far as its limiter lets it: where it is a small part
+    # of a long session, the quiet between its words counts too, and what sounds there keeps its own level.
+    return (f"is at {measured.integrated:.1f} LUFS, under the {loudness.TARGET_LUFS:g} LUFS a phone expects: its voice "
+            f"speaks for {spoken_length(round(spoken, -2))} of {minutes(timeline.length)}, and {under} at their levels under "
+            "the voice. More speech or shorter pauses bring it up.")
 
 
 GENRE = "Health & Fitness"     # the podcast directories' category for guided exercise

@@ -23,7 +23,7 @@ from voicecoach.units import RATE, SAMPLES_PER_MS
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-VERSION = 4               # bump when the same sounds and settings should master differently
+VERSION = 5               # bump when the same sounds and settings should master differently
 GAP = RATE // 4           # 0.25 s of silence around each sound in a batch: compressor (120 ms release) and
 #                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 #                           (identical from 0.2 s on; 0.1 s left up to 22 LSB of difference)
@@ -465,6 +465,7 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
                         None, loudness.CEILING, bed_lowered=bed_trim)
     gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing)
+    asked = (session, bed, bed_trim, (gain, threshold, ceiling, done, got))
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
             break
@@ -474,6 +475,11 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         session, bed = _lowered(session, bed, BED_STEP_DB)
         bed_trim += BED_STEP_DB
         gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid)
+    if got.integrated < loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
+        # Lowered for nothing: where the voice is too little of the session to carry it (two words in three
+        # minutes of pauses), no bed level reaches the target (a bed 9 dB down left it at -32 LUFS). The bed
+        # stays as asked, and the export says why the file is quiet.
+        session, bed, bed_trim, (gain, threshold, ceiling, done, got) = asked
     if cache is not None:
         names = {}
         for key, samples in done.items():
