@@ -13,7 +13,8 @@ MISTAKES = [
     ("voice: flite:nobody\n", 1, "voice: flite has no voice 'nobody'"),
     ("# mine\nvoise: flite:slt\n", 2, "`voise` is not a setting"),
     ("voice: flite:slt\nrate: [\n", 3, "never closed"),
-    ("rate: 1000\n", 1, "rate must be words per minute"),
+    ("rate: 1000\n", 1, "rate must be words per minute, 60 to 400, not 1000"),
+    ("voice: flite:slt\nrate: fast\n", 2, "rate must be words per minute, 60 to 400, not 'fast'"),
 ]
 
 

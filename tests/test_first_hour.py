@@ -437,6 +437,9 @@ def test_today_says_which_of_its_settings_a_set_changed(newcomer):
                               "(the stage has size=2).")
     same = run("today", "4", "--set", "size=2", "--no-log")
     assert same.splitlines()[0] == "Stage 4 of 8, Trainer, size 2, as you asked."
+    # A misspelt one is said first, not after the stage was announced with it.
+    typo = run("today", "4", "--set", "sise=3", "--no-log", ok=False)
+    assert typo.startswith("Error: ") and "did you mean `size`" in typo and "Stage 4" not in typo
 
 
 def test_a_bad_set_value_is_blamed_on_the_set_and_a_misspelt_one_gets_a_suggestion(newcomer):

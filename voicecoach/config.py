@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from voicecoach.errors import VoicecoachError, at
+from voicecoach.errors import VoicecoachError, at, shown
 from voicecoach.exercise.document import Document
 
 MIN_RATE, MAX_RATE = 60, 400
@@ -53,7 +53,7 @@ def load_config(path: str | os.PathLike | None = None) -> UserConfig:
     if "rate" in fields:
         value = fields["rate"].scalar("rate")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_RATE <= value <= MAX_RATE:
-            raise fields["rate"].error(f"rate must be words per minute, {MIN_RATE} to {MAX_RATE}")
+            raise fields["rate"].error(f"rate must be words per minute, {MIN_RATE} to {MAX_RATE}, not {shown(value)}")
         rate = int(value)
     return UserConfig(path, voice.strip() if voice else None, line or 0, rate)
 

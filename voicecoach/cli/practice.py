@@ -83,7 +83,7 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
     from voicecoach.errors import NO_AUDIO_DEVICE
     from voicecoach.exercise.library import locate
     from voicecoach.exercise.program import load_program
-    from voicecoach.exercise.script import parse_overrides
+    from voicecoach.exercise.script import load_script, parse_overrides
     from voicecoach.player.play import play_script
     from voicecoach.practice.log import db_path, read_log
     from voicecoach.practice.progress import choose_today, summarise
@@ -94,9 +94,10 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
         entries = log.entries()
     mine = parse_overrides(list(sets))
     chosen = choose_today(summarise(entries, program.stages, date.today()), program.stages, number, mine)
-    click.echo(chosen.why)
     options = voice_kwargs(sets, voice, rate, volume)
     options["overrides"] = {**chosen.stage.set, **mine}
+    load_script(chosen.stage.script, options["overrides"])     # a --set typo is said before the stage is announced
+    click.echo(chosen.why)
     try:
         play_script(chosen.stage.script, cache_of(ctx), **options, hands_free=hands_free, pre_roll=pre_roll,
                     log=None if no_log else db_path(db), background=background, background_level=background_level,
