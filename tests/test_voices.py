@@ -257,3 +257,22 @@ def test_sample_files_are_named_by_the_listed_spec(tmp_path):
 def test_voices_says_in_one_sentence_where_a_piper_voice_of_ones_choice_goes(data_home):
     out = " ".join(CliRunner().invoke(cli, ["voices"]).output.split())      # wrapped at 80 columns
     assert f"a British or a female one among them: put its .onnx and .onnx.json in {data_home})" in out
+
+
+def test_a_voice_suggestion_is_named_as_voices_lists_it_and_works(tmp_path):
+    import re
+    script = tmp_path / "quiet.yaml"
+    script.write_text("voicecoach: 1\ntitle: Quiet\nsteps:\n  - pause: 1\n", encoding="utf-8")
+    every = set(_listed_specs("--all")[0])
+
+    def show(spec):
+        return CliRunner().invoke(cli, ["--cache-dir", str(tmp_path / "cache"), "show", str(script), "--voice", spec])
+    # Another engine's voice given by its bare name, and a misspelt espeak-ng voice.
+    wanted = {"joe": "piper:joe"} if engines.engine("piper").installed() else {}
+    wanted["gmw/en-uss"] = "espeak:gmw/en-us"
+    for given, meant in wanted.items():
+        said = show(given)
+        assert said.exit_code != 0 and "did you mean" in said.output, said.output
+        suggested = re.findall(r"(\w[\w-]*:[\w/-]+)", said.output.split("did you mean", 1)[1])
+        assert meant in suggested and set(suggested) <= every, said.output
+        assert all(show(spec).exit_code == 0 for spec in suggested)

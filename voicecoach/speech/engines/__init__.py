@@ -85,8 +85,31 @@ def resolve(spec: str) -> tuple[str, str | None]:
     name, wanted = split_spec(spec)
     chosen = engine(name)
     chosen.require()
-    # `recorded` alone names no pack: its resolve says how to name one.
-    return name, (chosen.resolve(wanted) if wanted or name == "recorded" else chosen.best_voice)
+    try:
+        # `recorded` alone names no pack: its resolve says how to name one.
+        return name, (chosen.resolve(wanted) if wanted or name == "recorded" else chosen.best_voice)
+    except VoicecoachError:
+        elsewhere = _named_elsewhere(wanted, name) if wanted and ":" not in spec else []
+        if not elsewhere:
+            raise
+        # A bare name is espeak-ng's; one that another engine's voice has is that voice, as `voices` names it.
+        raise VoicecoachError(f"{shown_engine(name)} has no voice {shown(wanted)}; did you mean "
+                              f"{' or '.join(elsewhere)}? (`voicecoach voices` names each voice as --voice takes it)"
+                              ) from None
+
+
+def _named_elsewhere(wanted: str, besides: str) -> list[str]:
+    """The specs (as `voices` lists them) of installed engines' voices, other than `besides`', called `wanted`."""
+    found = []
+    for e in registered():
+        if e.name == besides or not e.installed():
+            continue
+        try:
+            voices = e.voices()
+        except VoicecoachError:
+            continue
+        found += [short_spec(v, voices) for v in voices if wanted.strip().lower() in (v.name.strip().lower(), v.id.lower())]
+    return found
 
 
 def best_available() -> tuple[str, str | None]:

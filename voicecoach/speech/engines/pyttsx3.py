@@ -159,8 +159,16 @@ def resolve_voice_name(name: str, voices: list[dict]) -> str:
     spellings = {v["id"].lower().split("/")[-1]: v["id"] for v in voices}
     spellings.update({v["id"].lower(): v["id"] for v in voices})
     close = list(dict.fromkeys(spellings[c] for c in difflib.get_close_matches(wanted, list(spellings), n=3, cutoff=0.6)))
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    hint = f"did you mean {' or '.join(map(_listed(voices), close))}? " if close else ""
     raise VoicecoachError(f"there is no voice {shown(name)}; {hint}`voicecoach voices --all` lists every one")
+
+
+def _listed(voices: list[dict]):
+    """id -> the spec `voicecoach voices --all` shows for that voice (espeak:lojban, espeak:gmw/en-gb-x-rp)."""
+    from voicecoach.speech.engines import short_spec
+    listed = [EngineVoice("pyttsx3", v["id"], v["name"], tuple(v["languages"])) for v in voices]
+    by_id = {v.id: v for v in listed}
+    return lambda ident: short_spec(by_id[ident], listed)
 
 
 # pyttsx3 offers over a hundred espeak-ng voices; a sample of each language would bury the
