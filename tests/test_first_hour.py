@@ -471,3 +471,13 @@ def test_today_takes_plays_background_pre_roll_and_keep_alive(newcomer, monkeypa
         {"hands_free": True, "pre_roll": 5, "background": "rain", "background_level": -12.0, "keep_alive": False}
     refused = run("today", "1", "--pre-roll", "5", ok=False)
     assert "--pre-roll is for --hands-free" in refused
+
+
+def test_a_missing_entry_points_to_the_list_and_a_note_given_two_ways_is_two_notes(newcomer, tmp_path):
+    run = newcomer
+    run("log", "other", "stretching", "--minutes", "10")
+    missing = run("log", "rate", "12", "3", ok=False)
+    assert "there is no entry 12 in the practice log" in missing
+    assert suggestions(missing) == ["log list"] and "stretching" in run(*suggestions(missing)[0].split())
+    both = run("log", "rate", "1", "3", "--note", "better after", "tense at first")
+    assert both.splitlines()[-1].endswith("Note: stretching; tense at first; better after")

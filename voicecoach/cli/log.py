@@ -42,9 +42,10 @@ def _confirm(question: str, command: str) -> bool:
 
 
 def _note_of(words: tuple, note: str | None) -> str | None:
-    """The note given as plain words, as --note, or both."""
-    text = " ".join([*words, *([note] if note else [])]).strip()
-    return text or None
+    """The note given as plain words, as --note, or both (joined as two notes are: "tense at first; better")."""
+    from voicecoach.practice.values import joined_notes
+    parts = [text for text in (" ".join(words).strip(), (note or "").strip()) if text]
+    return joined_notes(*parts) if len(parts) == 2 else (parts[0] if parts else None)
 
 
 def _add_entry(db, kind, comfort, note, when, **fields) -> None:

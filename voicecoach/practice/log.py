@@ -201,7 +201,8 @@ class Log:
             text = joined_notes(current.note, text)
         if self._write("UPDATE entries SET comfort = COALESCE(?, comfort), note = COALESCE(?, note) WHERE id = ?",
                        (checked_comfort(comfort), checked_note(text), current.id)).rowcount != 1:
-            raise VoicecoachError(f"there is no entry {entry} in the practice log")
+            raise VoicecoachError(f"there is no entry {entry} in the practice log; "
+                                  "`voicecoach log list` shows each entry's number")
         return self.get(current.id)
 
     def delete(self, entry: int) -> LogEntry:
@@ -214,7 +215,8 @@ class Log:
         """One entry by id."""
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (entry_id(entry),)).fetchone()
         if row is None:
-            raise VoicecoachError(f"there is no entry {shown(entry)} in the practice log")
+            raise VoicecoachError(f"there is no entry {shown(entry)} in the practice log; "
+                                  "`voicecoach log list` shows each entry's number")
         try:
             return entry_of_row(row)
         except ValueError as e:
