@@ -481,3 +481,19 @@ def test_a_missing_entry_points_to_the_list_and_a_note_given_two_ways_is_two_not
     assert suggestions(missing) == ["log list"] and "stretching" in run(*suggestions(missing)[0].split())
     both = run("log", "rate", "1", "3", "--note", "better after", "tense at first")
     assert both.splitlines()[-1].endswith("Note: stretching; tense at first; better after")
+
+
+@pytest.mark.parametrize("args, said", [
+    (("today", "abc"), "STAGE abc: give a whole number; `voicecoach show program` lists the stages"),
+    (("today", "1.5"), "STAGE 1.5: give a whole number"),
+    (("show", "shower", "--rate", "500"), "--rate 500: give a whole number from 60 to 400 (words a minute)"),
+    (("show", "shower", "--volume", "nan"), "--volume nan: give a number from 0.05 to 1"),
+    (("export", "shower", "--background-level", "-3"), "--background-level -3: give a number from -40 to -6"),
+    (("log", "list", "--last", "0"), "--last 0: give a whole number of at least 1"),
+    (("log", "other", "walk", "--minutes", "1000"), "--minutes 1000: give a number from 0 to 600 (minutes)"),
+    (("log", "delete", "abc"), "ENTRY abc: give a whole number; `voicecoach log list` shows each entry's number"),
+])
+def test_a_number_out_of_its_range_is_refused_in_one_line_naming_the_option(newcomer, args, said):
+    out = newcomer(*args, ok=False)
+    assert out.startswith(f"Error: {said}") and out.count("\n") == 1, out      # one line, no usage block
+    assert "Invalid value" not in out

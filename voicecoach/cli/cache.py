@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voicecoach.cli.common import cache_of, friendly
+from voicecoach.cli.common import Between, cache_of, friendly
 from voicecoach.errors import one_line
 
 
@@ -47,7 +47,7 @@ def cache_verify(ctx):
 
 
 @cache_group.command("prune")
-@click.option("--days", type=click.FloatRange(0), default=90, show_default=True,
+@click.option("--days", type=Between(0, unit="days"), default=90, show_default=True,
               help="Remove phrases not used for this many days.")
 @click.pass_context
 @friendly

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import sys
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +26,50 @@ class Failure(click.ClickException):
         super().__init__(str(error))
         # click declares exit_code a ClassVar but reads it from the instance; each error brings its own.
         self.exit_code = error.exit_code  # type: ignore[misc]
+
+
+class _Refused:
+    """A click number range that refuses a value as the tool refuses any, in one line naming the option:
+    `--rate 500: give a whole number from 60 to 400 (words a minute)`; help still shows the range."""
+    min: Any
+    max: Any
+    whole = False
+    unit = hint = ""
+
+    def span(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        bounds = (f" from {self.min:g} to {self.max:g}" if self.min is not None and self.max is not None
+                  else f" of at least {self.min:g}" if self.min is not None
+                  else f" of at most {self.max:g}" if self.max is not None else "")
+        return kind + bounds + (f" ({self.unit})" if self.unit else "")
+
+    def convert(self, value, param, ctx):
+        try:
+            number = super().convert(value, param, ctx)  # type: ignore[misc]
+            if isinstance(number, float) and not math.isfinite(number):   # click's FloatRange lets nan through
+                raise click.BadParameter(str(value))
+            return number
+        except click.BadParameter:
+            name = ((param.opts[-1] if isinstance(param, click.Option) else param.human_readable_name.strip("[]"))
+                    if param else "")
+            raise Failure(VoicecoachError(f"{name} {value}: give {self.span()}{self.hint}".strip())) from None
+
+
+class _Whole(_Refused, click.IntRange):
+    whole = True
+
+
+class _Number(_Refused, click.FloatRange):
+    pass
+
+
+def Between(lo: float | None = None, hi: float | None = None, *, whole: bool = False, unit: str = "",  # noqa: N802
+            hint: str = "") -> click.ParamType:
+    """A number from `lo` to `hi` (None: no bound) for an option or argument, refused in the tool's words."""
+    kind: _Whole | _Number = (_Whole(None if lo is None else int(lo), None if hi is None else int(hi)) if whole
+                              else _Number(lo, hi))
+    kind.unit, kind.hint = unit, hint
+    return kind
 
 
 def friendly(fn):
@@ -56,15 +101,17 @@ def friendly(fn):
 def voice_options(fn):
     fn = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                       help="Override a script parameter, e.g. --set hold=8 (repeatable).")(fn)
-    fn = click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate in words per minute.")(fn)
+    fn = click.option("--rate", type=Between(60, 400, whole=True, unit="words a minute"),
+                      help="Speaking rate in words per minute.")(fn)
     fn = click.option("--voice", "voice", metavar="ENGINE:VOICE",
                       help="Voice, e.g. festival:slt, flite:slt or gmw/en-us (see `voicecoach voices`).")(fn)
-    fn = click.option("--volume", type=click.FloatRange(0.05, 1.0), help="Voice volume, 0.05 to 1.")(fn)
+    fn = click.option("--volume", type=Between(0.05, 1.0), help="Voice volume, 0.05 to 1.")(fn)
     return fn
 
 
 def background_options(fn):
-    fn = click.option("--background-level", "background_level", type=click.FloatRange(-40, -6), metavar="DB",
+    fn = click.option("--background-level", "background_level", type=Between(-40, -6, unit="dB under the voice"),
+                      metavar="DB",
                       help="How far under the voice the background sits, in dB (default -20).")(fn)
     fn = click.option("--background", "background", metavar="SOUND",
                       help="A soft bed under the voice that dips for every cue: brown, rain, waves, drone, "
@@ -73,7 +120,8 @@ def background_options(fn):
 
 
 def hands_free_options(fn):
-    fn = click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+    fn = click.option("--pre-roll", type=Between(0, 600, whole=True, unit="seconds"), default=20,
+                      show_default=True, metavar="SECONDS",
                       help="With --hands-free: seconds between 'Starting in ...' and the session.")(fn)
     fn = click.option("--hands-free", is_flag=True,
                       help="As `play --hands-free` plays it: a spoken pre-roll, a soft tone before each phase, a "

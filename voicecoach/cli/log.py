@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli.common import db_option, entry_options, friendly
+from voicecoach.cli.common import Between, db_option, entry_options, friendly
 from voicecoach.errors import VoicecoachError
 
 
@@ -83,7 +83,7 @@ def log_trainer(words, size, comfort, note, when, db):
 @click.argument("script")
 @click.argument("words", nargs=-1, metavar="[NOTE]")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="The settings you used, e.g. size=2.")
-@click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
+@click.option("--minutes", type=Between(0, 600, unit="minutes"), help="About how long it took.")
 @entry_options
 @db_option
 @friendly
@@ -102,7 +102,7 @@ def log_session(script, words, sets, minutes, comfort, note, when, db):
 
 @log_group.command("other")
 @click.argument("words", nargs=-1, metavar="[WHAT]")
-@click.option("--minutes", type=click.FloatRange(0, 600), help="About how long it took.")
+@click.option("--minutes", type=Between(0, 600, unit="minutes"), help="About how long it took.")
 @entry_options
 @db_option
 @friendly
@@ -148,7 +148,7 @@ def log_rate(words, comfort, note, replace_note, db):
 
 
 @log_group.command("delete")
-@click.argument("entry", type=int)
+@click.argument("entry", type=Between(whole=True, hint="; `voicecoach log list` shows each entry's number"))
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 @db_option
 @friendly
@@ -169,7 +169,7 @@ def log_delete(entry, yes, db):
 
 
 @log_group.command("list")
-@click.option("--last", type=click.IntRange(1), default=20, show_default=True, help="How many entries to show.")
+@click.option("--last", type=Between(1, whole=True), default=20, show_default=True, help="How many entries to show.")
 @db_option
 @friendly
 def log_list(last, db):

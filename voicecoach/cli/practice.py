@@ -6,6 +6,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import (
+    Between,
     background_options,
     cache_of,
     check_hands_free,
@@ -59,12 +60,14 @@ def progress_cmd(plot, program_file, db):
 
 
 @click.command("today")
-@click.argument("number", type=int, required=False, metavar="[STAGE]")
+@click.argument("number", type=Between(whole=True, hint="; `voicecoach show program` lists the stages"),
+                required=False, metavar="[STAGE]")
 @click.option("--program", "program_file", type=click.Path(dir_okay=False),
               help="The program to follow (default: the library's program).")
 @voice_options
 @click.option("--hands-free", is_flag=True, help="For the shower, as with `voicecoach play --hands-free`.")
-@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+@click.option("--pre-roll", type=Between(0, 600, whole=True, unit="seconds"), default=20,
+              show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--no-log", is_flag=True, help="Do not record this session in the practice log.")
 @background_options
@@ -118,7 +121,7 @@ def today_cmd(ctx, number, program_file, sets, voice, rate, volume, hands_free, 
 @click.option("--at", "at", default="20:00", show_default=True, metavar="HH:MM", help="The time of day.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ics file to write.")
 @click.option("--title", help="What the calendar shows (default: a discreet \"A few minutes for me\").")
-@click.option("--minutes", type=click.IntRange(1, 240), default=15, show_default=True, help="How long the event is.")
+@click.option("--minutes", type=Between(1, 240, whole=True, unit="minutes"), default=15, show_default=True, help="How long the event is.")
 @friendly
 def remind_cmd(days, at, output, title, minutes):
     """Write a calendar file with a weekly reminder to practise.

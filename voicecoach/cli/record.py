@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from voicecoach.cli.common import friendly
+from voicecoach.cli.common import Between, friendly
 
 
 @click.command("record")
@@ -19,7 +19,7 @@ from voicecoach.cli.common import friendly
               help="Only the phrases the pack does not hold yet (with no SCRIPT: those of its phrase list).")
 @click.option("--consent", metavar="TEXT",
               help="Whose voice this is and who agreed to its use, in your words (kept in the pack).")
-@click.option("--countdown", type=click.IntRange(0, 10), default=3, show_default=True, metavar="SECONDS",
+@click.option("--countdown", type=Between(0, 10, whole=True, unit="seconds"), default=3, show_default=True, metavar="SECONDS",
               help="Seconds counted down before each take.")
 @click.option("--device", default="default", show_default=True, help="The ALSA capture device (the microphone).")
 @friendly

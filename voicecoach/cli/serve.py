@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from voicecoach import paths
-from voicecoach.cli.common import ProgressBar, cache_of, db_option, friendly
+from voicecoach.cli.common import Between, ProgressBar, cache_of, db_option, friendly
 
 
 @click.command("serve")
 @click.argument("program", required=False, type=click.Path(dir_okay=False))
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+@click.option("--port", type=Between(0, 65535, whole=True), default=8765, show_default=True,
               help="The port to listen on (0: any free one).")
 @click.option("--lan", is_flag=True, help="Listen on this computer's Wi-Fi address, so your phone can reach it "
                                          "(default: this computer only).")
@@ -21,7 +21,8 @@ from voicecoach.cli.common import ProgressBar, cache_of, db_option, friendly
 @click.option("--discreet", is_flag=True, help="Neutral titles on the page and in the phone's media controls.")
 @click.option("--hands-free", is_flag=True, help="Share hands-free versions, for the shower: a spoken pre-roll, "
                                                "a soft tone before each phase, a slower, evened-out voice.")
-@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+@click.option("--pre-roll", type=Between(0, 600, whole=True, unit="seconds"), default=20,
+              show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--dir", "folder", type=click.Path(file_okay=False),
               help="Where the sessions are exported to and shared from (default: in your user data folder).")

@@ -9,6 +9,7 @@ import click
 
 from voicecoach import paths
 from voicecoach.cli.common import (
+    Between,
     ProgressBar,
     background_options,
     cache_of,
@@ -179,7 +180,8 @@ def length_note(played: int, as_file: int) -> str | None:
                    "them is removed; one with a name the export needs is replaced).")
 @click.option("--hands-free", is_flag=True,
               help="For the shower: a spoken pre-roll, a soft tone before each phase, a slower, evened-out voice.")
-@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+@click.option("--pre-roll", type=Between(0, 600, whole=True, unit="seconds"), default=20,
+              show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @voice_options
 @background_options
@@ -292,7 +294,8 @@ def render(ctx, script, output, sets, voice, rate, volume, hands_free, pre_roll,
 @click.option("--hands-free", is_flag=True,
               help="For the shower: a spoken pre-roll, a soft tone before each phase, a slower, louder voice; "
                    "no key is ever needed.")
-@click.option("--pre-roll", type=click.IntRange(0, 600), default=20, show_default=True, metavar="SECONDS",
+@click.option("--pre-roll", type=Between(0, 600, whole=True, unit="seconds"), default=20,
+              show_default=True, metavar="SECONDS",
               help="With --hands-free: seconds between 'Starting in ...' and the session.")
 @click.option("--from", "section", metavar="SECTION", help='Start at this section, e.g. --from "Closing".')
 @click.option("--db", type=click.Path(dir_okay=False), envvar="VOICECOACH_DB",

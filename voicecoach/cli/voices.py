@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voicecoach.cli.common import friendly
+from voicecoach.cli.common import Between, friendly
 from voicecoach.errors import VoicecoachError
 
 WIDTH = 80          # a terminal's columns: every line of `voices` fits
@@ -50,7 +50,7 @@ def say(text: str, width: int = WIDTH) -> None:
 @click.option("--sample", metavar="TEXT", help="Write TEXT in each main voice, to compare them by ear.")
 @click.option("-d", "--dir", "folder", type=click.Path(file_okay=False), default="samples", show_default=True,
               help="Folder for the --sample files.")
-@click.option("--rate", type=click.IntRange(60, 400), help="Speaking rate for the samples, words per minute.")
+@click.option("--rate", type=Between(60, 400, whole=True, unit="words a minute"), help="Speaking rate for the samples, words per minute.")
 def voices(show_all, sample, folder, rate):
     """The best voices here, the default first.
 
