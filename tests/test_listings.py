@@ -38,8 +38,10 @@ def one_line_error(result) -> str:
 
 
 def too_wide(text: str) -> list[str]:
-    # A path longer than the line has a line of its own, whole, so that it can be copied.
-    return [line for line in text.splitlines() if len(line) > COLUMNS and not re.fullmatch(r"\s*/\S+", line)]
+    # A path longer than the line has a line of its own, whole, so that it can be copied. Columns, not
+    # characters: a wide (Japanese) character takes two.
+    from voicecoach.cli.layout import cells
+    return [line for line in text.splitlines() if cells(line) > COLUMNS and not re.fullmatch(r"\s*/\S+", line)]
 
 
 # ---------------------------------------------------------------- 3. listings fit 80 columns
@@ -259,3 +261,19 @@ def test_a_long_pause_says_its_length_in_minutes(write_script):
 def test_spoken_lengths():
     assert [spoken(ms) for ms in (1000, 2500, 60_000, 3_660_000, 90_500, 7_200_000)] == \
         ["1 second", "2.5 seconds", "1 minute", "61 minutes", "1 minute 30.5 seconds", "2 hours"]
+
+
+def test_titles_abouts_and_notes_in_wide_characters_fit_80_columns(tmp_path):
+    own = paths.user_scripts_dir()
+    own.mkdir(parents=True)
+    (own / "wide.yaml").write_text(
+        "voicecoach: 1\ntitle: Ünïcödé 日本語 morning routine with a rather long title that goes on 日本語日本語日本語\n"
+        "about: 日本語の説明文です。とても長い説明文がここに続きます。日本語の説明文です。とても長い説明文がここに続きます。"
+        " And some English words after it.\nsteps:\n  - say: Hello.\n", encoding="utf-8")
+    run("log", "other", "日本語のメモ " * 7 + "とても長い", "--minutes", "5")
+    listed = run("--cache-dir", tmp_path / "cache", "list").output + run("log", "list").output
+    assert too_wide(listed) == []
+    # Nothing is lost to the wrapping: every character of the title, the about and the note is there.
+    joined = "".join(listed.split())
+    for text in ("日本語日本語日本語", "とても長い説明文がここに続きます。日本語の説明文です。", "日本語のメモ" * 7 + "とても長い"):
+        assert text in joined

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
+import unicodedata
 
 MAX_WIDTH = 80      # wider lines are harder to read; click's help stops at 80 too
 MIN_WIDTH = 40      # below this, wrapping makes a listing longer without making it readable
@@ -28,9 +29,39 @@ def wrapped(text: str, indent: int | str = 0, *, first: str | None = None, colum
     pad = " " * indent if isinstance(indent, int) else indent
     # A command in backticks stays on one line, to be copied whole: its spaces are not places to break.
     text = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", _KEEP), " ".join(text.split()))
-    lines = textwrap.wrap(text, width=columns or width(), initial_indent=pad if first is None else first,
-                          subsequent_indent=pad, break_long_words=split_long, break_on_hyphens=False)
+    head = pad if first is None else first
+    if cells(text + head) == len(text + head):
+        lines = textwrap.wrap(text, width=columns or width(), initial_indent=head, subsequent_indent=pad,
+                              break_long_words=split_long, break_on_hyphens=False)
+    else:   # wide characters (日本語 takes two columns a character): textwrap counts characters
+        lines = _wrap_cells(text, columns or width(), head, pad, split_long)
     return [line.replace(_KEEP, " ") for line in lines] or ([first.rstrip()] if first else [])
+
+
+def cells(text: str) -> int:
+    """The columns `text` takes on a terminal: two for a wide (East Asian) character, none for a combining one."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap_cells(text: str, columns: int, head: str, pad: str, split_long: bool) -> list[str]:
+    """textwrap.wrap's greedy wrapping, by columns instead of characters."""
+    lines: list[str] = []
+    line, used, words = head, cells(head), 0
+    for word in text.split(" ") if text else []:
+        if words and used + 1 + cells(word) > columns:
+            lines.append(line)
+            line, used, words = pad, cells(pad), 0
+        # A word of wide characters (Chinese, Japanese) breaks between any two of them, as those scripts do.
+        while (split_long or cells(word) > len(word)) and not words and used + cells(word) > columns and len(word) > 1:
+            cut = 1
+            while cut < len(word) and used + cells(word[: cut + 1]) <= columns:
+                cut += 1
+            lines.append(line + word[:cut])
+            line, used, word = pad, cells(pad), word[cut:]
+        line, used, words = line + (" " if words else "") + word, used + (1 if words else 0) + cells(word), words + 1
+    if words:
+        lines.append(line)
+    return [line.rstrip() for line in lines]
 
 
 
@@ -42,10 +73,11 @@ def paragraphs(text: str, indent: int | str = 0) -> list[str]:
     return out
 
 
-def row(cells: list[tuple[str, int]], rest: str = "", *, columns: int | None = None,
+def row(columns_of: list[tuple[str, int]], rest: str = "", *, columns: int | None = None,
         split_long: bool = False) -> list[str]:
     """Cells padded to their widths (a negative width aligns right), then `rest` wrapped under its own start."""
-    head = "".join(text.rjust(-w) if w < 0 else text.ljust(w) for text, w in cells)
+    head = "".join(" " * max(0, -w - cells(text)) + text if w < 0 else text + " " * max(0, w - cells(text))
+                   for text, w in columns_of)
     if not rest:
         return [head.rstrip()]
-    return wrapped(rest, len(head), first=head, columns=columns, split_long=split_long)
+    return wrapped(rest, cells(head), first=head, columns=columns, split_long=split_long)
