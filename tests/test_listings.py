@@ -231,7 +231,9 @@ def test_today_0_is_refused_naming_the_stages():
 
 @pytest.mark.parametrize("text, days, hour", [("2 days ago", 2, 15), ("two days ago", 2, 15), ("a week ago", 7, 15),
                                               ("yesterday 19:30", 1, 19), ("3 hours ago", 0, 12),
-                                              ("monday", 4, 15), ("last friday", 7, 15), ("day before yesterday", 2, 15)])
+                                              ("monday", 4, 15), ("last friday", 7, 15), ("day before yesterday", 2, 15),
+                                              ("a month ago", 30, 15), ("3 months ago 19:30", 91, 19),
+                                              ("a year ago", 365, 15), ("10 years ago", 3652, 15)])
 def test_relative_dates_are_understood(text, days, hour):
     today = datetime(2026, 12, 4, 15, 0).astimezone()        # a Friday
     when = practice.parse_when(text, today)
@@ -240,7 +242,9 @@ def test_relative_dates_are_understood(text, days, hour):
 
 @pytest.mark.parametrize("text, said", [("5000 days ago", "more than ten years ago"),
                                         ("today 23:00", "in the future"), ("friday 25:00", "not a time of day"),
-                                        ("2026-12-04 23:59", "in the future")])
+                                        ("2026-12-04 23:59", "in the future"), ("tomorrow", "in the future"),
+                                        ("in 2 days", "in the future"), ("next monday", "in the future"),
+                                        ("the day after tomorrow", "in the future"), ("11 years ago", "more than ten")])
 def test_relative_dates_that_cannot_be_are_refused_kindly(text, said):
     with pytest.raises(VoicecoachError, match=said) as refused:
         practice.parse_when(text, datetime(2026, 12, 4, 15, 0).astimezone())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import os
@@ -47,8 +48,11 @@ _UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": tim
           "week": timedelta(weeks=1)}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # "2 days ago", "an hour ago", "three weeks ago"; the unit's plural and a few short forms too.
-_AGO = re.compile(r"(\d+|[a-z]+)\s*(minute|min|hour|hr|day|week|wk)s?\s+ago")
-_SHORT = {"min": "minute", "hr": "hour", "wk": "week"}
+_AGO = re.compile(r"(\d+|[a-z]+)\s*(minute|min|hour|hr|day|week|wk|month|year|yr)s?\s+ago")
+_SHORT = {"min": "minute", "hr": "hour", "wk": "week", "yr": "year"}
+_MONTHS = {"month": 1, "year": 12}       # counted by the calendar: "a month ago" on 31 March is 28 or 29 February
+# A day to come, said in words: "tomorrow", "in 2 days", "next monday", "next week".
+_AHEAD = re.compile(r"tomorrow|(the )?day after tomorrow|in\s+(\d+|[a-z]+)\s*[a-z]+|next\s+[a-z]+")
 # A time of day after a day said in words: "yesterday 19:30", "monday at 8:15".
 _AT_TIME = re.compile(r"(.*?)\s+(?:at\s+)?(\d{1,2}):(\d{2})")
 WHEN_WANTED = ("write a day like 2026-11-20 (with a time if you like, 2026-11-20 19:30), or today, yesterday, "
@@ -94,18 +98,24 @@ def _relative(word: str, today: datetime, text: str) -> datetime | None:
         name = day_words.removeprefix("last ")
         back = (today.weekday() - _WEEKDAYS.index(name)) % 7
         day = _days_back(today, back or (7 if day_words.startswith("last ") else 0))
+    elif _AHEAD.fullmatch(day_words):
+        raise VoicecoachError(f"--when {shown(text)} is in the future; the log is for practice already done")
     elif m := _AGO.fullmatch(day_words):
         count, unit = m.groups()
         n = int(count) if count.isdigit() else _NUMBER_WORDS.get(count)
         if n is None:
             raise VoicecoachError(f"--when {shown(text)}: write the number as digits, like 2 days ago")
-        step = _UNITS[_SHORT.get(unit, unit)]
-        if n * step.total_seconds() > (BACKDATE_DAYS + 1) * 86_400:
-            raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
-                                  "from the last ten years")
-        if clock is not None and step < timedelta(days=1):
-            raise VoicecoachError(f"--when {shown(text)}: give either a time ago or a time of day, not both")
-        day = _days_back(today, n * step.days) if step.days else today - step * n
+        unit = _SHORT.get(unit, unit)
+        if unit in _MONTHS:
+            day = _months_back(today, n * _MONTHS[unit], text)
+        else:
+            step = _UNITS[unit]
+            if n * step.total_seconds() > (BACKDATE_DAYS + 1) * 86_400:
+                raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
+                                      "from the last ten years")
+            if clock is not None and step < timedelta(days=1):
+                raise VoicecoachError(f"--when {shown(text)}: give either a time ago or a time of day, not both")
+            day = _days_back(today, n * step.days) if step.days else today - step * n
     else:
         return None
     if clock is None:
@@ -114,6 +124,16 @@ def _relative(word: str, today: datetime, text: str) -> datetime | None:
     if hour > 23 or minute > 59:
         raise VoicecoachError(f"--when {shown(text)}: {hour}:{minute:02d} is not a time of day (00:00 to 23:59)")
     return day.replace(hour=hour, minute=minute, second=0).replace(tzinfo=None).astimezone()
+
+
+def _months_back(today: datetime, months: int, text: str) -> datetime:
+    """The same day `months` back by the calendar (the month's last day when it is shorter), at today's time."""
+    if months > BACKDATE_DAYS // 28:
+        raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
+                              "from the last ten years")
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return today.replace(tzinfo=None, year=year, month=month + 1, day=day).astimezone()
 
 
 def _days_back(today: datetime, days: int) -> datetime:
