@@ -176,7 +176,10 @@ def test_doctor_says_what_is_missing_and_fails(tmp_path, monkeypatch):
     assert "!!  ffmpeg" in result.output and "sudo apt-get install ffmpeg" in " ".join(result.output.split())
     # Wrapped to 80 columns under each check's name; only a path too long for a line of its own goes past.
     assert all(len(line) <= 80 or len(line[23:].split()) == 1 for line in result.output.splitlines()), result.output
-    assert "Error: something needed is missing or wrong: " in result.output
+    last = result.output.splitlines()[-1]
+    missing = [line[4:23].strip() for line in result.output.splitlines() if line.startswith("!!  ")]
+    assert last == (f"Error: {len(missing)} things needed are missing or wrong, marked !! above, each with its fix"
+                    if len(missing) > 1 else "Error: 1 thing needed is missing or wrong, marked !! above, each with its fix")
 
 
 def test_doctor_sees_a_log_others_can_read(tmp_path, private_log):
