@@ -186,7 +186,7 @@ def test_an_if_step_takes_its_steps_only_when_its_comparison_holds(write_script,
     ("- if: $nothing > 1\n    steps: [{say: Hi.}]", 6, "$nothing, which is not a parameter"),
     ("- if: $size > 1", 6, "needs `steps:`"),
     ("- if: $size > 1\n    steps: [{say: Hi.}]\n    say: Hello.", 6, "a step has one kind"),
-    ("- if: $size > 5\n    steps: [{sya: Hi.}]", 7, "unknown step `sya`"),   # checked even when left out
+    ("- if: $size > 5\n    steps: [{sya: Hi.}]", 7, "unknown step `sya`; did you mean `say`?"),   # checked even when left out
 ])
 def test_a_bad_if_step_is_one_line_at_its_line(write_script, step, line, word):
     path = write_script(f"voicecoach: 1\ntitle: T\nparams: {{size: 1}}\nsteps:\n  - say: Welcome.\n  {step}\n")

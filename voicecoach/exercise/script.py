@@ -312,7 +312,9 @@ def _step(node: Node, r: _Resolver, depth: int):
     kinds = [k for k, _, _ in entries if k in _STEP_KINDS]
     if not kinds:
         key, key_node, _ = entries[0] if entries else ("", node, None)
-        raise key_node.error(f"unknown step `{key}` (steps are: {', '.join(_STEP_KINDS)})")
+        close = difflib.get_close_matches(str(key).lower(), list(_STEP_KINDS), n=1, cutoff=0.6)
+        meant = f"did you mean `{close[0]}`? " if close else ""
+        raise key_node.error(f"unknown step `{key}`; {meant}(steps are: {', '.join(_STEP_KINDS)})")
     if len(kinds) > 1:
         raise node.error(f"a step has one kind, but this one has {' and '.join(kinds)}; put each on its own `- ` line")
     kind = kinds[0]
