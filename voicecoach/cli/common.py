@@ -52,7 +52,8 @@ class _Refused:
         except click.BadParameter:
             name = ((param.opts[-1] if isinstance(param, click.Option) else param.human_readable_name.strip("[]"))
                     if param else "")
-            raise Failure(VoicecoachError(f"{name} {value}: give {self.span()}{self.hint}".strip())) from None
+            # Exit status 2, as for any other mistake in how the command was written (click's usage errors).
+            raise Failure(VoicecoachError(f"{name} {value}: give {self.span()}{self.hint}".strip(), 2)) from None
 
 
 class _Whole(_Refused, click.IntRange):
