@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 import os
@@ -128,6 +127,7 @@ def _relative(word: str, today: datetime, text: str) -> datetime | None:
 
 def _months_back(today: datetime, months: int, text: str) -> datetime:
     """The same day `months` back by the calendar (the month's last day when it is shorter), at today's time."""
+    import calendar  # only here: every command that opens the log imports this module
     if months > BACKDATE_DAYS // 28:
         raise VoicecoachError(f"--when {shown(text)} is more than ten years ago; the log keeps practice "
                               "from the last ten years")
