@@ -502,3 +502,5 @@ def test_a_number_out_of_its_range_is_refused_in_one_line_naming_the_option(newc
     assert result.exit_code == 2 and "Traceback" not in out           # a mistake in the command, as click's are
     assert out.startswith(f"Error: {said}") and out.count("\n") == 1, out      # one line, no usage block
     assert "Invalid value" not in out
+    for command in suggestions(out):        # where to look for a stage or an entry works
+        newcomer(*shlex.split(command))
