@@ -346,10 +346,13 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
         signals = weighted(compressed)
         energies = {key: loudness.cumulative(y) for key, y in signals.items()}
         gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor, energies), None))
+        # Let go before the model makes its own: float64 for every distinct sample, 58 MB each for an hour's
+        # session, and with these and the model's at once an hour's export peaked at 192-203 MB.
+        del energies
         # The limiter takes some loudness too (0.1-0.6 LU here); a quick model of it guesses how much, so
         # the first real pass usually lands and the search costs one pass over the sounds, not two.
         modelled = laid.heard(session, compressed, floor, modelled_energies(compressed, signals, gain, ceiling))
-        del signals, energies
+        del signals
         gain = loudness.next_gain([(gain, modelled)], per_db=LIMITER_SLOPE)
     except BaseException:
         cast(Pass, limiting).close()
