@@ -466,33 +466,32 @@ def _session(model: Path):
     _no_telemetry()
     import onnxruntime
     level = onnxruntime.GraphOptimizationLevel
+
+    def load(path: Path, prepared_already: bool, keep_at: Path | None = None):
+        options = _options(level.ORT_DISABLE_ALL if prepared_already else level.ORT_ENABLE_BASIC)
+        if keep_at is not None:
+            options.optimized_model_filepath = str(keep_at)
+        return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     prepared = prepared_path(model)
-    if prepared is not None and prepared.is_file():
+    if prepared is None:
+        return load(model, False)
+    if prepared.is_file():
         try:
-            return onnxruntime.InferenceSession(str(prepared), sess_options=_options(level.ORT_DISABLE_ALL),
-                                                providers=["CPUExecutionProvider"])
+            return load(prepared, True)
         except Exception:  # a copy cut short (a full disk): made again below
             prepared.unlink(missing_ok=True)
-    options = _options(level.ORT_ENABLE_BASIC)
-    if prepared is None:
-        return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    session = None
     try:
         make_dir(prepared.parent)
-    except OSError:
-        return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
-    try:
         with atomic_path(prepared, mode=0o600) as tmp:
             # Written as this load prepares the model (about 0.1 s more, once); renamed into place whole.
-            options.optimized_model_filepath = str(tmp)
-            session = onnxruntime.InferenceSession(str(model), sess_options=options,
-                                                   providers=["CPUExecutionProvider"])
+            session = load(model, False, keep_at=tmp)
             if os.path.getsize(tmp) == 0:
                 raise OSError("onnxruntime wrote no prepared copy")
         _drop_older(prepared)
-    except (OSError, VoicecoachError):      # no room or no right to keep it: a plain load
-        return onnxruntime.InferenceSession(str(model), sess_options=_options(level.ORT_ENABLE_BASIC),
-                                            providers=["CPUExecutionProvider"])
-    return session
+    except (OSError, VoicecoachError):
+        pass        # no room or no right to keep it: the load stands (or a plain one)
+    return session if session is not None else load(model, False)
 
 
 def _matches(found: VoiceFile, session, loaded) -> None:
