@@ -276,3 +276,9 @@ def test_a_voice_suggestion_is_named_as_voices_lists_it_and_works(tmp_path):
         suggested = re.findall(r"(\w[\w-]*:[\w/-]+)", said.output.split("did you mean", 1)[1])
         assert meant in suggested and set(suggested) <= every, said.output
         assert all(show(spec).exit_code == 0 for spec in suggested)
+        # The command the message points to lists the voices it suggests, named that way.
+        commands = re.findall(r"`voicecoach ([^`]+)`", said.output)
+        assert commands, said.output
+        for command in commands:
+            listed = CliRunner().invoke(cli, command.split())
+            assert listed.exit_code == 0 and meant in listed.output, listed.output
