@@ -242,3 +242,25 @@ def test_the_head_start_begins_with_the_first_rendered_phrase_and_stops_what_nob
     assert head.energies({"Breathe in.": sound.copy()}) == {}
     head.close()
     assert all(proc.poll() is not None for proc in left)
+
+
+def _threads_after_numpy(env: dict) -> tuple[int, str]:
+    code = ("import os, voicecoach, numpy; "
+            "print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    count, value = out.stdout.split()
+    return int(count), value
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2,
+                    reason="counts the threads of a process through Linux's /proc, on more than one core")
+def test_numpy_starts_no_spinning_blas_threads():
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    # Without the package's setting numpy's OpenBLAS adds a thread per extra core; with it, one thread.
+    bare = subprocess.run([sys.executable, "-c", "import os, numpy; print(len(os.listdir('/proc/self/task')))"],
+                          env=env, capture_output=True, text=True, check=True)
+    assert int(bare.stdout) > 1, "this numpy starts no BLAS threads: the test shows nothing here"
+    assert _threads_after_numpy(env) == (1, "1")
+    # The user's own choice stands.
+    assert _threads_after_numpy({**env, "OPENBLAS_NUM_THREADS": "2"})[1] == "2"
