@@ -213,17 +213,21 @@ def _fft_size(n: int) -> int:
 
 @lru_cache(maxsize=64)
 def _response_spectrum(size: int) -> np.ndarray:
-    return np.fft.rfft(impulse_response(), size)
+    return np.fft.rfft(impulse_response().astype(np.float32), size)
 
 
 def k_weighted(samples: np.ndarray, chunk: int = RATE * 10) -> Iterator[np.ndarray]:
-    """The K-weighted signal of int16 samples followed by its TAIL of ringing, in pieces (FFT overlap-add)."""
+    """The K-weighted signal (float32) of int16 samples followed by its TAIL of ringing, in pieces (FFT
+    overlap-add)."""
+    # In single precision: numpy's FFT takes 0.65-0.7 of the time it takes in double (38 sounds, 3 million
+    # samples: 107-148 ms against 154-222 ms), a sound's energy moves by under 1e-6 dB, and every export
+    # weights its sounds two or three times. Energies are summed in double (cumulative).
     h = impulse_response()
     size = _fft_size(min(chunk, max(1, len(samples))) + len(h) - 1)
     spectrum = _response_spectrum(size)
-    carry = np.zeros(len(h) - 1)
+    carry: np.ndarray = np.zeros(len(h) - 1, dtype=np.float32)
     for i in range(0, len(samples), chunk):
-        piece = np.asarray(samples[i: i + chunk], dtype=np.float64) / 32768.0
+        piece = np.asarray(samples[i: i + chunk], dtype=np.float32) * np.float32(1 / 32768)
         y = np.fft.irfft(np.fft.rfft(piece, size) * spectrum, size)[: len(piece) + len(h) - 1]
         y[: len(carry)] += carry
         yield y[: len(piece)]
@@ -244,13 +248,14 @@ def weighted_signal(samples: np.ndarray) -> np.ndarray:
 def cumulative(weighted: np.ndarray) -> np.ndarray:
     """e[n]: the energy of a K-weighted signal (full scale 1.0) over its first n samples."""
     out = np.zeros(len(weighted) + 1)
-    np.cumsum(np.square(weighted), out=out[1:])
+    # Summed in double whatever the signal's precision: 3 million float32 squares would drift.
+    np.cumsum(np.square(weighted), dtype=np.float64, out=out[1:])
     return out
 
 
 def total_energy(samples: np.ndarray) -> float:
     """The K-weighted energy of a long stretch of int16 samples, a chunk at a time."""
-    return float(sum(np.dot(y, y) for y in k_weighted(samples)))
+    return float(sum(np.sum(np.square(y, dtype=np.float64)) for y in k_weighted(samples)))
 
 
 def contribution(start: int, cumulative: np.ndarray, total: int) -> tuple[int, np.ndarray]:
