@@ -1,6 +1,7 @@
 """Loading scripts: what is accepted, and a table of malformed scripts that must fail kindly."""
 
 import re
+from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
@@ -39,9 +40,11 @@ def test_a_full_script_loads_with_params_and_overrides(write_script):
 
 
 @pytest.mark.parametrize("text, seconds", [(3, 3), (0.25, 0.25), ("3s", 3), ("2m", 120), ("1m30s", 90),
-                                           ("500ms", 0.5), ("1.5 min", 90), ("1h", 3600)])
+                                           ("500ms", 0.5), ("1.5 min", 90), ("1h", 3600), (0.1, "0.1"),
+                                           (1.0005, "1.0005"), (0.3333, "0.3333")])
 def test_durations(text, seconds):
-    assert parse_duration(text) == seconds
+    # A number is read as written (0.1 is a tenth, not the float nearest it).
+    assert parse_duration(text) == (Fraction(seconds) if isinstance(seconds, str) else seconds)
 
 
 # (name, script text after the version/title lines, expected line, a word the message must hold)
@@ -53,6 +56,10 @@ MALFORMED = [
     ("unknown squeeze key", "steps:\n  - squeeze: {hold: 5, rest: 5, hodl: 3}\n", 4, "hodl"),
     ("pause not a duration", "steps:\n  - pause: soon\n", 4, "seconds"),
     ("zero pause", "steps:\n  - pause: 0\n", 4, "positive"),
+    ("pause finer than a millisecond", "steps:\n  - say: hi\n  - pause: 1.5ms\n", 5, "write 1ms or 2ms"),
+    ("hold finer than a millisecond", "steps:\n  - squeeze: {hold: 2.0005s, rest: 5}\n", 4, "write 2s or 2.001s"),
+    ("number finer than a millisecond", "steps:\n  - pause: 1.0005\n", 4, "write 1 or 1.001"),
+    ("pause under a millisecond", "steps:\n  - pause: 0.0001s\n", 4, "write 0.001s"),
     ("negative hold", "steps:\n  - say: hi\n  - squeeze: {hold: -5, rest: 5}\n", 5, "squeeze.hold"),
     ("absurd pause", "steps:\n  - pause: 999999\n", 4, "longest"),
     ("unknown param", "params: {hold: 5}\nsteps:\n  - squeeze: {hold: $hld, rest: 5}\n", 5, "$hld"),

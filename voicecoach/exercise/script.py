@@ -160,7 +160,9 @@ def parse_duration(value) -> Fraction:
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError
-        return Fraction(value).limit_denominator(1000)
+        # The number as written (YAML's float read back by its shortest form): 1.0005 stays 1.0005 s, to be
+        # refused as finer than a millisecond, where snapping the float had made it 1 s without a word.
+        return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
     if not isinstance(value, str) or not value.strip():
         raise ValueError
     total, pos, text = Fraction(0), 0, value.strip()
@@ -174,6 +176,15 @@ def parse_duration(value) -> Fraction:
         total += Fraction(m.group(1)) * _unit(m.group(2))
         pos = m.end()
     return sign * total
+
+
+def _as_written(value, ms: int) -> str:
+    """`ms` written the way `value` was: "2ms", "1.25s", or a plain number of seconds."""
+    text = str(value).strip()
+    if isinstance(value, str) and text.endswith("ms") and not any(c in text[:-2] for c in "hms"):
+        return f"{ms}ms"
+    seconds = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+    return f"{seconds}s" if isinstance(value, str) else seconds
 
 
 class _Resolver:
@@ -240,7 +251,13 @@ class _Resolver:
             seconds = parse_duration(value)
         except (ValueError, ZeroDivisionError):
             raise self.error(node, f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {shown(value)}") from None
-        ms = round(seconds * 1000)
+        exact = seconds * 1000
+        ms = round(exact)
+        if exact.denominator != 1 and exact > 0:
+            # Timings go to the millisecond; rounding a finer one would move every cue after it unasked.
+            nearest = [n for n in (math.floor(exact), math.ceil(exact)) if n > 0 or allow_zero]
+            ways = " or ".join(_as_written(value, n) for n in nearest)
+            raise self.error(node, f"{what} must be whole milliseconds, not {shown(value)}: write {ways}")
         if ms < 0 or (ms == 0 and not allow_zero):
             kind = "zero or more" if allow_zero else "a positive number of"
             raise self.error(node, f"{what} must be {kind} seconds, not {shown(value)}")
