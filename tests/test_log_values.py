@@ -58,6 +58,13 @@ def test_minus_five_is_not_very_comfortable():
     assert result.exit_code == 0 and "very comfortable" in result.output
 
 
+def test_a_size_is_taken_as_the_script_takes_it(private_log):
+    # `--set size=2.0` plays size 2; `log trainer --size 2.0` had been refused as no trainer.
+    assert "trainer size 2," in run("log", "trainer", "--size", "2.0").output
+    assert "the program's trainers are sizes 1 to 4" in one_line_error(run("log", "trainer", "--size", "2.5"))
+    assert "the program's trainers are sizes 1 to 4" in one_line_error(run("log", "trainer", "--size", "7"))
+
+
 def _poke(path, sql, *args):
     conn = sqlite3.connect(path)
     with conn:

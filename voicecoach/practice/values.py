@@ -294,7 +294,8 @@ def trainer_sizes() -> tuple[int, ...]:
 def given_size(text: str | int, sizes: Sequence[int]) -> int:
     """`log trainer --size` as typed: one of `sizes`, the program's trainers."""
     raw = str(text).strip()
-    size = int(raw) if re.fullmatch(r"[+-]?\d{1,6}", raw) else None
+    # "2.0" is size 2, as `--set size=2.0` already takes it; 2.5 is no trainer.
+    size = int(float(raw)) if re.fullmatch(r"[+-]?\d{1,6}(\.0*)?", raw) else None
     if size is None or size not in sizes:
         example = sizes[1] if len(sizes) > 1 else sizes[0]
         raise VoicecoachError(f"--size {shown(text) if size is None else size}: the program's trainers are "
