@@ -94,7 +94,7 @@ def test_the_k_weighted_energy_is_the_recursive_filters():
 def test_energies_are_summed_in_double_whatever_the_signals_precision():
     # A K-weighted signal is float32; two minutes of its squares summed in float32 drift by about 1e-3.
     steady = np.full(RATE * 120, 0.1, dtype=np.float32)
-    assert loudness.cumulative(steady)[-1] == pytest.approx(RATE * 120 * float(np.square(np.float32(0.1))), rel=1e-9)
+    assert loudness.cumulative(steady)[-1] == pytest.approx(RATE * 120 * float(np.float32(0.1)) ** 2, rel=1e-9)
 
 
 def placed_loudness(sounds, starts, total):

@@ -195,8 +195,8 @@ def test_the_limiter_models_energy_is_the_modelled_sounds_own():
 
 def test_mastering_takes_the_energies_measured_while_the_phrases_rendered(write_script, tmp_path, monkeypatch):
     filtered: list[int] = []
-    real = loudness.energy
-    monkeypatch.setattr(loudness, "energy", lambda samples: filtered.append(len(samples)) or real(samples))
+    real = loudness.weighted_signal
+    monkeypatch.setattr(loudness, "weighted_signal", lambda samples: filtered.append(len(samples)) or real(samples))
     head = mastering.HeadStart()
     try:
         session = prepare(write_script(SCRIPT), Cache(tmp_path / "cache"), on_rendered=head.add)
@@ -209,6 +209,25 @@ def test_mastering_takes_the_energies_measured_while_the_phrases_rendered(write_
         ahead = mastering.master(session, None, head)
     finally:
         head.close()
-    assert ahead.gain == alone.gain and ahead.loudness == alone.loudness
-    # The voice was not filtered again for mastering's first look at it: one filtering a phrase fewer.
-    assert len(filtered) == by_itself - len(spoken)
+    # The raw voice's loudness is the same; the compressed voice's is read from the raw one's signal and the
+    # compressor's gain, which moves the first guess of the gain by hundredths of a dB.
+    assert ahead.gain == pytest.approx(alone.gain, abs=0.05) and ahead.threshold == alone.threshold
+    assert ahead.loudness.within(tolerance=mastering.AIM)
+    # The voice was filtered neither for mastering's first look at it nor once compressed: two a phrase fewer.
+    assert len(filtered) == by_itself - 2 * len(spoken)
+
+
+def test_the_compressors_gain_is_read_off_its_output():
+    # The compressor multiplies each sample by a gain that moves over milliseconds; near-silent samples
+    # (whose rounding hides it) take the gain of the loud stretch before them.
+    rng = np.random.default_rng(5)
+    raw = np.round(rng.normal(0, 6000, 48_000)).clip(-32768, 32767).astype(np.int16)
+    raw[24_000: 24_480] = 0                                      # 20 ms of silence
+    ramp = np.linspace(1.0, 0.25, len(raw))                      # a gain falling from 0 to -12 dB
+    compressed = np.round(raw * ramp).astype(np.int16)
+    gain = mastering.compressor_gain(raw, compressed)
+    assert gain.dtype == np.float32 and len(gain) == len(raw)
+    loud = np.abs(raw) > 2000
+    assert np.max(np.abs(gain[loud] - ramp[loud])) < 0.005    # within the millisecond it is read over
+    assert np.all(gain[24_000: 24_480] == gain[23_999])         # held over the silence
+    assert np.all(mastering.compressor_gain(np.zeros(100, np.int16), np.zeros(100, np.int16)) == 1.0)

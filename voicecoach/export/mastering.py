@@ -114,12 +114,18 @@ class HeadStart:
             # Started from this thread, not the pool's: an ffmpeg run dies with the thread that started it.
             self._started = True
             self._runs = [ffmpeg.Started() for _ in range(WORKERS)]
-        self._found[text] = (samples, self._pool.submit(loudness.energy, samples))
+        self._found[text] = (samples, self._pool.submit(_measured, samples))
 
     def energies(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The cumulative energies of those of `distinct` measured here (the very same arrays, nothing else)."""
-        return {key: future.result() for key, (samples, future) in self._found.items()
+        return {key: future.result()[1] for key, (samples, future) in self._found.items()
                 if distinct.get(key) is samples}
+
+    def signals(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        """The K-weighted signals of every one of `distinct`, when all were measured here (else None)."""
+        found = {key: future.result()[0] for key, (samples, future) in self._found.items()
+                 if distinct.get(key) is samples}
+        return found if len(found) == len(distinct) else None
 
     def runs(self, count: int) -> list[ffmpeg.Started]:
         """Up to `count` of the ffmpeg runs started here and waiting for their input (each given out once)."""
@@ -138,6 +144,58 @@ class HeadStart:
 
     def __exit__(self, *_) -> None:
         self.close()
+
+
+def _measured(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K-weighted signal, its cumulative energy) of a sound."""
+    signal = loudness.weighted_signal(samples)
+    return signal, loudness.cumulative(signal)
+
+
+GAIN_FROM = 64                # mean |sample| (int16) over a millisecond from which the compressor's gain is read
+
+
+def compressor_gain(raw: np.ndarray, compressed: np.ndarray) -> np.ndarray:
+    """The gain the compressor gave `raw` to make `compressed`, a millisecond at a time (float32, a value a
+    sample): read where the sound is loud enough to tell, and held from there over the quieter stretches."""
+    # The compressor only multiplies (dst = src x gain, sample by sample), and its gain moves over
+    # milliseconds (5 ms attack, 120 ms release): the ratio of a millisecond's magnitudes is that gain, the
+    # loud samples weighing most, as they do in the loudness. Sample by sample took 65 ms for 3 million
+    # samples (the rounding of near-silent samples hides the gain, so each needed the last loud one's).
+    n = len(raw)
+    if not n:
+        return np.ones(0, dtype=np.float32)
+    blocks = -(-n // SAMPLES_PER_MS)
+
+    def magnitudes(x: np.ndarray) -> np.ndarray:
+        padded = np.zeros(blocks * SAMPLES_PER_MS, dtype=np.float32)
+        np.abs(x, out=padded[:n], dtype=np.float32)
+        return padded.reshape(blocks, SAMPLES_PER_MS).sum(axis=1)
+    before, after = magnitudes(raw), magnitudes(compressed)
+    loud = before >= GAIN_FROM * SAMPLES_PER_MS
+    if not loud.any():
+        return np.ones(n, dtype=np.float32)
+    gain = np.divide(after, before, out=np.ones(blocks, dtype=np.float32), where=loud)
+    last = np.where(loud, np.arange(blocks), 0)
+    np.maximum.accumulate(last, out=last)
+    last[: int(np.argmax(loud))] = int(np.argmax(loud))
+    return np.repeat(gain[last], SAMPLES_PER_MS)[:n]
+
+
+def compressed_signals(raw: Mapping[str, np.ndarray], compressed: Mapping[str, np.ndarray],
+                       signals: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each compressed sound's K-weighted signal, from the raw sound's (`signals`) and the compressor's gain."""
+    # As the limiter model's: the gain moves slowly against the K-filter's short response, so scaling the
+    # weighted signal stands in for weighting the compressed one again (an FFT pass over every sound).
+    def each(key):
+        gain = compressor_gain(raw[key], compressed[key])
+        y = signals[key].copy()
+        y[: len(gain)] *= gain
+        if len(gain) and len(y) > len(gain):
+            y[len(gain):] *= gain[-1]           # the filter's ringing after the sound, at its last gain
+        return y
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(zip(raw, pool.map(each, raw)))
 
 
 class Tones:
@@ -329,11 +387,12 @@ def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, 
 
 
 def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
-            placed_tones: Tones | None = None, compressing: Pass | None = None):
+            placed_tones: Tones | None = None, compressing: Pass | None = None,
+            raw_signals: Mapping[str, np.ndarray] | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
-    the voice's sounds, `compressing` their compressor pass if already started; the tones follow the
-    voice, each at its level under it."""
+    the voice's sounds, `compressing` their compressor pass if already started, `raw_signals` their K-weighted
+    signals if known; the tones follow the voice, each at its level under it."""
     floor = bed.energies if bed is not None else None
     laid = placed_tones or Tones(session)
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, first_ceiling(session, bed)
@@ -343,8 +402,10 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     # The first limiter pass starts now, while its gain is worked out (it usually is the only one).
     limiting: Pass | None = Pass(compressed)
     try:
-        signals = weighted(compressed)
-        energies = {key: loudness.cumulative(y) for key, y in signals.items()}
+        signals = (compressed_signals(distinct, compressed, raw_signals) if raw_signals is not None
+                   else weighted(compressed))
+        with ThreadPoolExecutor(WORKERS) as pool:       # numpy's cumsum lets go of the GIL
+            energies = dict(zip(signals, pool.map(loudness.cumulative, signals.values())))
         gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor, energies), None))
         # Let go before the model makes its own: float64 for every distinct sample, 58 MB each for an hour's
         # session, and with these and the model's at once an hour's export peaked at 192-203 MB.
@@ -467,7 +528,8 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         heard = level(session, distinct, bed.energies if bed is not None else None)
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
                         None, loudness.CEILING, bed_lowered=bed_trim)
-    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing,
+                                                  head.signals(voice) if head else None)
     asked = (session, bed, bed_trim, (gain, threshold, ceiling, done, got))
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
