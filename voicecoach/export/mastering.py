@@ -98,9 +98,10 @@ def weighted(distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 class HeadStart:
     """Mastering's work begun while a session's phrases render (`add` is session.gather's on_rendered): a cold
     export renders with a core to spare. From the first phrase rendered, the ffmpeg runs of the first pass start
-    (about 0.1 s of start-up each, paid by every cold export), and each phrase's K-weighted energy is measured as
-    it arrives, mastering's first look at the voice (an FFT pass, 0.1 s for a 10-minute session). Nothing starts
-    for phrases from the cache: the mastering may be cached too, or the file up to date."""
+    (about 0.1 s of start-up each, paid by every cold export), and each phrase's K-weighted signal and energy are
+    measured as it arrives: mastering's first look at the voice (an FFT pass, 0.1 s for a 10-minute session), and,
+    scaled by the compressor's gain, its look at the compressed voice (the signal is kept: 4 bytes a sample). Nothing
+    starts for phrases from the cache: the mastering may be cached too, or the file up to date."""
 
     def __init__(self):
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="head-start")
