@@ -338,7 +338,7 @@ class Pass:
 def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
     """min(x[i: i + width]) for every i (van Herk / Gil-Werman: three passes, whatever the width)."""
     n = len(x)
-    padded = np.full(-(-(n + width - 1) // width) * width, np.inf)
+    padded = np.full(-(-(n + width - 1) // width) * width, np.inf, dtype=x.dtype)
     padded[:n] = x
     rows = padded.reshape(-1, width)
     ahead = np.minimum.accumulate(rows, axis=1).ravel()
@@ -351,14 +351,15 @@ def _sliding_min(x: np.ndarray, width: int) -> np.ndarray:
 def limiter_envelope(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray | None:
     """A quick stand-in for ffmpeg's limiter, only to guess the gain: the gain it leaves each sample of `samples`
     raised by `gain_db` (the smallest the ceiling asks for within MODEL_RELEASE_MS before it and MODEL_ATTACK_MS
-    after it), or None when no sample reaches the ceiling."""
-    x = np.abs(samples.astype(np.float64)) * 10 ** (gain_db / 20)
-    limit = 32767 * 10 ** (ceiling_db / 20)
+    after it), or None when no sample reaches the ceiling. In single precision: a guess needs no more, and its
+    passes over every sample take 0.6-0.75 of the time they take in double."""
+    x = np.abs(samples.astype(np.float32)) * np.float32(10 ** (gain_db / 20))
+    limit = np.float32(32767 * 10 ** (ceiling_db / 20))
     if not len(x) or np.max(x) <= limit:
         return None
-    need = np.minimum(1.0, limit / np.maximum(x, 1e-9))
+    need = np.minimum(np.float32(1.0), limit / np.maximum(x, np.float32(1e-9)))
     back, ahead = MODEL_RELEASE_MS * SAMPLES_PER_MS, MODEL_ATTACK_MS * SAMPLES_PER_MS
-    return _sliding_min(np.concatenate([np.ones(back), need]), back + ahead + 1)[: len(x)]
+    return _sliding_min(np.concatenate([np.ones(back, dtype=np.float32), need]), back + ahead + 1)[: len(x)]
 
 
 def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.ndarray:
