@@ -62,18 +62,19 @@ def _key(kind: str, **fields) -> str:
 
 
 def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray | None = None,
-          energies: Mapping[str, np.ndarray] | None = None) -> float:
+          energies: Mapping[str, np.ndarray] | None = None, signals: Mapping[str, np.ndarray] | None = None) -> float:
     """The integrated loudness (LUFS) of `session` played with the sounds `distinct`, from each sound once
-    (and over `bed`, a background's own sub-block energies, when it has one; `energies`: see placed)."""
-    out = placed(session, distinct, energies)
+    (and over `bed`, a background's own sub-block energies, when it has one; `energies`, `signals`: see placed)."""
+    out = placed(session, distinct, energies, signals)
     # Voice and bed are unrelated sounds: their energies add (the cross term averages out within 100 ms).
     return loudness.gated(out + bed if bed is not None else out, session.timeline.length * SAMPLES_PER_MS)
 
 
-def placed(session: Session, distinct: Mapping[str, np.ndarray],
-           energies: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+def placed(session: Session, distinct: Mapping[str, np.ndarray], energies: Mapping[str, np.ndarray] | None = None,
+           signals: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct` (each
-    sound's cumulative energy, as loudness.energy gives it, taken from `energies` when it is there)."""
+    sound's cumulative energy, as loudness.energy gives it, taken from `energies` when it is there, else made
+    from its K-weighted signal in `signals` when that is)."""
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
         if sound_key(cue) in distinct:
@@ -83,7 +84,9 @@ def placed(session: Session, distinct: Mapping[str, np.ndarray],
     def each(key):
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
         found = energies.get(key) if energies is not None else None
-        cumulative = found if found is not None else loudness.energy(distinct[key])
+        signal = signals.get(key) if signals is not None and found is None else None
+        cumulative = (found if found is not None else loudness.cumulative(signal) if signal is not None
+                      else loudness.energy(distinct[key]))
         return [loudness.contribution(start, cumulative, total) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
         return loudness.sub_blocks((part for parts in pool.map(each, starts) for part in parts), total)
@@ -122,11 +125,10 @@ class HeadStart:
         return {key: future.result()[1] for key, (samples, future) in self._found.items()
                 if distinct.get(key) is samples}
 
-    def signals(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-        """The K-weighted signals of every one of `distinct`, when all were measured here (else None)."""
-        found = {key: future.result()[0] for key, (samples, future) in self._found.items()
-                 if distinct.get(key) is samples}
-        return found if len(found) == len(distinct) else None
+    def signals(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The K-weighted signals of those of `distinct` measured here (the very same arrays, nothing else)."""
+        return {key: future.result()[0] for key, (samples, future) in self._found.items()
+                if distinct.get(key) is samples}
 
     def runs(self, count: int) -> list[ffmpeg.Started]:
         """Up to `count` of the ffmpeg runs started here and waiting for their input (each given out once)."""
@@ -388,13 +390,13 @@ def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, 
         return dict(zip(distinct, pool.map(each, distinct)))
 
 
-def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness, bed: Bed | None = None,
-            placed_tones: Tones | None = None, compressing: Pass | None = None,
-            raw_signals: Mapping[str, np.ndarray] | None = None):
+def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.Loudness,
+            raw_signals: Mapping[str, np.ndarray], bed: Bed | None = None, placed_tones: Tones | None = None,
+            compressing: Pass | None = None):
     """(gain, threshold, ceiling, mastered sounds, their loudness): the chain that reaches the target
     (`raw` is the voice's own loudness: a bed must not change how the voice is evened out). `distinct` are
-    the voice's sounds, `compressing` their compressor pass if already started, `raw_signals` their K-weighted
-    signals if known; the tones follow the voice, each at its level under it."""
+    the voice's sounds, `raw_signals` their K-weighted signals, `compressing` their compressor pass if already
+    started; the tones follow the voice, each at its level under it."""
     floor = bed.energies if bed is not None else None
     laid = placed_tones or Tones(session)
     threshold, ceiling = raw.integrated + loudness.THRESHOLD, first_ceiling(session, bed)
@@ -404,8 +406,7 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     # The first limiter pass starts now, while its gain is worked out (it usually is the only one).
     limiting: Pass | None = Pass(compressed)
     try:
-        signals = (compressed_signals(distinct, compressed, raw_signals) if raw_signals is not None
-                   else weighted(compressed))
+        signals = compressed_signals(distinct, compressed, raw_signals)
         with ThreadPoolExecutor(WORKERS) as pool:       # numpy's cumsum lets go of the GIL
             energies = dict(zip(signals, pool.map(loudness.cumulative, signals.values())))
         gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor, energies), None))
@@ -517,7 +518,12 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         bed = bed_of(session)
         session, bed, bed_trim = _bed_within_limit(session, bed)
         laid = Tones(session)
-        raw = loudness.Loudness(level(session, voice, energies=head.energies(voice) if head else None), None)
+        # The raw voice's K-weighted signals, measured while it rendered or now: the same arrays either way, so
+        # that a session masters the same whether its phrases came from the cache or not.
+        signals = head.signals(voice) if head else {}
+        signals.update(weighted({key: samples for key, samples in voice.items() if key not in signals}))
+        raw = loudness.Loudness(level(session, voice, energies=head.energies(voice) if head else None,
+                                      signals=signals), None)
     except BaseException:
         if compressing is not None:
             compressing.close()
@@ -530,8 +536,7 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         heard = level(session, distinct, bed.energies if bed is not None else None)
         return Mastered(replace(session, clips=distinct), loudness.Loudness(heard, peak(session, distinct, bed)), 0.0,
                         None, loudness.CEILING, bed_lowered=bed_trim)
-    gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid, compressing,
-                                                  head.signals(voice) if head else None)
+    gain, threshold, ceiling, done, got = _search(session, voice, raw, signals, bed, laid, compressing)
     asked = (session, bed, bed_trim, (gain, threshold, ceiling, done, got))
     for _ in range(BED_RETRIES):
         if bed is None or got.integrated >= loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
@@ -541,7 +546,7 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         # at -17.6 LUFS). The bed comes down a step, and the search runs again.
         session, bed = _lowered(session, bed, BED_STEP_DB)
         bed_trim += BED_STEP_DB
-        gain, threshold, ceiling, done, got = _search(session, voice, raw, bed, laid)
+        gain, threshold, ceiling, done, got = _search(session, voice, raw, signals, bed, laid)
     if got.integrated < loudness.TARGET_LUFS - loudness.TOLERANCE / 2:
         # Lowered for nothing: where the voice is too little of the session to carry it (two words in three
         # minutes of pauses), no bed level reaches the target (a bed 9 dB down left it at -32 LUFS). The bed
