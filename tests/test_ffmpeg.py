@@ -187,3 +187,20 @@ def test_ffmpeg_starts_without_forking_voicecoach_when_setpriv_is_there(monkeypa
         assert preexec is None
         assert command[:3] == [ffmpeg.shutil.which("setpriv"), "--pdeathsig", "KILL"]
         assert os.path.basename(command[3]) == "ffmpeg"
+
+
+def test_a_setpriv_without_a_parent_death_signal_is_not_used(tmp_path, monkeypatch):
+    # util-linux took --pdeathsig in 2.33 (2018); with an older setpriv first on the PATH every ffmpeg run
+    # had failed ("Try 'setpriv --help'"), blamed on ffmpeg.
+    old = tmp_path / "setpriv"
+    old.write_text("#!/bin/sh\necho \"setpriv: unrecognized option '--pdeathsig'\" >&2\nexit 1\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    ffmpeg._setpriv.cache_clear()
+    try:
+        command, preexec = ffmpeg.dying_with_us(["ffmpeg", "-version"])
+        assert command == ["ffmpeg", "-version"] and preexec is not None
+        samples = ffmpeg.np.arange(2400, dtype=ffmpeg.np.int16)
+        assert ffmpeg.np.array_equal(ffmpeg.filtered(samples, "anull"), samples)
+    finally:
+        ffmpeg._setpriv.cache_clear()

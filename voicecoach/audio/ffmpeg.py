@@ -54,7 +54,16 @@ def _die_with_parent():  # pragma: no cover - runs in the child between fork and
 
 @lru_cache(maxsize=1)
 def _setpriv() -> str | None:
-    return shutil.which("setpriv")
+    found = shutil.which("setpriv")
+    if found is None:
+        return None
+    # util-linux's setpriv took --pdeathsig in 2.33 (2018); an older one, or busybox's, would fail every run.
+    # Its help says whether it has it, without running another program (an export runs ffmpeg and no other).
+    try:
+        said = subprocess.run([found, "--help"], stdin=subprocess.DEVNULL, capture_output=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found if b"--pdeathsig" in said else None
 
 
 def dying_with_us(command: list[str]) -> tuple[list[str], Callable[[], None] | None]:
