@@ -183,8 +183,21 @@ def _as_written(value, ms: int) -> str:
     text = str(value).strip()
     if isinstance(value, str) and text.endswith("ms") and not any(c in text[:-2] for c in "hms"):
         return f"{ms}ms"
-    seconds = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+    whole, part = divmod(ms, 1000)
+    seconds = f"{whole}.{part:03d}".rstrip("0") if part else str(whole)
     return f"{seconds}s" if isinstance(value, str) else seconds
+
+
+def whole_ms(exact: Fraction, value, allow_zero: bool, error) -> None:
+    """Refuse `exact` milliseconds (as `value` was written) when they are not whole: `error(message)` makes the
+    exception, and the message offers the nearest whole ones within the limits."""
+    if exact.denominator == 1:
+        return
+    # Timings go to the millisecond; rounding a finer one would move every cue after it unasked.
+    nearest = [n for n in (math.floor(exact), math.ceil(exact))
+               if (n > 0 or allow_zero) and n <= MAX_STEP_SECONDS * 1000]
+    ways = " or ".join(_as_written(value, n) for n in nearest)
+    raise error(f"must be whole milliseconds, not {shown(value)}" + (f": write {ways}" if ways else ""))
 
 
 class _Resolver:
@@ -252,18 +265,17 @@ class _Resolver:
         except (ValueError, ZeroDivisionError):
             raise self.error(node, f"{what} must be a number of seconds (like 5, \"3s\" or \"2m\"), not {shown(value)}") from None
         exact = seconds * 1000
-        ms = round(exact)
-        if exact.denominator != 1 and exact > 0:
-            # Timings go to the millisecond; rounding a finer one would move every cue after it unasked.
-            nearest = [n for n in (math.floor(exact), math.ceil(exact)) if n > 0 or allow_zero]
-            ways = " or ".join(_as_written(value, n) for n in nearest)
-            raise self.error(node, f"{what} must be whole milliseconds, not {shown(value)}: write {ways}")
-        if ms < 0 or (ms == 0 and not allow_zero):
+        if exact < 0 or (exact == 0 and not allow_zero):
             kind = "zero or more" if allow_zero else "a positive number of"
             raise self.error(node, f"{what} must be {kind} seconds, not {shown(value)}")
         if seconds > MAX_STEP_SECONDS:
-            raise self.error(node, f"{what} is {spoken(ms)}; the longest allowed is {spoken(MAX_STEP_SECONDS * 1000)}")
-        return ms
+            longest = spoken(MAX_STEP_SECONDS * 1000)
+            # Said in words, unless the words would be the limit itself or a number no one can read.
+            said = spoken(math.ceil(exact)) if seconds < 10 ** 7 else "more than 100 days"
+            raise self.error(node, f"{what} is {'over ' + said if said == longest else said}; "
+                                   f"the longest allowed is {longest}")
+        whole_ms(exact, value, allow_zero, lambda message: self.error(node, f"{what} {message}"))
+        return int(exact)
 
     def count(self, node: Node, what: str, *, limit=MAX_COUNT) -> int:
         value = self.raw(node, what)
@@ -396,13 +408,16 @@ def _preset(node: Node, name: str):
         return BREATH_PRESETS[name]
     parts = name.split("-")
     if 2 <= len(parts) <= 4 and all(p.strip().replace(".", "", 1).isdigit() for p in parts):
-        seconds = [float(p) if len(p.strip()) <= 12 else math.inf for p in parts]
+        seconds = [Fraction(p.strip()) if len(p.strip()) <= 12 else math.inf for p in parts]
         # The same limits as the mapping form, before any sound is made: "<400 nines>-1" is no breath.
         if any(s > MAX_STEP_SECONDS for s in seconds):
             raise node.error(f"breathe: {shown(name)} has a phase longer than the longest allowed, "
                              f"{MAX_STEP_SECONDS // 60} minutes")
         if sum(seconds) * 1000 < 1:
             raise node.error(f"breathe: {shown(name)} takes no time; give each phase some seconds, like \"4-6\"")
+        for part, phase in zip(parts, seconds):
+            whole_ms(Fraction(phase) * 1000, float(part), True,
+                     lambda message: node.error(f"breathe: {shown(name)}: each phase {message}"))
         if len(seconds) == 2:       # in-out
             return (seconds[0], 0, seconds[1], 0)
         return tuple(seconds + [0] * (4 - len(seconds)))
