@@ -8,7 +8,7 @@ import pyloudnorm
 import pytest
 import soxr
 
-from voicecoach.audio import loudness
+from voicecoach.audio import ffmpeg, loudness
 from voicecoach.export.file import export_script
 from voicecoach.units import RATE
 
@@ -196,3 +196,11 @@ def test_quiet_and_loud_sound_equally_loud(write_script, shared_cache, tmp_path)
     levels = [pyloudnorm.Meter(48_000).integrated_loudness(
         decode(export_script(path, tmp_path / f"v{v}.mp3", shared_cache, volume=v).path)) for v in (0.3, 1.0)]
     assert abs(levels[0] - levels[1]) <= 1.0
+
+
+def test_the_compressor_threshold_stays_within_what_ffmpeg_takes():
+    # A voice under -56 LUFS put the threshold under acompressor's lowest (2^-10) and failed the export.
+    samples = np.round(np.sin(np.arange(24_000) / 7) * 20).astype(np.int16)       # about -64 dBFS
+    out = ffmpeg.filtered(samples, loudness.compressor(-70.0))
+    assert len(out) == len(samples)
+    assert loudness.compressor(-70.0) == loudness.compressor(-61.0) != loudness.compressor(-20.0)

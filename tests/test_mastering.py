@@ -236,3 +236,8 @@ def test_the_compressors_gain_is_read_off_its_output():
     assert np.max(np.abs(gain[loud] - ramp[loud])) < 0.005    # within the millisecond it is read over
     assert np.all(gain[24_000: 24_480] == gain[23_999])         # held over the silence
     assert np.all(mastering.compressor_gain(np.zeros(100, np.int16), np.zeros(100, np.int16)) == 1.0)
+
+
+def test_the_compressors_gain_needs_the_sound_it_was_read_against():
+    with pytest.raises(ValueError):
+        mastering.compressor_gain(np.ones(48, np.int16), np.ones(47, np.int16))

@@ -25,6 +25,7 @@ MAX_CEILING_STEP = 1.0     # dB the limiter's ceiling may drop between two encod
 LOWPASS_HZ = 9000          # top of the exported band: above the voice's, below the codecs' own cut-offs
 RATIO = 4.0                # the compressor's ratio: firm enough that the limiter only trims
 MAX_GAIN = 40.0            # dB: a near-silent voice is not worth amplifying into noise
+MIN_THRESHOLD = 0.000977   # acompressor's lowest threshold (2^-10), rounded up to the six places we write
 
 _SUMMARY = re.compile(r"Summary:(.*)", re.S)
 _INTEGRATED = re.compile(r"I:\s+(-?[\d.]+|-inf|nan) LUFS")
@@ -88,8 +89,10 @@ def compressor(threshold_db: float) -> str:
     """The ffmpeg filter that evens out the voice above `threshold_db` (dBFS)."""
     # A gentle compressor from the voice's own loudness up: synthetic speech is peaky (18-19 dB peak
     # to loudness), and without it the limiter alone would have to take 8 dB or more off every word.
-    return (f"acompressor=threshold={10 ** (threshold_db / 20):.6f}:ratio={RATIO:g}:attack=5:release=120"
-            ":knee=2.8:detection=rms")
+    # acompressor takes no threshold under 2^-10 (-60.2 dBFS): a voice quieter than -56 LUFS is compressed
+    # from there, instead of failing the export.
+    threshold = max(10 ** (threshold_db / 20), MIN_THRESHOLD)
+    return f"acompressor=threshold={threshold:.6f}:ratio={RATIO:g}:attack=5:release=120:knee=2.8:detection=rms"
 
 
 def limiting(gain_db: float, ceiling_db: float = CEILING) -> str:

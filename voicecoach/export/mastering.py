@@ -23,7 +23,8 @@ from voicecoach.units import RATE, SAMPLES_PER_MS
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-VERSION = 5               # bump when the same sounds and settings should master differently
+VERSION = 6               # bump when the same sounds and settings should master differently (6: the compressed
+#                           voice's loudness read off the raw voice's, which moves the gain's first guess)
 GAP = RATE // 4           # 0.25 s of silence around each sound in a batch: compressor (120 ms release) and
 #                           limiter (80 ms) recover, so a sound masters the same whatever sits next to it
 #                           (identical from 0.2 s on; 0.1 s left up to 22 LSB of difference)
@@ -166,6 +167,8 @@ def compressor_gain(raw: np.ndarray, compressed: np.ndarray) -> np.ndarray:
     # loud samples weighing most, as they do in the loudness. Sample by sample took 65 ms for 3 million
     # samples (the rounding of near-silent samples hides the gain, so each needed the last loud one's).
     n = len(raw)
+    if len(compressed) != n:
+        raise ValueError(f"a compressed sound of {len(compressed)} samples for {n}")
     if not n:
         return np.ones(0, dtype=np.float32)
     blocks = -(-n // SAMPLES_PER_MS)
