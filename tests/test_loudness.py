@@ -204,3 +204,21 @@ def test_the_compressor_threshold_stays_within_what_ffmpeg_takes():
     out = ffmpeg.filtered(samples, loudness.compressor(-70.0))
     assert len(out) == len(samples)
     assert loudness.compressor(-70.0) == loudness.compressor(-61.0) != loudness.compressor(-20.0)
+
+
+def test_energies_a_millisecond_at_a_time_place_a_sound_as_every_samples_do():
+    # The same to float32's squares (a step's squares are summed in double, but squared in the signal's type).
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 23, 24, 25, 4_801, 50_000):
+        signal = rng.normal(0, 0.1, n).astype(np.float32)
+        every, steps = loudness.cumulative(signal), loudness.cumulative(signal, 24)
+        assert len(steps) == -(-n // 24) + 1 and steps[0] == 0.0
+        assert np.allclose(steps[:-1], every[:len(every) - 1:24][: len(steps) - 1], rtol=1e-6, atol=0)
+        assert steps[-1] == pytest.approx(every[-1], rel=1e-6, abs=1e-300)
+        total = 24 * 5_000
+        for start in (0, 24, 2_400 - 24, 2_400, 24 * 4_997, total):     # cues fall on milliseconds
+            a_first, a = loudness.contribution(start, every, total)
+            b_first, b = loudness.contribution(start, steps, total, 24)
+            assert a_first == b_first and np.allclose(a, b, rtol=1e-6, atol=1e-300)
+    with pytest.raises(ValueError):
+        loudness.contribution(12, loudness.cumulative(np.ones(48, np.float32), 24), 2_400, 24)

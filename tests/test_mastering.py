@@ -189,7 +189,7 @@ def test_the_limiter_models_energy_is_the_modelled_sounds_own():
     for gain in (0.0, 3.0, 6.0, 12.0):
         got = mastering.modelled_energies({"s": sound}, signals, gain, -3.0)["s"]
         exact = loudness.energy(mastering.limiter_model(sound, gain, -3.0))
-        assert len(got) == len(exact)
+        assert len(got) == -(-(len(exact) - 1) // 24) + 1            # a millisecond at a time
         assert abs(10 * np.log10(got[-1] / exact[-1])) < 0.01, gain
 
 

@@ -74,8 +74,8 @@ def level(session: Session, distinct: Mapping[str, np.ndarray], bed: np.ndarray 
 def placed(session: Session, distinct: Mapping[str, np.ndarray], energies: Mapping[str, np.ndarray] | None = None,
            signals: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """K-weighted energy per 100-ms sub-block of the cues of `session` whose sounds are in `distinct` (each
-    sound's cumulative energy, as loudness.energy gives it, taken from `energies` when it is there, else made
-    from its K-weighted signal in `signals` when that is)."""
+    sound's cumulative energy a millisecond at a time, as _steps gives it, taken from `energies` when it is
+    there, else made from its K-weighted signal in `signals` when that is)."""
     starts: dict[str, list[int]] = {}
     for cue in session.timeline.cues:
         if sound_key(cue) in distinct:
@@ -86,9 +86,9 @@ def placed(session: Session, distinct: Mapping[str, np.ndarray], energies: Mappi
         # A sound's energy is filtered, placed and dropped here, so memory stays that of a few sounds.
         found = energies.get(key) if energies is not None else None
         signal = signals.get(key) if signals is not None and found is None else None
-        cumulative = (found if found is not None else loudness.cumulative(signal) if signal is not None
-                      else loudness.energy(distinct[key]))
-        return [loudness.contribution(start, cumulative, total) for start in starts[key]]
+        if found is None:
+            found = _steps(signal if signal is not None else loudness.weighted_signal(distinct[key]))
+        return [loudness.contribution(start, found, total, SAMPLES_PER_MS) for start in starts[key]]
     with ThreadPoolExecutor(WORKERS) as pool:     # numpy's FFT lets go of the GIL
         return loudness.sub_blocks((part for parts in pool.map(each, starts) for part in parts), total)
 
@@ -150,10 +150,16 @@ class HeadStart:
         self.close()
 
 
+def _steps(signal: np.ndarray) -> np.ndarray:
+    """A K-weighted signal's cumulative energy a millisecond at a time: a cue starts on a millisecond, and the
+    sub-blocks fall on them, so that is all placing it needs (a twenty-fourth of the memory of every sample's)."""
+    return loudness.cumulative(signal, SAMPLES_PER_MS)
+
+
 def _measured(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(K-weighted signal, its cumulative energy) of a sound."""
+    """(K-weighted signal, its cumulative energy a millisecond at a time) of a sound."""
     signal = loudness.weighted_signal(samples)
-    return signal, loudness.cumulative(signal)
+    return signal, _steps(signal)
 
 
 GAIN_FROM = 64                # mean |sample| (int16) over a millisecond from which the compressor's gain is read
@@ -376,7 +382,8 @@ def limiter_model(samples: np.ndarray, gain_db: float, ceiling_db: float) -> np.
 
 def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, np.ndarray], gain_db: float,
                       ceiling_db: float) -> dict[str, np.ndarray]:
-    """Each sound's cumulative K-weighted energy after the limiter model, from its K-weighted signal `signals`.
+    """Each sound's cumulative K-weighted energy (a millisecond at a time) after the limiter model, from its
+    K-weighted signal `signals`.
 
     The model's gain moves slowly against the K-filter's short response (its 5 ms attack is 120 samples), so
     the weighted signal is scaled by it instead of filtering each modelled sound again (that took an FFT pass
@@ -388,7 +395,7 @@ def modelled_energies(distinct: Mapping[str, np.ndarray], signals: Mapping[str, 
         y = signals[key] * scale
         if envelope is not None:
             y[: len(envelope)] *= envelope
-        return loudness.cumulative(y)
+        return _steps(y)
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(zip(distinct, pool.map(each, distinct)))
 
@@ -411,7 +418,7 @@ def _search(session: Session, distinct: Mapping[str, np.ndarray], raw: loudness.
     try:
         signals = compressed_signals(distinct, compressed, raw_signals)
         with ThreadPoolExecutor(WORKERS) as pool:       # numpy's cumsum lets go of the GIL
-            energies = dict(zip(signals, pool.map(loudness.cumulative, signals.values())))
+            energies = dict(zip(signals, pool.map(_steps, signals.values())))
         gain = loudness.first_gain(loudness.Loudness(laid.heard(session, compressed, floor, energies), None))
         # Let go before the model makes its own: float64 for every distinct sample, 58 MB each for an hour's
         # session, and with these and the model's at once an hour's export peaked at 192-203 MB.
