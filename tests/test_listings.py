@@ -171,12 +171,32 @@ def test_the_suggested_replace_note_command_works(private_log):
         assert log.get(1).note == "easier" and log.get(1).comfort == 4
 
 
+def test_a_note_goes_to_the_entry_named_without_rating_it(private_log):
+    # `log rate 1 --note calmer` rates the last entry "very hard"; adding a note to entry 1 needs its own words.
+    run("log", "trainer", "--size", "1", "first")
+    run("log", "trainer", "--size", "2", "--comfort", "4")
+    said = run("log", "note", "1", "calmer today").output
+    assert "Entry 1." in said and "Note: first; calmer today" in said
+    assert "Entry 2." in run("log", "note", "about the last one").output
+    with read_log(private_log) as log:
+        assert (log.get(1).comfort, log.get(1).note) == (None, "first; calmer today")
+        assert (log.get(2).comfort, log.get(2).note) == (4, "about the last one")
+    assert "Note: only this" in run("log", "note", "1", "only this", "--replace-note").output
+    # A lone number is an entry without its words; the command offered instead works.
+    suggestion = one_line_error(run("log", "note", "2", ok=False))
+    command = re.search(r"`voicecoach (log note [^`]+)`", suggestion).group(1)
+    run(*[w.strip('"') for w in re.findall(r'"[^"]*"|\S+', command)])
+    with read_log(private_log) as log:
+        assert log.get(2).note == "about the last one; calmer today" and log.get(2).comfort == 4
+    assert "no entry 9" in one_line_error(run("log", "note", "9", "x", ok=False))
+
+
 def test_log_other_says_its_minutes():
     assert "other practice, 12 minutes" in run("log", "other", "--minutes", "12", "walk").output
     assert "12 minutes" in run("log", "list").output
 
 
-@pytest.mark.parametrize("args", [("log", "rate", "4"), ("log", "delete", "1", "--yes")])
+@pytest.mark.parametrize("args", [("log", "rate", "4"), ("log", "delete", "1", "--yes"), ("log", "note", "words")])
 def test_a_missing_log_is_one_calm_line_and_is_not_created(args, private_log):
     result = run(*args, ok=False)
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output

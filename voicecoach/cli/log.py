@@ -125,7 +125,8 @@ def log_rate(words, comfort, note, replace_note, db):
     """Say how an entry felt: 1 very hard to 5 very comfortable.
 
     `voicecoach log rate 4` rates the entry noted or played last; `voicecoach log rate 12 4 "easier"` rates entry
-    12. A note is added to the one the entry has (--replace-note puts it in its place).
+    12. A note is added to the one the entry has (--replace-note puts it in its place); `voicecoach log note`
+    adds one without a rating.
     """
     from voicecoach.practice.log import open_log, parse_comfort, split_rating
     entry: int | None
@@ -144,6 +145,29 @@ def log_rate(words, comfort, note, replace_note, db):
                               "give --comfort, --note or both")
     with open_log(db, existing="to rate") as log:
         e = log.rate(entry, comfort=comfort, note=note, replace_note=replace_note)
+        click.echo(_noted(log, e.id))
+
+
+@log_group.command("note")
+@click.argument("words", nargs=-1, metavar="[ENTRY] NOTE")
+@click.option("--replace-note", is_flag=True, help="Put the new note in place of the one the entry has.")
+@db_option
+@friendly
+def log_note(words, replace_note, db):
+    """Add a few words to an entry's note, without rating it.
+
+    `voicecoach log note "calmer today"` adds to the entry noted or played last; `voicecoach log note 3 "calmer
+    today"` to entry 3 (`log rate 3` would rate the last entry 3).
+    """
+    from voicecoach.practice.log import open_log
+    entry = int(words[0]) if words and words[0].isdigit() else None
+    note = _note_of(tuple(words[1:]) if entry is not None else tuple(words), None)
+    if note is None:
+        # A lone number is an entry without its words, not a note that says "3".
+        raise VoicecoachError(f"give the note's words{' after the entry' if entry is not None else ''}, e.g. "
+                              f"`voicecoach log note {entry or 3} \"calmer today\"`")
+    with open_log(db, existing="to add a note to") as log:
+        e = log.rate(entry, note=note, replace_note=replace_note)
         click.echo(_noted(log, e.id))
 
 
