@@ -57,6 +57,7 @@ def invocations(tmp: Path) -> list[list[str]]:
         ["log", "other", "--minutes", "5"],
         ["log", "session", str(script), "--comfort", "4"],
         ["log", "rate", "--note", "easier today"],
+        ["log", "note", "1", "calmer by the end"],
         ["log", "list"],
         ["log", "export", "-o", str(tmp / "log.csv")],
         ["log", "check"],
