@@ -121,15 +121,17 @@ class HeadStart:
             self._runs = [ffmpeg.Started() for _ in range(WORKERS)]
         self._found[text] = (samples, self._pool.submit(_measured, samples))
 
+    def _measured(self, distinct: Mapping[str, np.ndarray], which: int) -> dict[str, np.ndarray]:
+        return {key: future.result()[which] for key, (samples, future) in self._found.items()
+                if distinct.get(key) is samples}
+
     def energies(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The cumulative energies of those of `distinct` measured here (the very same arrays, nothing else)."""
-        return {key: future.result()[1] for key, (samples, future) in self._found.items()
-                if distinct.get(key) is samples}
+        return self._measured(distinct, 1)
 
     def signals(self, distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The K-weighted signals of those of `distinct` measured here (the very same arrays, nothing else)."""
-        return {key: future.result()[0] for key, (samples, future) in self._found.items()
-                if distinct.get(key) is samples}
+        return self._measured(distinct, 0)
 
     def runs(self, count: int) -> list[ffmpeg.Started]:
         """Up to `count` of the ffmpeg runs started here and waiting for their input (each given out once)."""
