@@ -188,7 +188,7 @@ def _as_written(value, ms: int) -> str:
     return f"{seconds}s" if isinstance(value, str) else seconds
 
 
-def whole_ms(exact: Fraction, value, allow_zero: bool, error) -> None:
+def _whole_ms(exact: Fraction, value, allow_zero: bool, error) -> None:
     """Refuse `exact` milliseconds (as `value` was written) when they are not whole: `error(message)` makes the
     exception, and the message offers the nearest whole ones within the limits."""
     if exact.denominator == 1:
@@ -274,7 +274,7 @@ class _Resolver:
             said = spoken(math.ceil(exact)) if seconds < 10 ** 7 else "more than 100 days"
             raise self.error(node, f"{what} is {'over ' + said if said == longest else said}; "
                                    f"the longest allowed is {longest}")
-        whole_ms(exact, value, allow_zero, lambda message: self.error(node, f"{what} {message}"))
+        _whole_ms(exact, value, allow_zero, lambda message: self.error(node, f"{what} {message}"))
         return int(exact)
 
     def count(self, node: Node, what: str, *, limit=MAX_COUNT) -> int:
@@ -416,7 +416,7 @@ def _preset(node: Node, name: str):
         if sum(seconds) * 1000 < 1:
             raise node.error(f"breathe: {shown(name)} takes no time; give each phase some seconds, like \"4-6\"")
         for part, phase in zip(parts, seconds):
-            whole_ms(Fraction(phase) * 1000, float(part), True,
+            _whole_ms(Fraction(phase) * 1000, float(part), True,
                      lambda message: node.error(f"breathe: {shown(name)}: each phase {message}"))
         if len(seconds) == 2:       # in-out
             return (seconds[0], 0, seconds[1], 0)
