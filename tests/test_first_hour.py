@@ -166,6 +166,7 @@ def test_a_newcomers_first_hour(newcomer, tmp_path, monkeypatch, private_log):
 
     doctor = run("doctor")
     assert "exercise library" in doctor and "practice log" in doctor and "readable by you only" in doctor
+    assert "its filters run in voicecoach (libavfilter.so." in " ".join(doctor.split())
     assert doctor.rstrip().endswith("Everything needed is here.")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing import util
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.test_sockets import needs_strace
-from voicecoach.audio import ffmpeg, loudness
+from voicecoach.audio import ffmpeg, libavfilter, loudness
 from voicecoach.errors import VoicecoachError
 from voicecoach.export import mastering
 from voicecoach.session import prepare
@@ -108,6 +109,8 @@ steps:
 @pytest.mark.slow
 def test_mastering_starts_each_pass_of_ffmpeg_before_it_knows_the_pass_settings(write_script, shared_cache,
                                                                               monkeypatch):
+    # Where the filters cannot run in this process, each pass is an ffmpeg program, started early.
+    monkeypatch.setattr(libavfilter, "available", lambda: False)
     session = prepare(write_script(MASTERED), shared_cache)
     events: list[str] = []
     real_init, real_result = ffmpeg.Started.__init__, ffmpeg.Started.result
@@ -137,6 +140,7 @@ def test_mastering_starts_each_pass_of_ffmpeg_before_it_knows_the_pass_settings(
 @pytest.mark.slow
 def test_mastering_started_ahead_gives_the_same_samples_as_ffmpeg_run_when_the_graph_is_known(
         write_script, shared_cache, monkeypatch):
+    monkeypatch.setattr(libavfilter, "available", lambda: False)
     session = prepare(write_script(MASTERED), shared_cache)
     ahead = mastering.master(session)
 
@@ -171,28 +175,44 @@ steps:
 """
 
 
-@needs_strace
-def test_a_cold_export_runs_ffmpeg_and_no_other_program(tmp_path):
-    script = tmp_path / "tiny.yaml"
-    script.write_text(TINY, encoding="utf-8")
+def _programs_run(tmp_path, script: Path, out: Path) -> tuple[list[str], str]:
+    """The programs a cold `voicecoach export` starts (their base names), and strace's trace of them."""
     trace = tmp_path / "trace.txt"
     env = {**os.environ, "HOME": str(tmp_path / "home"), "VOICECOACH_CONFIG": str(tmp_path / "none.yaml"),
            "VOICECOACH_DB": str(tmp_path / "log.sqlite3")}
-    done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o", str(trace),
+    done = subprocess.run(["strace", "-f", "-qq", "-v", "-s", "64", "-e", "trace=execve", "-e", "signal=none",
+                           "-o", str(trace),
                            sys.executable, "-m", "voicecoach.cli", "--cache-dir", str(tmp_path / "cache"),
-                           "export", str(script), "-o", str(tmp_path / "out.wav")],
+                           "export", str(script), "-o", str(out)],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     ran = [line.split('execve("', 1)[1].split('"', 1)[0] for line in trace.read_text().splitlines()
            if 'execve("' in line and "= 0" in line]
-    programs = [os.path.basename(p) for p in ran[1:]]      # the first is voicecoach's own interpreter
-    # ctypes' find_library ran `ldconfig -p` (twice) just to ask whether espeak-ng is installed.
-    assert "ldconfig" not in programs
+    return [os.path.basename(p) for p in ran[1:]], trace.read_text()   # the first is voicecoach's own interpreter
+
+
+@needs_strace
+def test_a_cold_export_to_wav_runs_no_program_but_the_phrase_server(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text(TINY, encoding="utf-8")
+    programs, _ = _programs_run(tmp_path, script, tmp_path / "out.wav")
+    # ctypes' find_library ran `ldconfig -p` (twice) just to ask whether espeak-ng is installed, and mastering
+    # ran ffmpeg four times (80 ms of CPU each to start): its filters now run in this process. What is left is
+    # our own interpreter once more: espeak-ng's phrase server (speech/espeak_server.py).
+    assert programs == [os.path.basename(sys.executable)], programs
+
+
+@needs_strace
+def test_a_cold_export_to_mp3_runs_ffmpeg_only_to_encode(tmp_path):
+    script = tmp_path / "tiny.yaml"
+    script.write_text(TINY, encoding="utf-8")
+    programs, trace = _programs_run(tmp_path, script, tmp_path / "out.mp3")
     # ffmpeg (through util-linux's setpriv, which becomes it, where there is one: its help is read once, to
-    # see that it can), and our own interpreter once more: espeak-ng's phrase server (speech/espeak_server.py).
+    # see that it can) for the encoder alone: the encoder's measured effect, the file's tags, its audio.
     assert programs.count("setpriv") <= programs.count("ffmpeg") + 1, programs
-    assert programs and set(programs) - {"setpriv"} == {"ffmpeg", os.path.basename(sys.executable)}, programs
+    assert set(programs) - {"setpriv"} == {"ffmpeg", os.path.basename(sys.executable)}, programs
     assert programs.count(os.path.basename(sys.executable)) == 1, programs
+    assert "-filter_script" not in trace and "acompressor" not in trace
 
 
 def test_an_export_draws_no_cover_it_carries_the_shipped_one(write_script, tmp_path, monkeypatch):
@@ -229,16 +249,17 @@ def test_ffmpeg_started_never_fed_is_stopped_and_asked_for_a_result_says_so():
     assert proc.poll() is not None
 
 
-def test_the_head_start_begins_with_the_first_rendered_phrase_and_stops_what_nobody_took():
+def test_the_head_start_loads_the_filters_with_the_first_rendered_phrase(monkeypatch):
+    loads: list[str] = []
+    monkeypatch.setattr(libavfilter, "available", lambda: loads.append(threading.current_thread().name) or True)
     head = mastering.HeadStart()
-    assert head.runs(5) == []                           # nothing rendered: no ffmpeg started
+    assert loads == []                                  # nothing rendered: nothing loaded
     sound = _speech_like(0.5)
     head.add("Breathe in.", sound)
-    runs = head.runs(1)
-    assert len(runs) == 1 and runs[0]._proc.poll() is None
-    runs[0].close()
-    left = [run._proc for run in head._runs]
+    head.add("Breathe out.", sound[:6000])
     energies = head.energies({"Breathe in.": sound, "other": sound})
+    # Once, on the head start's own threads: the rendering goes on meanwhile.
+    assert len(loads) == 1 and loads[0].startswith("head-start")
     # Its energy a millisecond at a time (all that placing it on the session's milliseconds needs).
     assert set(energies) == {"Breathe in."}
     assert np.allclose(energies["Breathe in."], np.append(loudness.energy(sound)[:-1:24], loudness.energy(sound)[-1]),
@@ -246,7 +267,19 @@ def test_the_head_start_begins_with_the_first_rendered_phrase_and_stops_what_nob
     # A sound with the same name but other samples is not taken for the one measured.
     assert head.energies({"Breathe in.": sound.copy()}) == {}
     head.close()
-    assert all(proc.poll() is not None for proc in left)
+
+
+@pytest.mark.slow
+def test_mastering_in_this_process_gives_the_samples_the_ffmpeg_program_gives(write_script, shared_cache, monkeypatch):
+    session = prepare(write_script(MASTERED), shared_cache)
+    inside = mastering.master(session)
+    monkeypatch.setattr(libavfilter, "available", lambda: False)
+    program = mastering.master(session)
+    assert (inside.gain, inside.threshold, inside.ceiling, inside.loudness) == \
+        (program.gain, program.threshold, program.ceiling, program.loudness)
+    assert inside.session.clips.keys() == program.session.clips.keys()
+    for key, samples in program.session.clips.items():
+        assert np.array_equal(inside.session.clips[key], samples), key
 
 
 def _threads_after_numpy(env: dict) -> tuple[int, str]:

@@ -85,10 +85,14 @@ def config() -> Check:
 
 
 def ffmpeg() -> Check:
-    """ffmpeg, which every export needs."""
+    """ffmpeg, which every export needs, and where its filters run when mastering."""
+    from voicecoach.audio import libavfilter
     found = shutil.which("ffmpeg")
-    return Check("ffmpeg", found is not None, found or "not found",
-                 "" if found else "install it (Debian/Ubuntu: sudo apt-get install ffmpeg)")
+    if found is None:
+        return Check("ffmpeg", False, "not found", "install it (Debian/Ubuntu: sudo apt-get install ffmpeg)")
+    lib = libavfilter.library()
+    where = f"its filters run in voicecoach ({lib.name})" if lib else "its filters run as the ffmpeg program"
+    return Check("ffmpeg", True, f"{found}; {where}")
 
 
 def audio_device() -> Check:

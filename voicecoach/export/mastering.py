@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping, cast
 
 import numpy as np
 
-from voicecoach.audio import ffmpeg, loudness, tones
+from voicecoach.audio import ffmpeg, libavfilter, loudness, tones
 from voicecoach.audio.mix import sound_key, sounds
 from voicecoach.cache import Cache
 from voicecoach.errors import VoicecoachError
@@ -36,7 +36,7 @@ AIM = 0.2                 # LU from the target that ends the search (files may l
 CODEC_HEADROOM = 1.2      # dB between the mastered sounds' true peak and the file's limit: lossy codecs
 #                           overshoot by up to about half a dB on this band-limited, twice-limited voice
 MAX_PCM_PEAK = loudness.MAX_TRUE_PEAK - CODEC_HEADROOM
-WORKERS = max(1, min(2, os.cpu_count() or 1))   # ffmpeg runs (and FFT threads) at once while mastering
+WORKERS = max(1, min(2, os.cpu_count() or 1))   # filter runs (and FFT threads) at once while mastering
 
 
 @dataclass(frozen=True)
@@ -101,24 +101,22 @@ def weighted(distinct: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 class HeadStart:
     """Mastering's work begun while a session's phrases render (`add` is session.gather's on_rendered): a cold
-    export renders with a core to spare. From the first phrase rendered, the ffmpeg runs of the first pass start
-    (about 0.1 s of start-up each, paid by every cold export), and each phrase's K-weighted signal and energy are
-    measured as it arrives: mastering's first look at the voice (an FFT pass, 0.1 s for a 10-minute session), and,
-    scaled by the compressor's gain, its look at the compressed voice (the signal is kept: 4 bytes a sample). Nothing
-    starts for phrases from the cache: the mastering may be cached too, or the file up to date."""
+    export renders with a core to spare. From the first phrase rendered, ffmpeg's filter library is loaded (once a
+    process, about 0.1 s), and each phrase's K-weighted signal and energy are measured as it arrives: mastering's
+    first look at the voice (an FFT pass, 0.1 s for a 10-minute session), and, scaled by the compressor's gain, its
+    look at the compressed voice (the signal is kept: 4 bytes a sample). Nothing starts for phrases from the cache:
+    the mastering may be cached too, or the file up to date."""
 
     def __init__(self):
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="head-start")
         self._found: dict[str, tuple[np.ndarray, Future]] = {}
-        self._runs: list[ffmpeg.Started] = []
         self._started = False
 
     def add(self, text: str, samples: np.ndarray) -> None:
-        """Start measuring `samples`, the phrase `text`'s (and, the first time, the first pass's ffmpeg runs)."""
+        """Start measuring `samples`, the phrase `text`'s (and, the first time, loading the filters)."""
         if not self._started:
-            # Started from this thread, not the pool's: an ffmpeg run dies with the thread that started it.
             self._started = True
-            self._runs = [ffmpeg.Started() for _ in range(WORKERS)]
+            self._pool.submit(libavfilter.available)
         self._found[text] = (samples, self._pool.submit(_measured, samples))
 
     def _measured(self, distinct: Mapping[str, np.ndarray], which: int) -> dict[str, np.ndarray]:
@@ -133,15 +131,8 @@ class HeadStart:
         """The K-weighted signals of those of `distinct` measured here (the very same arrays, nothing else)."""
         return self._measured(distinct, 0)
 
-    def runs(self, count: int) -> list[ffmpeg.Started]:
-        """Up to `count` of the ffmpeg runs started here and waiting for their input (each given out once)."""
-        taken, self._runs = self._runs[:count], self._runs[count:]
-        return taken
-
     def close(self) -> None:
-        """Stop the runs nobody took, and drop what was measured."""
-        for run in self.runs(len(self._runs)):
-            run.close()
+        """Drop what was measured."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._found.clear()
 
@@ -294,16 +285,21 @@ def batch(distinct: Mapping[str, np.ndarray], gap: int = GAP) -> np.ndarray:
 
 def process(distinct: Mapping[str, np.ndarray], graph: str) -> dict[str, np.ndarray]:
     """Every sound through the ffmpeg filter `graph`, each in silence of its own; the sounds are shared
-    between WORKERS ffmpeg runs at once (a sound's result does not depend on its neighbours)."""
+    between WORKERS runs at once (a sound's result does not depend on its neighbours)."""
     return Pass(distinct).result(graph)
 
 
-class Pass:
-    """A pass of every sound through ffmpeg (as `process`), its runs started before their graph is known:
-    ffmpeg's start-up (about 50 ms a run) passes while the gain or threshold is worked out."""
+def filter_run(samples: np.ndarray | None = None) -> libavfilter.Run | ffmpeg.Started:
+    """A run of `samples` through a filter graph given later: in this process where ffmpeg's filter library can
+    be used (the same samples, without the 80 ms of CPU each ffmpeg program takes to start), else an ffmpeg
+    program, started now so that its start-up passes while the graph is worked out."""
+    return libavfilter.Run(samples) if libavfilter.available() else ffmpeg.Started(samples)
 
-    def __init__(self, distinct: Mapping[str, np.ndarray], head: HeadStart | None = None):
-        """`head`: where ffmpeg runs may have been started already (see HeadStart)."""
+
+class Pass:
+    """A pass of every sound through ffmpeg's filters (as `process`), its runs begun before their graph is known."""
+
+    def __init__(self, distinct: Mapping[str, np.ndarray]):
         keys = sorted(distinct, key=lambda k: -len(distinct[k]))
         self.groups: list[dict] = [{} for _ in range(min(WORKERS, max(1, len(keys))))]
         sizes = [0] * len(self.groups)
@@ -311,13 +307,10 @@ class Pass:
             i = sizes.index(min(sizes))
             self.groups[i][key] = distinct[key]
             sizes[i] += len(distinct[key])
-        self.runs: list[ffmpeg.Started] = head.runs(len(self.groups)) if head is not None else []
+        self.runs: list[libavfilter.Run | ffmpeg.Started] = []
         try:
-            for i, group in enumerate(self.groups):
-                if i < len(self.runs):
-                    self.runs[i].feed(batch(group))
-                else:
-                    self.runs.append(ffmpeg.Started(batch(group)))
+            for group in self.groups:
+                self.runs.append(filter_run(batch(group)))
         except BaseException:
             self.close()
             raise
@@ -522,10 +515,11 @@ def master(session: Session, cache: Cache | None = None, head: HeadStart | None 
         found = _reuse(session, cache, decision, distinct)
         if found is not None:
             return found
-    # The voice's compressor pass starts first: ffmpeg starts up while the bed and the loudness are measured.
+    # The voice's compressor pass is begun first (where the ffmpeg program runs it, it starts up while the bed
+    # and the loudness are measured).
     toned = {sound_key(c) for c in session.timeline.cues if tones.is_tone(c)}
     voice = {key: samples for key, samples in distinct.items() if key not in toned}
-    compressing = Pass(voice, head) if voice else None
+    compressing = Pass(voice) if voice else None
     try:
         bed = bed_of(session)
         session, bed, bed_trim = _bed_within_limit(session, bed)
