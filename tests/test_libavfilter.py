@@ -66,6 +66,14 @@ def test_a_broken_graph_is_one_line_for_people(backend):
     assert "\n" not in message and message.startswith("ffmpeg") and len(message) < 200
 
 
+def test_a_chain_that_never_ends_or_changes_the_layout_is_stopped_or_brought_back_to_mono():
+    samples = _speech_like(5000)
+    with pytest.raises(VoicecoachError, match="far more samples"):
+        libavfilter.Run(samples).result("apad")                 # pads without end
+    # The result is read as mono at RATE: a chain that made stereo comes back as mono, not as twice the samples.
+    assert len(libavfilter.Run(samples).result("pan=stereo|c0=c0|c1=c0")) == len(samples)
+
+
 def test_full_scale_and_silence_come_back_exactly():
     # The extremes of int16 through a chain that changes nothing, and a limited square wave at full scale.
     edges = np.tile(np.array([-32768, 32767, 0, -1, 1], dtype=np.int16), 9000)
@@ -117,7 +125,16 @@ def test_a_library_that_is_missing_or_does_not_check_out_is_not_used(monkeypatch
     monkeypatch.setattr(libavfilter, "_PTS", libavfilter._PTS + 8)
     assert libavfilter._load() is None
     monkeypatch.undo()
-    assert libavfilter._load() is not None
+    # ... or whose sample pointer is not where the check finds extended_data pointing (nothing written through it).
+    monkeypatch.setattr(libavfilter, "_EXTENDED_DATA", libavfilter._EXTENDED_DATA + 8)
+    assert libavfilter._load() is None
+    monkeypatch.undo()
+    # A release that is not there is passed over for the next one.
+    found = libavfilter._load()
+    assert found is not None
+    monkeypatch.setattr(libavfilter, "_SONAMES", [("libavfilter.so.0-none", "libavutil.so.0-none"),
+                                                  *libavfilter._SONAMES])
+    assert libavfilter._load().name == found.name
 
 
 def test_doctor_says_where_the_filters_run(monkeypatch):

@@ -1,5 +1,7 @@
 """ffmpeg's filters run inside this process: the same libavfilter the ffmpeg program links, called through
-ctypes, with the same interface as `ffmpeg.Started` and sample for sample the same result.
+ctypes, with the same interface as `ffmpeg.Started` and sample for sample the same result for filters that do
+not depend on how their input is cut into frames (the program cuts 1024 samples, this BLOCK), as mastering's
+compressor, volume, limiter and low-pass do not.
 
 A cold export masters its sounds in four ffmpeg runs, and each run pays 80 ms of CPU before it reads a sample
 (Debian's ffmpeg links 215 libraries and resolves 43,000 symbols at every start; `ffmpeg -version` alone). Here
@@ -25,10 +27,11 @@ _SONAMES = [("libavfilter.so.11", "libavutil.so.60"), ("libavfilter.so.10", "lib
             ("libavfilter.so.9", "libavutil.so.58"), ("libavfilter.so.8", "libavutil.so.57"),
             ("libavfilter.so.7", "libavutil.so.56")]
 
-# AVFrame's first fields, unchanged from FFmpeg 1.0 to 8: data[8] (pointers), linesize[8] (ints), extended_data,
-# width, height, nb_samples, format, key_frame, pict_type, sample_aspect_ratio, pts. `_checked` reads them back
-# from frames the library made before anything is trusted to them.
-_DATA, _LINESIZE, _NB_SAMPLES, _FORMAT, _PTS = 0, 64, 112, 116, 136
+# AVFrame's first fields, at the same offsets from FFmpeg 4 (libavutil 56) to 8 (60): data[8] (pointers),
+# linesize[8] (ints), extended_data, width, height, nb_samples, format, then pts at 136 (FFmpeg 8 dropped
+# key_frame before it; alignment keeps pts in place). `_checked` reads them back from frames the library made
+# before anything is written through them.
+_DATA, _LINESIZE, _EXTENDED_DATA, _NB_SAMPLES, _FORMAT, _PTS = 0, 64, 96, 112, 116, 136
 _S16 = 1                        # AV_SAMPLE_FMT_S16
 _EAGAIN = -11                   # AVERROR(EAGAIN) on Linux
 _EOF = -0x20464F45              # AVERROR_EOF: -MKTAG('E', 'O', 'F', ' ')
@@ -126,6 +129,7 @@ class _Graph:
             raise MemoryError("libavfilter could not allocate a graph")
         try:
             # One thread: our graphs are audio filters, which do not slice; two passes already take both cores.
+            # (A library without the option runs as it is: nothing depends on it but a thread pool's start.)
             lib.av_opt_set_int(self.graph, b"threads", 1, 0)
             self.source, self.sink = _P(), _P()
             self._check(lib.avfilter_graph_create_filter(ctypes.byref(self.source), lib.avfilter_get_by_name(
@@ -133,8 +137,9 @@ class _Graph:
             self._check(lib.avfilter_graph_create_filter(ctypes.byref(self.sink), lib.avfilter_get_by_name(
                 b"abuffersink"), b"out", None, None, self.graph), "its sink")
             # As the ffmpeg program does for a 16-bit output: the chain's last format is made int16 by the same
-            # conversion it inserts there.
-            self._parse(f"{chain},aformat=sample_fmts=s16")
+            # conversion it inserts there. The result is read as mono at RATE, so a chain that changed either
+            # is converted back rather than misread (ours change neither).
+            self._parse(f"{chain},aformat=sample_fmts=s16:sample_rates={RATE}:channel_layouts=mono")
             self._check(lib.avfilter_graph_config(self.graph, None), "its formats")
         except BaseException:
             self.close()
@@ -155,28 +160,31 @@ class _Graph:
             lib.avfilter_inout_free(ctypes.byref(inputs))
             lib.avfilter_inout_free(ctypes.byref(outputs))
 
-    def _check(self, code: int, what: str) -> None:
+    def _check(self, code: int, what: str, doing: str = "could not set up") -> None:
         if code < 0:
-            raise VoicecoachError(f"ffmpeg's filters could not set up {what}: {self.lib.error(code)}")
+            raise VoicecoachError(f"ffmpeg's filters {doing} {what}: {self.lib.error(code)}")
 
     def send(self, frame: int | None) -> None:
         """Give the source `frame` (taken from us), or the end of the input (None)."""
-        self._check(self.lib.av_buffersrc_add_frame_flags(self.source, frame, 0), "a frame of input")
+        self._check(self.lib.av_buffersrc_add_frame_flags(self.source, frame, 0), "the input", "failed on")
 
-    def drain(self, into: Callable[[int, int], None]) -> bool:
-        """Hand every frame the sink has ready to `into(pointer, samples)`; True once the output has ended."""
+    def drain(self, into: Callable[[int, int], None]) -> int | None:
+        """Hand every frame the sink has ready to `into(pointer, samples)`: how many, or None once the output
+        has ended."""
         lib = self.lib
         frame = lib.av_frame_alloc()
         if not frame:
             raise MemoryError("libavfilter could not allocate a frame")
         try:
+            count = 0
             while True:
                 code = lib.av_buffersink_get_frame(self.sink, frame)
                 if code in (_EAGAIN, _EOF):
-                    return code == _EOF
-                self._check(code, "a frame of output")
+                    return None if code == _EOF else count
+                self._check(code, "the output", "failed on")
                 into(_int(frame, _DATA, ctypes.c_void_p), _int(frame, _NB_SAMPLES))
                 lib.av_frame_unref(frame)
+                count += 1
         finally:
             lib.av_frame_free(ctypes.byref(_P(frame)))
 
@@ -191,8 +199,12 @@ def _filter(lib: _Library, samples: np.ndarray, chain: str) -> np.ndarray:
     samples = np.ascontiguousarray(samples, dtype="<i2")
     out = [np.empty(len(samples) + BLOCK, dtype=np.int16)]
     filled = [0]
+    # Our chains give as many samples as they take; one that went on giving (`apad`) would fill the memory.
+    most = 2 * len(samples) + 10 * RATE
 
     def into(pointer: int, count: int) -> None:
+        if filled[0] + count > most:
+            raise VoicecoachError("ffmpeg's filters gave far more samples than they were given")
         have = out[0]
         if filled[0] + count > len(have):
             have = out[0] = np.resize(have, 2 * (filled[0] + count))
@@ -205,6 +217,8 @@ def _filter(lib: _Library, samples: np.ndarray, chain: str) -> np.ndarray:
         for at in range(0, len(samples), BLOCK):
             part = samples[at: at + BLOCK]
             # A copy of a frame the library made (format, rate and layout set by it), filled with our samples.
+            # (From FFmpeg 6 a frame also carries a duration, the template's, which a short last frame keeps:
+            # timestamps only, which none of our filters read.)
             frame = lib.av_frame_clone(lib.template)
             if not frame or lib.av_frame_make_writable(frame) < 0:
                 lib.av_frame_free(ctypes.byref(_P(frame)))
@@ -218,8 +232,13 @@ def _filter(lib: _Library, samples: np.ndarray, chain: str) -> np.ndarray:
                 lib.av_frame_free(ctypes.byref(_P(frame)))
             graph.drain(into)
         graph.send(None)
-        while not graph.drain(into):
-            pass
+        # After the end of the input the sink gives frames until it says the output has ended too; a graph that
+        # asked for more input instead, twice with nothing given between, would ask forever.
+        idle = 0
+        while (given := graph.drain(into)) is not None:
+            idle = idle + 1 if given == 0 else 0
+            if idle > 1:
+                raise VoicecoachError("ffmpeg's filters did not finish after the end of their input")
     finally:
         graph.close()
     return out[0][:filled[0]]
@@ -228,11 +247,13 @@ def _filter(lib: _Library, samples: np.ndarray, chain: str) -> np.ndarray:
 def _checked(lib: _Library) -> bool:
     """Whether this library's frames have their fields where we read and write them, and a chain that changes
     nothing gives back exactly what went in."""
-    frames: list[tuple[int, int, int, int]] = []
+    frames: list[tuple[int, int, int, int, bool]] = []
 
     def keep(frame: int) -> None:
+        # extended_data points at data[] itself for audio of up to eight channels: where both sit as read here,
+        # the sample pointer is where it is written through.
         frames.append((_int(frame, _NB_SAMPLES), _int(frame, _FORMAT), _int(frame, _PTS, ctypes.c_int64),
-                       _int(frame, _LINESIZE)))
+                       _int(frame, _LINESIZE), _int(frame, _EXTENDED_DATA, ctypes.c_void_p) == frame + _DATA))
         if lib.template == 0:
             lib.template = lib.av_frame_clone(frame)
 
@@ -250,10 +271,12 @@ def _checked(lib: _Library) -> bool:
             lib.av_frame_free(ctypes.byref(_P(frame)))
     finally:
         graph.close()
-    if frames[0][:3] != (BLOCK, _S16, 0) or frames[1][:3] != (BLOCK, _S16, BLOCK) or frames[0][3] < 2 * BLOCK:
+    if (frames[0][:3] != (BLOCK, _S16, 0) or frames[1][:3] != (BLOCK, _S16, BLOCK) or frames[0][3] < 2 * BLOCK
+            or not (frames[0][4] and frames[1][4])):
         return False
     # Every int16 value, in frames of a whole block and a part of one.
-    probe = np.arange(-32768, 32768, dtype=np.int16)[: 3 * BLOCK + 1000]
+    every = np.arange(-32768, 32768, dtype=np.int16)
+    probe = np.concatenate([every, every[:1000]])
     return bool(np.array_equal(_filter(lib, probe, "anull"), probe))
 
 
@@ -273,12 +296,10 @@ def _load() -> _Library | None:
     for filter_name, util_name in _SONAMES:
         try:
             lib = _Library(filter_name, util_name)
-        except (OSError, AttributeError):
-            continue
-        try:
-            return lib if _checked(lib) else None
-        except (VoicecoachError, MemoryError):
-            return None
+            if _checked(lib):
+                return lib
+        except (OSError, AttributeError, VoicecoachError, MemoryError):
+            pass                # not there, or not as expected: the next release's, or the ffmpeg program
     return None
 
 
