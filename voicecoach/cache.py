@@ -19,7 +19,7 @@ import numpy as np
 
 from voicecoach import paths
 from voicecoach.errors import VoicecoachError
-from voicecoach.files import make_dir, private_dir
+from voicecoach.files import FILE_SIZE_LIMIT, make_dir, private_dir
 from voicecoach.speech.engines import engine
 from voicecoach.speech.voice import Voice
 from voicecoach.units import RATE
@@ -289,6 +289,9 @@ class _NotAFile(Exception):
 
 
 def _unwritable(folder: Path, e: OSError) -> VoicecoachError:
+    if e.errno == errno.EFBIG:
+        # A limit on one file's size: freeing space would not help.
+        return VoicecoachError(f"{folder}: cannot write to the audio cache: {FILE_SIZE_LIMIT}")
     why = e.strerror or str(e)
     return VoicecoachError(f"{folder}: cannot write to the audio cache ({why}); "
                            "free some space or choose another folder with --cache-dir")
